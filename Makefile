@@ -1,0 +1,51 @@
+# ICP Lens. `make run` serves the dashboard on demo data; `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+RSTAMP := $(VENV)/.installed
+
+.PHONY: install install-dev run test bench lint lock loadtest clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip uv==0.13.9
+
+$(RSTAMP): requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $@
+
+$(STAMP): requirements-dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-dev.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $@ $(RSTAMP)
+
+install: $(RSTAMP)
+
+install-dev: $(STAMP)
+
+run: install
+	$(BIN)/icp db upgrade
+	$(BIN)/icp demo --if-empty
+	$(BIN)/icp serve
+
+test: install-dev
+	./scripts/ensure-chromium.sh
+	$(BIN)/pytest
+
+bench: install-dev
+	$(BIN)/python -m bench
+
+loadtest: install-dev
+	$(BIN)/python -m loadtest
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+lock: | $(BIN)/python
+	$(BIN)/uv pip compile -q pyproject.toml -o requirements.lock --python-version 3.11
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev -o requirements-dev.lock --python-version 3.11
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

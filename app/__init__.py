@@ -1,0 +1,37 @@
+"""The ICP Lens Dash application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from flask import Flask
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+PAGES = Path(__file__).resolve().parent / "pages"
+
+
+def create_app(host: str | None = None) -> dash.Dash:
+    """Build the Dash app (one per process: the pages registry is global).
+
+    ``host`` is the address the app will be served on; it decides local mode
+    (no sign-in, the local user is an admin) for 127.0.0.1 and localhost.
+    """
+    from app import auth
+    from app.layout import shell
+
+    server = Flask(__name__)
+    auth.configure(server, host)
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(PAGES),
+        assets_folder=str(ASSETS),
+        title="ICP Lens",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+    )
+    app.layout = shell
+    return app

@@ -1,0 +1,22 @@
+"""The ``icp`` command: serve the dashboard, load demo data, migrate, import, report."""
+
+from __future__ import annotations
+
+import typer
+
+from app.cli.database import db_app
+from app.cli.serve import demo, serve
+
+app = typer.Typer(
+    help="ICP Lens: which customer segments produce durable, profitable revenue.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command()(serve)
+app.command()(demo)
+app.add_typer(db_app, name="db")
+
+
+def main() -> None:
+    """Entry point of the ``icp`` console script."""
+    app()

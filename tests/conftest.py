@@ -1,0 +1,62 @@
+"""Shared fixtures: a real embedded Postgres with a throwaway database per test session."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from db import migrate
+from db.config import get_config
+from db.engine import drop_database, embedded_server, ensure_database, normalize_url
+from db.schema import metadata
+
+# Tables emptied after each test that used `db`; data_version is reset, not emptied.
+_RESET_SQL = "TRUNCATE {tables} RESTART IDENTITY CASCADE; UPDATE data_version SET version = 0"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    """The embedded server's maintenance database (the server `make run` uses)."""
+    return normalize_url(embedded_server().get_uri())
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh, migrated database for this test session, dropped at the end."""
+    name = f"icp_test_{os.getpid()}_{secrets.token_hex(3)}"
+    ensure_database(pg_admin_url, name)
+    url = sa.make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    yield url
+    drop_database(pg_admin_url, name)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    """An engine on the session's test database."""
+    eng = sa.create_engine(database_url, pool_pre_ping=True)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def db(engine: sa.Engine) -> Iterator[sa.Engine]:
+    """The test database, emptied again after the test (isolation per test)."""
+    yield engine
+    tables = ", ".join(t.name for t in metadata.sorted_tables if t.name != "data_version")
+    with engine.begin() as conn:
+        for stmt in _RESET_SQL.format(tables=tables).split(";"):
+            conn.execute(sa.text(stmt))
+
+
+@pytest.fixture
+def env_db(db: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
+    """The test database, also named by DATABASE_URL for code that reads the config."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_config.cache_clear()
+    yield db
+    get_config.cache_clear()

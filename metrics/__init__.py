@@ -1,0 +1,1 @@
+"""The metrics layer: pure polars functions computing every definition of METRICS.md."""

@@ -1,0 +1,102 @@
+"""Cohort curves: NRR, GRR and logo retention by cohort and age in months."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from metrics.model import Dataset, Filters, MetricsError, Segments, segments
+from metrics.months import period_label_expr, period_start_expr
+from metrics.retention import ratio
+
+PERIODS = ("month", "quarter", "year")
+
+
+def account_ages(ds: Dataset, as_of: int, segs: Segments) -> pl.DataFrame:
+    """Active account-months up to ``as_of`` with ``seg, idx, first_month, age, mrr, s``.
+
+    ``s`` is the account's MRR in its first active month.
+    """
+    acc = ds.accounts
+    snap = segs.attach(ds.snapshot.filter(pl.col("month") <= as_of))
+    idx = snap.get_column("idx")
+    return snap.with_columns(
+        acc.get_column("first_month").gather(idx).alias("first_month"),
+        acc.get_column("first_mrr").gather(idx).alias("s"),
+    ).with_columns((pl.col("month") - pl.col("first_month")).alias("age"))
+
+
+def cohort_members(ds: Dataset, as_of: int, segs: Segments) -> pl.DataFrame:
+    """Accounts first active by ``as_of``: ``seg, idx, first_month, s``."""
+    acc = segs.attach(ds.accounts.select("idx", "first_month", "first_mrr"))
+    return acc.filter(pl.col("first_month") <= as_of).rename({"first_mrr": "s"})
+
+
+def cohort_table(
+    ages: pl.DataFrame, members: pl.DataFrame, as_of: int, period: str, keys: Sequence[str]
+) -> pl.DataFrame:
+    """Curves per ``keys + cohort_start + age``: accounts, nrr, grr, logo_retention.
+
+    ``keys`` group the accounts (segment, or any grouping column both frames
+    carry). At age k a cohort counts only its accounts with first month + k <= as_of.
+    """
+    keys = list(keys)
+    start = period_start_expr(pl.col("first_month"), period).alias("cohort_start")
+    num = (
+        ages.with_columns(start)
+        .group_by(*keys, "cohort_start", "age")
+        .agg(
+            pl.col("mrr").sum().alias("_e"),
+            pl.min_horizontal("mrr", "s").sum().alias("_g"),
+            pl.len().alias("_active"),
+        )
+    )
+    firsts = (
+        members.with_columns(start)
+        .group_by(*keys, "cohort_start", "first_month")
+        .agg(pl.len().alias("_n"), pl.col("s").sum().alias("_s"))
+    )
+    # Ages reached by each first month, summed per cohort: the denominators.
+    den = (
+        firsts.with_columns(
+            pl.int_ranges(0, as_of - pl.col("first_month") + 1, dtype=pl.Int32).alias("age")
+        )
+        .explode("age")
+        .group_by(*keys, "cohort_start", "age")
+        .agg(pl.col("_n").sum().alias("accounts"), pl.col("_s").sum().alias("_s"))
+    )
+    out = den.join(num, on=[*keys, "cohort_start", "age"], how="left").with_columns(
+        pl.col("_e", "_g", "_active").fill_null(0)
+    )
+    return out.select(
+        *keys,
+        "cohort_start",
+        "age",
+        pl.col("accounts").cast(pl.Int64),
+        ratio(pl.col("_e"), pl.col("_s")).alias("nrr"),
+        ratio(pl.col("_g"), pl.col("_s")).alias("grr"),
+        ratio(pl.col("_active"), pl.col("accounts")).alias("logo_retention"),
+    ).sort(*keys, "cohort_start", "age")
+
+
+def cohort_curves(
+    ds: Dataset,
+    as_of: str | int | None = None,
+    period: str = "quarter",
+    by: Sequence[str] = (),
+    filters: Filters = None,
+) -> pl.DataFrame:
+    """Cohort NRR, GRR and logo retention per (segment,) cohort and age in months.
+
+    Columns: ``<by>, cohort, cohort_start, age, accounts, nrr, grr, logo_retention``.
+    """
+    if period not in PERIODS:
+        raise MetricsError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
+    m = ds.as_of(as_of)
+    segs = segments(ds, by, filters)
+    table = cohort_table(account_ages(ds, m, segs), cohort_members(ds, m, segs), m, period, ["seg"])
+    table = table.with_columns(
+        period_label_expr(pl.col("cohort_start"), period).alias("cohort")
+    ).select("seg", "cohort", "cohort_start", "age", "accounts", "nrr", "grr", "logo_retention")
+    return segs.label_rows(table, ["cohort_start", "age"])

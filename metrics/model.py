@@ -1,0 +1,268 @@
+"""The prepared dataset: frames cleaned once per data version, snapshot computed once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from metrics.frames import Frames
+from metrics.months import month_key, month_key_expr
+from metrics.mrr import cents, empty_snapshot, snapshot_from_monthly, snapshot_from_subscriptions
+from metrics.settings import MetricSettings
+
+DIMENSIONS: tuple[str, ...] = (
+    "vertical",
+    "sub_industry",
+    "size_band",
+    "region",
+    "use_case",
+    "lead_source",
+)
+UNSPECIFIED = "Unspecified"
+Filters = Mapping[str, Sequence[str]] | None
+
+
+class MetricsError(ValueError):
+    """A request the metrics layer cannot answer, with a message for the user."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Frames prepared for the metrics: account numbers, cents, month keys, snapshot.
+
+    ``accounts``: ``idx, account_id, <DIMENSIONS>, employees, first_month,
+    first_mrr`` sorted by ``account_id`` (``idx`` is the row number).
+    ``snapshot``: ``idx, month, mrr`` (cents, > 0) sorted by (idx, month).
+    ``opportunities``: ``idx, opportunity_id, opportunity_type, status, created_date,
+    close_date, created_month, close_month, days_to_close, amount`` (cents).
+    """
+
+    accounts: pl.DataFrame
+    snapshot: pl.DataFrame
+    opportunities: pl.DataFrame
+    first_month: int
+    last_month: int
+    default_as_of: int
+
+    def as_of(self, value: str | int | dt.date | None) -> int:
+        """Month key of an as-of argument (``None`` = the default as-of month)."""
+        if value is None:
+            return self.default_as_of
+        key = month_key(value)
+        if key > self.last_month:
+            raise MetricsError(
+                f"as-of month is after the data, which ends in {_label(self.last_month)}"
+            )
+        return key
+
+
+def _label(key: int) -> str:
+    return f"{key // 12:04d}-{key % 12 + 1:02d}"
+
+
+def _size_band(settings: MetricSettings) -> pl.Expr:
+    emp = pl.col("employees")
+    derived = (
+        pl.when(emp.is_null())
+        .then(None)
+        .when(emp < settings.size_band_smb_below)
+        .then(pl.lit("SMB"))
+        .when(emp < settings.size_band_mid_below)
+        .then(pl.lit("Mid-Market"))
+        .otherwise(pl.lit("Enterprise"))
+    )
+    return pl.coalesce(pl.col("size_band"), derived)
+
+
+def _with_columns(df: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    missing = [c for c in dict.fromkeys(columns) if c not in df.columns]
+    return df.with_columns(pl.lit(None, pl.String).alias(c) for c in missing) if missing else df
+
+
+def prepare_accounts(accounts: pl.DataFrame, settings: MetricSettings) -> pl.DataFrame:
+    """Unique accounts sorted by id, with every dimension filled (missing = Unspecified)."""
+    df = _with_columns(accounts, ("size_band", "employees", *DIMENSIONS))
+    df = df.with_columns(pl.col("employees").cast(pl.Int64, strict=False))
+    df = (
+        df.unique("account_id", keep="last", maintain_order=False)
+        .sort("account_id")
+        .with_columns(_size_band(settings).alias("size_band"))
+        .with_columns(
+            pl.col(d).cast(pl.String).str.strip_chars().replace("", None).fill_null(UNSPECIFIED)
+            for d in DIMENSIONS
+        )
+    )
+    return df.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("idx"),
+        pl.col("account_id").cast(pl.String),
+        *DIMENSIONS,
+        "employees",
+    )
+
+
+def _attach_idx(df: pl.DataFrame, accounts: pl.DataFrame) -> pl.DataFrame:
+    return df.join(accounts.select("account_id", "idx"), on="account_id", how="inner")
+
+
+def _max_date(frames: Sequence[tuple[pl.DataFrame | None, str]]) -> dt.date | None:
+    best: dt.date | None = None
+    for df, col in frames:
+        if df is None or col not in df.columns or df.height == 0:
+            continue
+        value = df.get_column(col).max()
+        if value is not None and (best is None or value > best):
+            best = value
+    return best
+
+
+def build_dataset(frames: Frames, settings: MetricSettings | None = None) -> Dataset:
+    """Prepare frames for the metrics: dedupe by id, cents, month keys and the snapshot.
+
+    The data ends at the latest start, creation or close date (end dates may lie
+    in the future); the default as-of month is the last complete month by then.
+    Identical rows uploaded twice collapse by their id.
+    """
+    settings = settings or MetricSettings()
+    accounts = prepare_accounts(frames.accounts, settings)
+    opps = _prepare_opportunities(frames.opportunities, accounts)
+    kind = frames.revenue_kind()
+    opp_dates = [(opps, "created_date"), (opps, "close_date"), (frames.accounts, "created_date")]
+    if kind == "subscriptions" and frames.subscriptions is not None:
+        subs = frames.subscriptions.unique("subscription_id", keep="last")
+        subs = _attach_idx(subs, accounts).with_columns(
+            cents(pl.col("mrr"), subs.schema["mrr"]).alias("mrr")
+        )
+        end = _max_date([(subs, "start_date"), *opp_dates])
+        if end is None:
+            raise MetricsError("the data holds no dates: nothing to compute")
+        last = month_key(end)
+        default = last if end == _month_end(end) else last - 1
+        snapshot = snapshot_from_subscriptions(subs, last)
+    else:
+        monthly = frames.mrr_monthly
+        if monthly is None or monthly.height == 0:
+            snapshot = empty_snapshot()
+            end = _max_date(opp_dates)
+            if end is None:
+                raise MetricsError("the data holds no dates: nothing to compute")
+            last = month_key(end)
+            default = last if end == _month_end(end) else last - 1
+        else:
+            monthly = _attach_idx(monthly, accounts).with_columns(
+                cents(pl.col("mrr"), monthly.schema["mrr"]).alias("mrr"),
+                month_key_expr(pl.col("month")).alias("_m"),
+            )
+            monthly = monthly.unique(["account_id", "_m"], keep="last").drop("_m")
+            snapshot = snapshot_from_monthly(monthly)
+            data_end = monthly.get_column("month").max()
+            default = month_key(data_end)
+            other = _max_date(opp_dates)
+            last = max(default, month_key(other)) if other is not None else default
+    # The snapshot is sorted by (idx, month): an account's first row is its first month.
+    firsts = snapshot.filter(pl.col("idx") != pl.col("idx").shift(1, fill_value=-1)).select(
+        "idx", pl.col("month").alias("first_month"), pl.col("mrr").alias("first_mrr")
+    )
+    accounts = accounts.join(firsts, on="idx", how="left").sort("idx")
+    first = snapshot.get_column("month").min()
+    return Dataset(
+        accounts=accounts,
+        snapshot=snapshot,
+        opportunities=opps,
+        first_month=int(first) if first is not None else default,
+        last_month=last,
+        default_as_of=default,
+    )
+
+
+def _month_end(d: dt.date) -> dt.date:
+    nxt = dt.date(d.year + d.month // 12, d.month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def _prepare_opportunities(opps: pl.DataFrame, accounts: pl.DataFrame) -> pl.DataFrame:
+    df = _with_columns(opps, ("opportunity_type", "close_date"))
+    df = df.unique("opportunity_id", keep="last")
+    df = _attach_idx(df, accounts)
+    return df.select(
+        "idx",
+        pl.col("opportunity_id").cast(pl.String),
+        pl.col("opportunity_type").fill_null("new_business"),
+        pl.col("status").cast(pl.String).str.to_lowercase(),
+        pl.col("created_date").cast(pl.Date),
+        pl.col("close_date").cast(pl.Date),
+        month_key_expr(pl.col("created_date")).alias("created_month"),
+        month_key_expr(pl.col("close_date")).alias("close_month"),
+        (pl.col("close_date") - pl.col("created_date")).dt.total_days().alias("days_to_close"),
+        cents(pl.col("amount"), df.schema["amount"]).alias("amount"),
+    ).sort("opportunity_id")
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Segment number per account (null = filtered out) and each segment's labels."""
+
+    by: tuple[str, ...]
+    codes: pl.Series
+    labels: pl.DataFrame
+
+    def attach(self, df: pl.DataFrame, idx: str = "idx") -> pl.DataFrame:
+        """Add the ``seg`` column to rows holding an account number, dropping filtered ones."""
+        return df.with_columns(self.codes.gather(df.get_column(idx)).alias("seg")).filter(
+            pl.col("seg").is_not_null()
+        )
+
+    def label_rows(self, df: pl.DataFrame, order: Sequence[str] = ()) -> pl.DataFrame:
+        """Replace ``seg`` by the dimension columns; rows sorted by segment, then ``order``."""
+        out = self.labels.join(df, on="seg", how="inner").sort("seg", *order).drop("seg")
+        cols = list(self.by) + [c for c in out.columns if c not in self.by]
+        return out.select(cols)
+
+
+def check_dimensions(by: Sequence[str]) -> tuple[str, ...]:
+    """Validate a ``by`` argument: zero, one or two known dimensions."""
+    by = tuple(by)
+    unknown = [d for d in by if d not in DIMENSIONS]
+    if unknown:
+        raise MetricsError(
+            f"unknown segment dimension {unknown[0]!r}; use one of {', '.join(DIMENSIONS)}"
+        )
+    if len(by) > 2 or len(set(by)) != len(by):
+        raise MetricsError("segment by one or two different dimensions")
+    return by
+
+
+def account_mask(accounts: pl.DataFrame, filters: Filters) -> pl.Expr:
+    """Expression keeping accounts whose dimensions match every filter."""
+    expr = pl.lit(True)
+    for dim, values in (filters or {}).items():
+        check_dimensions([dim])
+        expr = expr & pl.col(dim).is_in(list(values))
+    return expr
+
+
+def segments(ds: Dataset, by: Sequence[str], filters: Filters = None) -> Segments:
+    """Number the segments of ``by`` (after ``filters``); ``by=()`` is one segment."""
+    by = check_dimensions(by)
+    acc = ds.accounts.select("idx", *DIMENSIONS).with_columns(
+        account_mask(ds.accounts, filters).alias("_keep")
+    )
+    if by:
+        labels = acc.filter("_keep").select(by).unique().sort(by)
+        labels = labels.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("seg"))
+        codes = (
+            acc.join(labels, on=list(by), how="left", maintain_order="left")
+            .select(pl.when(pl.col("_keep")).then(pl.col("seg")))
+            .to_series()
+        )
+    else:
+        labels = pl.DataFrame({"seg": pl.Series([0], dtype=pl.UInt32)})
+        codes = acc.select(pl.when(pl.col("_keep")).then(pl.lit(0, pl.UInt32))).to_series()
+    return Segments(by=by, codes=codes.rename("seg"), labels=labels)
+
+
+def segment_label(row: Mapping[str, object], by: Sequence[str]) -> str:
+    """A segment's display name: its values joined by ' / ' ('Company' for none)."""
+    return " / ".join(str(row[d]) for d in by) if by else "Company"

@@ -1,0 +1,81 @@
+"""Integer month keys (year*12 + month - 1) and their labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import polars as pl
+
+_LABEL = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+def month_key_expr(date: pl.Expr) -> pl.Expr:
+    """Month key of a date expression."""
+    return (date.dt.year().cast(pl.Int32) * 12 + date.dt.month().cast(pl.Int32) - 1).cast(pl.Int32)
+
+
+def month_key(value: str | int | dt.date) -> int:
+    """Month key of ``"YYYY-MM"``, a date, or a key (returned as is)."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a month: {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, dt.date):
+        return value.year * 12 + value.month - 1
+    m = _LABEL.match(value.strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ValueError(f"not a month (expected YYYY-MM): {value!r}")
+    return int(m.group(1)) * 12 + int(m.group(2)) - 1
+
+
+def month_label(key: int) -> str:
+    """``"YYYY-MM"`` of a month key."""
+    return f"{key // 12:04d}-{key % 12 + 1:02d}"
+
+
+def month_label_expr(key: pl.Expr) -> pl.Expr:
+    """``"YYYY-MM"`` of a month-key expression."""
+    return pl.format(
+        "{}-{}",
+        (key // 12).cast(pl.String).str.zfill(4),
+        (key % 12 + 1).cast(pl.String).str.zfill(2),
+    )
+
+
+def quarter_key(month: int) -> int:
+    """Quarter key (year*4 + quarter - 1) of a month key."""
+    return month // 3
+
+
+def quarter_label(qkey: int) -> str:
+    """``"YYYYQn"`` of a quarter key."""
+    return f"{qkey // 4:04d}Q{qkey % 4 + 1}"
+
+
+def period_label_expr(start: pl.Expr, period: str) -> pl.Expr:
+    """Label of a cohort period from its first month key: 2024-03, 2024Q1 or 2024."""
+    if period == "month":
+        return month_label_expr(start)
+    year = (start // 12).cast(pl.String).str.zfill(4)
+    if period == "quarter":
+        return pl.format("{}Q{}", year, ((start % 12) // 3 + 1).cast(pl.String))
+    if period == "year":
+        return year
+    raise ValueError(f"period must be month, quarter or year, not {period!r}")
+
+
+def period_start_expr(month: pl.Expr, period: str) -> pl.Expr:
+    """First month key of the period (month, quarter, year) holding ``month``."""
+    if period == "month":
+        return month
+    if period == "quarter":
+        return month - month % 3
+    if period == "year":
+        return month - month % 12
+    raise ValueError(f"period must be month, quarter or year, not {period!r}")
+
+
+def last_complete_quarter_end(as_of: int) -> int:
+    """Month key of the last month of the last calendar quarter complete at ``as_of``."""
+    return as_of if as_of % 3 == 2 else as_of - as_of % 3 - 1

@@ -1,0 +1,110 @@
+"""MRR movements per month: new, reactivation, expansion, contraction, churn."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from metrics.model import Dataset, Filters, Segments, segments
+from metrics.months import month_label_expr
+from metrics.retention import money, ratio
+
+MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn")
+
+
+def account_movements(snapshot: pl.DataFrame) -> pl.LazyFrame:
+    """Per account-month row: the movement amounts it causes (cents).
+
+    The snapshot is sorted by (idx, month) once, so a plain ``shift`` gives each
+    row its account's previous active month (PERF_NOTES). ``churn_next`` is the
+    churn this row's MRR causes in the following month when the account is not
+    active then.
+    """
+    idx, month, mrr = pl.col("idx"), pl.col("month"), pl.col("mrr")
+    same_prev = idx == idx.shift(1)
+    contiguous = same_prev & (month.shift(1) == month - 1)
+    prev = mrr.shift(1)
+    continues = (idx == idx.shift(-1)) & (month.shift(-1) == month + 1)
+    zero = pl.lit(0, pl.Int64)
+    return snapshot.lazy().select(
+        "idx",
+        "month",
+        "mrr",
+        pl.when(same_prev.fill_null(False)).then(zero).otherwise(mrr).alias("new"),
+        pl.when(same_prev.fill_null(False) & ~contiguous.fill_null(False))
+        .then(mrr)
+        .otherwise(zero)
+        .alias("reactivation"),
+        pl.when(contiguous.fill_null(False))
+        .then((mrr - prev).clip(lower_bound=0))
+        .otherwise(zero)
+        .alias("expansion"),
+        pl.when(contiguous.fill_null(False))
+        .then((prev - mrr).clip(lower_bound=0))
+        .otherwise(zero)
+        .alias("contraction"),
+        pl.when(continues.fill_null(False)).then(zero).otherwise(mrr).alias("churn_next"),
+    )
+
+
+def mrr_movements(
+    ds: Dataset,
+    as_of: str | int | None = None,
+    by: Sequence[str] = (),
+    filters: Filters = None,
+    start: str | int | None = None,
+    segs: Segments | None = None,
+) -> pl.DataFrame:
+    """Monthly MRR movements per segment from ``start`` (default: first data month) to ``as_of``.
+
+    Columns: ``<by>, month, month_key, starting_mrr, new, reactivation, expansion,
+    contraction, churn, ending_mrr, quick_ratio``. Ending = starting + new +
+    reactivation + expansion - contraction - churn holds exactly (summed in cents).
+    """
+    m = ds.as_of(as_of)
+    segs = segs or segments(ds, by, filters)
+    first = ds.first_month if start is None else min(ds.as_of(start), m)
+    rows = account_movements(ds.snapshot)
+    if segs.by or segs.codes.null_count():
+        rows = rows.with_columns(segs.codes.gather(pl.col("idx")).alias("seg")).filter(
+            pl.col("seg").is_not_null()
+        )
+    else:
+        rows = rows.with_columns(pl.lit(0, pl.UInt32).alias("seg"))
+    # Churn of month m is booked on the row of m-1: aggregate from the month before.
+    rows = rows.filter(pl.col("month").is_between(first - 1, m))
+    agg = (
+        rows.group_by("seg", "month")
+        .agg(
+            pl.col("mrr").sum().alias("ending_mrr"),
+            *(pl.col(c).sum() for c in ("new", "reactivation", "expansion", "contraction")),
+            pl.col("churn_next").sum(),
+        )
+        .collect()
+    )
+    grid = segs.labels.select("seg").join(
+        pl.DataFrame({"month": pl.int_range(first - 1, m + 1, eager=True).cast(pl.Int32)}),
+        how="cross",
+    )
+    cols = ("ending_mrr", "new", "reactivation", "expansion", "contraction", "churn_next")
+    out = (
+        grid.join(agg, on=["seg", "month"], how="left")
+        .with_columns(pl.col(c).fill_null(0) for c in cols)
+        .sort("seg", "month")
+        .with_columns(
+            pl.col("ending_mrr").shift(1).over("seg").alias("starting_mrr"),
+            pl.col("churn_next").shift(1).over("seg").alias("churn"),
+        )
+        .filter(pl.col("month") >= first)
+    )
+    gained = pl.col("new") + pl.col("reactivation") + pl.col("expansion")
+    lost = pl.col("contraction") + pl.col("churn")
+    out = out.select(
+        "seg",
+        month_label_expr(pl.col("month")).alias("month"),
+        pl.col("month").alias("month_key"),
+        *(money(pl.col(c)) for c in ("starting_mrr", *MOVEMENTS, "ending_mrr")),
+        ratio(gained, lost).alias("quick_ratio"),
+    )
+    return segs.label_rows(out, ["month_key"])

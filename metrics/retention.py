@@ -1,0 +1,203 @@
+"""Window retention per segment: NRR, GRR, logo retention, ARPA and the NRR decomposition."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from metrics.model import Dataset, Filters, MetricsError, Segments, segments
+from metrics.months import month_label_expr
+
+
+def ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    """num / den, null when den is 0 or null."""
+    return pl.when(den > 0).then(num / den)
+
+
+def money(col: pl.Expr) -> pl.Expr:
+    """Cents to currency units."""
+    return col / 100.0
+
+
+def nrr(start: pl.Expr, end: pl.Expr) -> pl.Expr:
+    """Net revenue retention of summed cents."""
+    return ratio(end.sum(), start.sum())
+
+
+def grr(start: pl.Expr, end: pl.Expr) -> pl.Expr:
+    """Gross revenue retention: retained revenue capped at each account's start."""
+    return ratio(pl.min_horizontal(start, end).sum(), start.sum())
+
+
+def window_pairs(ds: Dataset, start: int, end: int) -> pl.DataFrame:
+    """Starting cohort of ``start`` with ``idx, s, e`` (cents; e = 0 when not active)."""
+    snap = ds.snapshot
+    s = snap.filter(pl.col("month") == start).select("idx", pl.col("mrr").alias("s"))
+    e = snap.filter(pl.col("month") == end).select("idx", pl.col("mrr").alias("e"))
+    return s.join(e, on="idx", how="left").with_columns(pl.col("e").fill_null(0))
+
+
+def _window_aggs() -> list[pl.Expr]:
+    s, e = pl.col("s"), pl.col("e")
+    retained = e > 0
+    return [
+        pl.len().cast(pl.Int64).alias("accounts"),
+        retained.sum().cast(pl.Int64).alias("retained"),
+        s.sum().alias("starting_mrr"),
+        e.sum().alias("ending_mrr"),
+        pl.min_horizontal(s, e).sum().alias("_grr_num"),
+        pl.when(retained).then((e - s).clip(lower_bound=0)).otherwise(0).sum().alias("expansion"),
+        pl.when(retained).then((s - e).clip(lower_bound=0)).otherwise(0).sum().alias("contraction"),
+        pl.when(retained).then(0).otherwise(s).sum().alias("churned"),
+    ]
+
+
+def _finish(df: pl.DataFrame) -> pl.DataFrame:
+    return df.with_columns(
+        ratio(pl.col("ending_mrr"), pl.col("starting_mrr")).alias("nrr"),
+        ratio(pl.col("_grr_num"), pl.col("starting_mrr")).alias("grr"),
+        ratio(pl.col("retained"), pl.col("accounts")).alias("logo_retention"),
+    ).drop("_grr_num")
+
+
+def window_retention(
+    ds: Dataset,
+    as_of: str | int | None = None,
+    window: int = 12,
+    by: Sequence[str] = (),
+    filters: Filters = None,
+    segs: Segments | None = None,
+) -> pl.DataFrame:
+    """NRR, GRR, logo retention, ARPA and the decomposition per segment over the window.
+
+    One row per segment (every segment among the accounts, 0 accounts where the
+    starting cohort is empty): ``accounts, retained, starting_mrr, ending_mrr,
+    nrr, grr, logo_retention, expansion, contraction, churned, active_accounts,
+    mrr, arpa`` (money in currency units).
+    """
+    m = ds.as_of(as_of)
+    if window < 1:
+        raise MetricsError("the window must be at least one month")
+    segs = segs or segments(ds, by, filters)
+    pairs = segs.attach(window_pairs(ds, m - window, m))
+    agg = pairs.group_by("seg").agg(_window_aggs())
+    now = (
+        segs.attach(ds.snapshot.filter(pl.col("month") == m))
+        .group_by("seg")
+        .agg(pl.len().cast(pl.Int64).alias("active_accounts"), pl.col("mrr").sum())
+    )
+    out = (
+        segs.labels.select("seg")
+        .join(agg, on="seg", how="left")
+        .join(now, on="seg", how="left")
+        .with_columns(
+            pl.col(
+                "accounts",
+                "retained",
+                "active_accounts",
+                "starting_mrr",
+                "ending_mrr",
+                "_grr_num",
+                "expansion",
+                "contraction",
+                "churned",
+                "mrr",
+            ).fill_null(0)
+        )
+    )
+    out = _finish(out).with_columns(
+        ratio(pl.col("mrr"), pl.col("active_accounts")).alias("arpa"),
+    )
+    out = out.with_columns(
+        money(pl.col(c))
+        for c in ("starting_mrr", "ending_mrr", "expansion", "contraction", "churned", "mrr")
+    ).with_columns(money(pl.col("arpa")).alias("arpa"))
+    return segs.label_rows(
+        out.select(
+            "seg",
+            "accounts",
+            "retained",
+            "starting_mrr",
+            "ending_mrr",
+            "nrr",
+            "grr",
+            "logo_retention",
+            "expansion",
+            "contraction",
+            "churned",
+            "active_accounts",
+            "mrr",
+            "arpa",
+        )
+    )
+
+
+def nrr_decomposition(
+    ds: Dataset,
+    as_of: str | int | None = None,
+    window: int = 12,
+    by: Sequence[str] = (),
+    filters: Filters = None,
+) -> pl.DataFrame:
+    """NRR = 1 + expansion_rate - contraction_rate - churn_rate, per segment."""
+    wr = window_retention(ds, as_of, window, by, filters)
+    start = pl.col("starting_mrr")
+    return wr.select(
+        *by,
+        "starting_mrr",
+        "expansion",
+        "contraction",
+        "churned",
+        "ending_mrr",
+        "nrr",
+        ratio(pl.col("expansion"), start).alias("expansion_rate"),
+        ratio(pl.col("contraction"), start).alias("contraction_rate"),
+        ratio(pl.col("churned"), start).alias("churn_rate"),
+    )
+
+
+def trailing_nrr(
+    ds: Dataset,
+    as_of: str | int | None = None,
+    window: int = 12,
+    months: int = 12,
+    by: Sequence[str] = (),
+    filters: Filters = None,
+    segs: Segments | None = None,
+) -> pl.DataFrame:
+    """Trailing-window NRR, GRR and logo retention at each of the last ``months`` months."""
+    m = ds.as_of(as_of)
+    segs = segs or segments(ds, by, filters)
+    first_end = m - months + 1
+    snap = ds.snapshot
+    starts = snap.filter(pl.col("month").is_between(first_end - window, m - window)).select(
+        "idx", (pl.col("month") + window).alias("month"), pl.col("mrr").alias("s")
+    )
+    ends = snap.filter(pl.col("month").is_between(first_end, m)).select(
+        "idx", "month", pl.col("mrr").alias("e")
+    )
+    pairs = starts.join(ends, on=["idx", "month"], how="left").with_columns(
+        pl.col("e").fill_null(0)
+    )
+    agg = segs.attach(pairs).group_by("seg", "month").agg(_window_aggs())
+    grid = segs.labels.select("seg").join(
+        pl.DataFrame({"month": pl.int_range(first_end, m + 1, eager=True).cast(pl.Int32)}),
+        how="cross",
+    )
+    out = grid.join(agg, on=["seg", "month"], how="left").with_columns(
+        pl.col("accounts", "retained", "starting_mrr", "ending_mrr", "_grr_num").fill_null(0)
+    )
+    out = _finish(out).sort("seg", "month")
+    return segs.label_rows(
+        out.select(
+            "seg",
+            month_label_expr(pl.col("month")).alias("month"),
+            pl.col("month").alias("month_key"),
+            "nrr",
+            "grr",
+            "logo_retention",
+            "accounts",
+        ),
+        ["month_key"],
+    )

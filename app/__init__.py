@@ -17,7 +17,7 @@ def create_app(host: str | None = None) -> dash.Dash:
     ``host`` is the address the app will be served on; it decides local mode
     (no sign-in, the local user is an admin) for 127.0.0.1 and localhost.
     """
-    from app import auth
+    from app import auth, health, security
     from app.layout import shell
 
     server = Flask(__name__)
@@ -32,6 +32,8 @@ def create_app(host: str | None = None) -> dash.Dash:
         update_title=None,
         suppress_callback_exceptions=True,
         serve_locally=True,
+        on_error=health.on_callback_error,
     )
+    security.install(app)
     app.layout = shell
     return app

@@ -6,6 +6,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
+from app import auth, health
+
 NAV = [
     ("Scorecard", "/"),
     ("Cohorts", "/cohorts"),
@@ -36,6 +38,8 @@ def shell() -> html.Div:
                 dark=True,
                 className="mb-3",
             ),
+            auth.session_bar(),
+            health.data_status_banner(),
             dbc.Container(dash.page_container, fluid=True),
         ]
     )

@@ -29,6 +29,44 @@ class Config(BaseSettings):
         default=None, description="Filesystem cache folder (default ICP_DATA_DIR/cache)."
     )
     icp_secret_key: str | None = Field(default=None, description="Flask session signing key.")
+    icp_session_hours: float = Field(
+        default=12, description="Hours a sign-in lasts before the user must sign in again."
+    )
+    icp_cookie_secure: bool = Field(
+        default=True, description="Send the session cookie over HTTPS only (off in local mode)."
+    )
+    icp_login_max_attempts: int = Field(
+        default=5, description="Failed sign-ins per email or client address before a lockout."
+    )
+    icp_login_window_minutes: int = Field(
+        default=15, description="Window (and lockout) of the sign-in rate limit, in minutes."
+    )
+    icp_oidc_issuer: str | None = Field(
+        default=None, description="OpenID Connect issuer URL; set with the client id to enable SSO."
+    )
+    icp_oidc_client_id: str | None = Field(default=None, description="OpenID Connect client id.")
+    icp_oidc_client_secret: str | None = Field(
+        default=None, description="OpenID Connect client secret."
+    )
+    icp_oidc_role_claim: str | None = Field(
+        default=None, description="ID-token claim holding the role (viewer, analyst or admin)."
+    )
+    icp_oidc_default_role: str = Field(
+        default="viewer", description="Role of an auto-provisioned SSO user without a role claim."
+    )
+    icp_oidc_allowed_domains: str | None = Field(
+        default=None,
+        description="Comma-separated email domains whose SSO users are added on first sign-in.",
+    )
+    icp_bind: str = Field(default="0.0.0.0:8000", description="Address gunicorn binds.")
+    icp_workers: int = Field(default=4, description="Gunicorn worker processes.")
+    icp_threads: int = Field(default=4, description="Threads per gunicorn worker.")
+    icp_timeout: int = Field(default=120, description="Seconds before gunicorn restarts a stuck worker.")
+    icp_log_level: str = Field(default="INFO", description="Log level of the JSON logs.")
+    icp_proxy_count: int = Field(
+        default=0,
+        description="Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.",
+    )
 
     @property
     def pgdata(self) -> Path:

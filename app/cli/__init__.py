@@ -6,6 +6,7 @@ import typer
 
 from app.cli.database import db_app
 from app.cli.serve import demo, serve
+from app.cli.users import users_app
 
 app = typer.Typer(
     help="ICP Lens: which customer segments produce durable, profitable revenue.",
@@ -15,6 +16,7 @@ app = typer.Typer(
 app.command()(serve)
 app.command()(demo)
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:

@@ -1,0 +1,228 @@
+"""Web hardening in one place: cookies, CSRF, security headers, size cap, error pages,
+request ids and the sign-in rate limit.
+
+CSRF: plain Flask POST routes (sign-in, sign-out, ``/api/import``) need a
+Flask-WTF token from the session. Dash's own ``/_dash-update-component`` POSTs
+carry no token; they are protected instead by (1) the SameSite=Lax session
+cookie, which browsers do not send on cross-site POSTs, (2) requiring the JSON
+content type, which a cross-site form cannot send and a cross-site ``fetch`` can
+only send after a CORS preflight that this app never grants, and (3) rejecting
+an ``Origin`` header that names another site.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import secrets
+from datetime import timedelta
+
+import dash
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g, request
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.logging_setup import new_request_id
+from db.config import Config, get_config
+from db.schema import login_attempts
+
+log = logging.getLogger("icp.security")
+
+DASH_CALLBACK_PATH = "/_dash-update-component"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Room for the JSON envelope and form fields around the base64 (or raw) file.
+_ENVELOPE_BYTES = 1024 * 1024
+
+csrf = CSRFProtect()
+
+
+class StartupRefused(RuntimeError):
+    """The app must not start as configured; the message says what to do."""
+
+
+def max_request_bytes(upload_max_mb: int) -> int:
+    """Request size cap: one file at the upload cap, base64-encoded (+33%) as dcc.Upload sends it."""
+    return math.ceil(upload_max_mb * 1024 * 1024 * 4 / 3) + _ENVELOPE_BYTES
+
+
+def content_security_policy(script_hashes: list[str]) -> str:
+    """The CSP header value: scripts only from this origin plus Dash's own inline scripts.
+
+    Styles allow 'unsafe-inline' because Plotly and React set style attributes;
+    style injection cannot run code.
+    """
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", *script_hashes],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+    return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
+
+
+def configure(server: Flask, local: bool) -> None:
+    """Secret key, cookie flags, size cap, CSRF, request ids, headers and error pages."""
+    cfg = get_config()
+    server.config.update(
+        SECRET_KEY=_secret_key(cfg, local),
+        SESSION_COOKIE_NAME="icp_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=cfg.icp_cookie_secure and not local,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=cfg.icp_session_hours),
+        # A sign-in lasts ICP_SESSION_HOURS from sign-in, not from the last click.
+        SESSION_REFRESH_EACH_REQUEST=False,
+        MAX_CONTENT_LENGTH=max_request_bytes(cfg.icp_upload_max_mb),
+        # Checked in _check_unsafe_request so Dash's JSON callbacks can be told apart.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+        PROPAGATE_EXCEPTIONS=False,
+    )
+    if cfg.icp_proxy_count:
+        n = cfg.icp_proxy_count
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    csrf.init_app(server)
+    server.before_request(_assign_request_id)
+    server.before_request(_check_unsafe_request)
+    server.after_request(_add_headers)
+    server.register_error_handler(Exception, _error_response)
+
+
+def install(app: dash.Dash) -> None:
+    """Finish the CSP once the Dash app exists: its inline scripts are allowed by hash."""
+    app.server.config["ICP_DASH_APP"] = app
+
+
+def _secret_key(cfg: Config, local: bool) -> str:
+    if cfg.icp_secret_key:
+        return cfg.icp_secret_key
+    if local:
+        # Sessions of a local-mode server need not survive a restart.
+        return secrets.token_urlsafe(32)
+    raise StartupRefused(
+        "ICP_SECRET_KEY is not set: every worker must sign sessions with the same key. "
+        "Generate one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'` "
+        "and set ICP_SECRET_KEY (see docs/deploy.md)."
+    )
+
+
+def _assign_request_id() -> None:
+    g.request_id = new_request_id(request.headers.get("X-Request-ID"))
+
+
+def _check_unsafe_request() -> Response | None:
+    if request.method not in UNSAFE_METHODS:
+        return None
+    if request.path == DASH_CALLBACK_PATH:
+        origin = request.headers.get("Origin")
+        if not request.is_json or (origin and origin.rstrip("/") != request.host_url.rstrip("/")):
+            log.warning("dash callback refused: cross-site or not JSON", extra={"origin": origin})
+            return error_page(403, "This request did not come from the dashboard.")
+        return None
+    csrf.protect()
+    return None
+
+
+def _add_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", _csp())
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if not request.path.startswith(("/_dash-component-suites/", "/assets/")):
+        # Revenue figures must not linger in shared or browser caches.
+        response.headers["Cache-Control"] = "no-store"
+    if "request_id" in g:
+        response.headers["X-Request-ID"] = g.request_id
+    return response
+
+
+def _csp() -> str:
+    cached = current_app.config.get("ICP_CSP")
+    if cached:
+        return cached
+    app = current_app.config.get("ICP_DASH_APP")
+    policy = content_security_policy(list(app.csp_hashes()) if app is not None else [])
+    if app is not None:
+        current_app.config["ICP_CSP"] = policy
+    return policy
+
+
+def _error_response(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return error_page(exc.code or 500, exc.description or exc.name)
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        log.warning("database unavailable: %s", exc.__class__.__name__)
+        return error_page(
+            503, "Data temporarily unavailable: the warehouse cannot be reached. "
+            "This page retries by itself.", retry=True
+        )
+    log.exception("unhandled error")
+    return error_page(500, "Something went wrong on our side.")
+
+
+def error_page(status: int, message: str, retry: bool = False) -> Response:
+    """A short error answer without internals: JSON for API and Dash calls, else HTML."""
+    rid = g.get("request_id", "")
+    wants_json = request.path.startswith(("/_dash", "/api/")) or request.is_json
+    if wants_json:
+        resp = current_app.json.response({"error": message, "request_id": rid})
+        resp.status_code = status
+        return resp
+    refresh = '<meta http-equiv="refresh" content="5">' if retry else ""
+    body = (
+        f"<!doctype html><html><head><meta charset='utf-8'>{refresh}<title>ICP Lens</title></head>"
+        f"<body><h1>{status}</h1><p>{html.escape(message)}</p>"
+        f"<p>Reference: {html.escape(rid)}</p><p><a href='/'>Back to ICP Lens</a></p></body></html>"
+    )
+    return Response(body, status=status, mimetype="text/html")
+
+
+def login_blocked(engine: sa.Engine, keys: list[tuple[str, int]], window_minutes: int) -> bool:
+    """True when any (key, limit) has ``limit`` failed sign-ins within the window since
+    its last success. Kept in the warehouse so every gunicorn worker sees the same count."""
+    la = login_attempts.c
+    since = sa.func.now() - timedelta(minutes=window_minutes)
+    with engine.connect() as conn:
+        for key, limit in keys:
+            last_ok = (
+                sa.select(sa.func.max(la.attempted_at))
+                .where(la.key == key, la.succeeded)
+                .scalar_subquery()
+            )
+            failures = conn.scalar(
+                sa.select(sa.func.count()).where(
+                    la.key == key,
+                    ~la.succeeded,
+                    la.attempted_at > since,
+                    la.attempted_at > sa.func.coalesce(last_ok, sa.literal("-infinity").cast(la.attempted_at.type)),
+                )
+            )
+            if failures >= limit:
+                return True
+    return False
+
+
+def record_login_attempt(engine: sa.Engine, keys: list[str], succeeded: bool, window_minutes: int) -> None:
+    """Remember one sign-in attempt under each key, dropping that key's rows past the window."""
+    la = login_attempts.c
+    with engine.begin() as conn:
+        conn.execute(
+            login_attempts.delete().where(
+                la.key.in_(keys), la.attempted_at < sa.func.now() - timedelta(minutes=2 * window_minutes)
+            )
+        )
+        conn.execute(login_attempts.insert(), [{"key": k, "succeeded": succeeded} for k in keys])

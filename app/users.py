@@ -1,0 +1,179 @@
+"""The people who may sign in: the warehouse's ``users`` table and argon2 password hashes.
+
+Passwords are never stored or logged: only their argon2id hash (argon2-cffi's
+current defaults) is written, and a hash made with older parameters is replaced
+on the next successful sign-in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from db.schema import ROLES, users
+
+_hasher = PasswordHasher()
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+# Verifying against this when the email is unknown keeps the response time the
+# same for unknown and known users, so timing does not reveal who has an account.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class UserError(ValueError):
+    """A user-management request that cannot be done, with a message for the person asking."""
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """One row of the users table, without the password hash."""
+
+    email: str
+    role: str
+    disabled: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+def normalize_email(email: str) -> str:
+    """The email as stored: trimmed and lowercased; UserError when it is not an address."""
+    cleaned = email.strip().lower()
+    if not _EMAIL.match(cleaned):
+        raise UserError(f"'{email}' is not an email address")
+    return cleaned
+
+
+def check_role(role: str) -> str:
+    """``role`` when it is one of viewer, analyst, admin; UserError otherwise."""
+    if role not in ROLES:
+        raise UserError(f"unknown role '{role}': use one of {', '.join(ROLES)}")
+    return role
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash of ``password``; UserError when it is too short."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def add_user(engine: sa.Engine, email: str, role: str, password: str | None) -> UserRecord:
+    """Create a user; ``password`` None makes an SSO-only user who cannot sign in by password."""
+    email = normalize_email(email)
+    check_role(role)
+    password_hash = hash_password(password) if password is not None else None
+    with engine.begin() as conn:
+        if conn.scalar(sa.select(users.c.user_id).where(users.c.email == email)) is not None:
+            raise UserError(f"{email} already exists: use `icp users set-role` to change the role")
+        row = conn.execute(
+            users.insert()
+            .values(email=email, role=role, password_hash=password_hash)
+            .returning(*_public_columns())
+        ).one()
+    return UserRecord(**row._mapping)
+
+
+def list_users(engine: sa.Engine) -> list[UserRecord]:
+    """Every user, by email."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(*_public_columns()).order_by(users.c.email)).all()
+    return [UserRecord(**r._mapping) for r in rows]
+
+
+def set_role(engine: sa.Engine, email: str, role: str) -> UserRecord:
+    """Give ``email`` the role ``role``."""
+    return _update(engine, email, role=check_role(role))
+
+
+def set_disabled(engine: sa.Engine, email: str, disabled: bool = True) -> UserRecord:
+    """Disable (or re-enable) ``email``; a disabled user's sessions stop at the next request."""
+    return _update(engine, email, disabled=disabled)
+
+
+def set_password(engine: sa.Engine, email: str, password: str) -> UserRecord:
+    """Replace the password of ``email``."""
+    return _update(engine, email, password_hash=hash_password(password))
+
+
+def has_users(engine: sa.Engine) -> bool:
+    """True when at least one enabled user exists."""
+    with engine.connect() as conn:
+        return conn.scalar(sa.select(sa.exists().where(~users.c.disabled))) is True
+
+
+def find_active(engine: sa.Engine, email: str) -> UserRecord | None:
+    """The enabled user ``email``, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(*_public_columns()).where(users.c.email == email, ~users.c.disabled)
+        ).first()
+    return UserRecord(**row._mapping) if row else None
+
+
+def authenticate(engine: sa.Engine, email: str, password: str) -> UserRecord | None:
+    """The user when ``password`` is theirs and they are enabled; records the sign-in time."""
+    try:
+        email = normalize_email(email)
+    except UserError:
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(users.c.password_hash, users.c.disabled).where(users.c.email == email)
+        ).first()
+    stored = row.password_hash if row is not None and row.password_hash else None
+    try:
+        _hasher.verify(stored or _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if stored is None or row.disabled:
+        return None
+    values: dict[str, object] = {"last_login_at": sa.func.now()}
+    if _hasher.check_needs_rehash(stored):
+        values["password_hash"] = _hasher.hash(password)
+    with engine.begin() as conn:
+        updated = conn.execute(
+            users.update().where(users.c.email == email).values(**values).returning(*_public_columns())
+        ).one()
+    return UserRecord(**updated._mapping)
+
+
+def record_sso_sign_in(engine: sa.Engine, email: str, role: str | None, provision: bool, default_role: str) -> UserRecord | None:
+    """The user signing in by SSO: the existing row (role updated when the IdP sends one),
+    a new row when ``provision`` allows it, or None when they may not sign in."""
+    email = normalize_email(email)
+    with engine.begin() as conn:
+        row = conn.execute(sa.select(users.c.disabled).where(users.c.email == email)).first()
+        if row is None and not provision:
+            return None
+        if row is not None and row.disabled:
+            return None
+        values: dict[str, object] = {"last_login_at": sa.func.now()}
+        if role is not None:
+            values["role"] = check_role(role)
+        if row is None:
+            stmt = users.insert().values(email=email, role=values.pop("role", check_role(default_role)), **values)
+        else:
+            stmt = users.update().where(users.c.email == email).values(**values)
+        result = conn.execute(stmt.returning(*_public_columns())).one()
+    return UserRecord(**result._mapping)
+
+
+def _update(engine: sa.Engine, email: str, **values: object) -> UserRecord:
+    email = normalize_email(email)
+    with engine.begin() as conn:
+        row = conn.execute(
+            users.update().where(users.c.email == email).values(**values).returning(*_public_columns())
+        ).first()
+    if row is None:
+        raise UserError(f"no user {email}: add it with `icp users add {email} --role viewer`")
+    return UserRecord(**row._mapping)
+
+
+def _public_columns() -> tuple[sa.Column, ...]:
+    return (users.c.email, users.c.role, users.c.disabled, users.c.created_at, users.c.last_login_at)

@@ -1,0 +1,1 @@
+"""Load test of ICP Lens under gunicorn: ``make loadtest`` (``python -m loadtest``)."""

@@ -1,0 +1,102 @@
+"""The users table and ``icp users``: argon2 hashes only, roles checked, disabled users shut out."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from app.cli import app as cli
+from app.users import (
+    UserError,
+    add_user,
+    authenticate,
+    find_active,
+    has_users,
+    list_users,
+    set_disabled,
+    set_role,
+)
+from db.schema import users
+
+PASSWORD = "correct horse battery staple"
+
+
+def _stored(engine: sa.Engine, email: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.scalar(sa.select(users.c.password_hash).where(users.c.email == email))
+
+
+def test_password_is_stored_as_argon2id_hash_only(db: sa.Engine) -> None:
+    add_user(db, "Ann@Example.com ", "admin", PASSWORD)
+    stored = _stored(db, "ann@example.com")
+    assert stored is not None and stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+    with db.connect() as conn:
+        dump = " ".join(str(v) for row in conn.execute(sa.select(users)).all() for v in row)
+    assert PASSWORD not in dump
+
+
+def test_authenticate_accepts_the_password_and_records_the_sign_in(db: sa.Engine) -> None:
+    add_user(db, "ann@example.com", "analyst", PASSWORD)
+    assert authenticate(db, "ann@example.com", "wrong password here") is None
+    assert authenticate(db, "nobody@example.com", PASSWORD) is None
+    record = authenticate(db, "ANN@example.com", PASSWORD)
+    assert record is not None and record.role == "analyst" and record.last_login_at is not None
+
+
+def test_disabled_user_cannot_sign_in_and_is_not_active(db: sa.Engine) -> None:
+    add_user(db, "ann@example.com", "viewer", PASSWORD)
+    assert has_users(db)
+    set_disabled(db, "ann@example.com")
+    assert authenticate(db, "ann@example.com", PASSWORD) is None
+    assert find_active(db, "ann@example.com") is None
+    assert not has_users(db)
+
+
+def test_bad_requests_get_clear_messages(db: sa.Engine) -> None:
+    with pytest.raises(UserError, match="unknown role 'owner'"):
+        add_user(db, "ann@example.com", "owner", PASSWORD)
+    with pytest.raises(UserError, match="at least 10 characters"):
+        add_user(db, "ann@example.com", "viewer", "short")
+    with pytest.raises(UserError, match="'not-an-email' is not an email address"):
+        add_user(db, "not-an-email", "viewer", PASSWORD)
+    add_user(db, "ann@example.com", "viewer", PASSWORD)
+    with pytest.raises(UserError, match="already exists"):
+        add_user(db, "ann@example.com", "admin", PASSWORD)
+    with pytest.raises(UserError, match="no user bob@example.com"):
+        set_role(db, "bob@example.com", "admin")
+
+
+def test_cli_add_list_set_role_disable(env_db: sa.Engine) -> None:
+    runner = CliRunner()
+    added = runner.invoke(cli, ["users", "add", "ann@example.com", "--role", "admin", "--password-stdin"], input=PASSWORD + "\n")
+    assert added.exit_code == 0, added.output
+    assert "added ann@example.com as admin" in added.output
+    assert PASSWORD not in added.output
+    assert authenticate(env_db, "ann@example.com", PASSWORD) is not None
+
+    generated = runner.invoke(cli, ["users", "add", "bob@example.com", "--generate"])
+    assert generated.exit_code == 0, generated.output
+    shown = generated.output.split("store it now): ")[1].strip()
+    assert authenticate(env_db, "bob@example.com", shown) is not None
+    assert _stored(env_db, "bob@example.com") != shown
+
+    assert runner.invoke(cli, ["users", "set-role", "bob@example.com", "analyst"]).exit_code == 0
+    assert runner.invoke(cli, ["users", "disable", "bob@example.com"]).exit_code == 0
+    listing = runner.invoke(cli, ["users", "list"]).output
+    assert "ann@example.com" in listing and "admin" in listing
+    bob = next(line for line in listing.splitlines() if line.startswith("bob@example.com"))
+    assert "analyst" in bob and "disabled" in bob
+    assert [u.email for u in list_users(env_db)] == ["ann@example.com", "bob@example.com"]
+
+
+def test_cli_errors_exit_non_zero_with_the_reason(env_db: sa.Engine) -> None:
+    runner = CliRunner()
+    bad = runner.invoke(cli, ["users", "add", "ann@example.com", "--role", "boss", "--password-stdin"], input=PASSWORD + "\n")
+    assert bad.exit_code == 1
+    assert "unknown role 'boss'" in bad.output
+    missing = runner.invoke(cli, ["users", "disable", "ghost@example.com"])
+    assert missing.exit_code == 1 and "no user ghost@example.com" in missing.output
+    empty = runner.invoke(cli, ["users", "list"])
+    assert "icp users add you@company.com --role admin" in empty.output

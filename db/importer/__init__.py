@@ -1,0 +1,64 @@
+"""RevOps import: read, map, validate and load export files; roll back; audit.
+
+Public API (the upload page, ``icp import``, ``icp demo`` and ``icp report`` use these):
+
+- ``ImportFile(name, data)`` -- one file's name and bytes; ``ImportFile.from_path(path)``.
+- ``plan_import(files, engine, *, kinds=None, mappings=None, settings=None) -> ImportPlan``
+  reads, detects each file's kind from its header, maps columns, validates against
+  the file set plus the warehouse; writes nothing. ``kinds`` ({file name: kind})
+  and ``mappings`` ({file name: {source header: canonical column}}) override
+  detection. ``ImportPlan`` has ``files`` (``FilePlan``: kind, file_format, sheet,
+  mapping, ignored, notices, rows, problem_count, sha256), ``problems``
+  (``Problem``: file, row as a spreadsheet shows it, column as named in the file,
+  value, expected; at most 1,000), ``problem_count`` (all), ``ok``, ``report()``,
+  ``to_dict()``, ``frames()`` (canonical polars frames per kind).
+- ``read_export_folder(path) -> dict[kind, pl.DataFrame]`` -- canonical frames of
+  the export files in a folder, the warehouse not consulted; raises
+  ``ImportRejected`` with the report when a file is bad.
+- ``run_import(files, engine, *, user, kinds=None, mappings=None, dry_run=False) -> ImportResult``
+  validates then loads in one transaction (serialized by an advisory lock,
+  accounts first, COPY to staging, upsert). ``ImportResult``: ``batch_id``,
+  ``files`` (``FileResult``: inserted / updated / unchanged), ``inserted``,
+  ``updated``, ``unchanged``, ``changed``, ``message``, ``data_version``,
+  ``to_dict()``. Re-importing the same export changes nothing; the attempt is
+  still recorded as a committed batch whose message starts "no changes".
+- ``rollback_batch(engine, batch_id, *, user) -> RollbackResult`` restores every
+  row the batch inserted (deleted) or updated (restored), in one transaction.
+- ``import_history(engine, limit=100) -> list[dict]`` -- batches newest first
+  with who, when, status, kinds, counts, message and their files.
+- ``data_version(engine) -> int`` -- the number the metrics cache keys on; bumped
+  by every import that changed rows and by every rollback.
+
+Errors: ``ImportRefused`` (a user-facing refusal: file too big, not CSV/XLSX,
+zip bomb, too many rows, a rollback blocked by later batches); its subclasses
+``ImportRejected`` (``.plan`` holds every problem; ``str()`` is the report; a
+``failed`` batch is recorded) and ``ImportFailed`` (the load itself failed, e.g.
+the connection was lost; nothing was written).
+"""
+
+from db.importer.errors import ImportFailed, ImportRefused, ImportRejected, Problem
+from db.importer.history import data_version, import_history
+from db.importer.load import FileResult, ImportResult, run_import
+from db.importer.plan import FilePlan, ImportPlan, plan_import, read_export_folder
+from db.importer.read import ImportFile, ReadLimits
+from db.importer.rollback import RollbackResult, rollback_batch
+
+__all__ = [
+    "FilePlan",
+    "FileResult",
+    "ImportFailed",
+    "ImportFile",
+    "ImportPlan",
+    "ImportRefused",
+    "ImportRejected",
+    "ImportResult",
+    "Problem",
+    "ReadLimits",
+    "RollbackResult",
+    "data_version",
+    "import_history",
+    "plan_import",
+    "read_export_folder",
+    "rollback_batch",
+    "run_import",
+]

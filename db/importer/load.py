@@ -1,0 +1,324 @@
+"""Write a validated plan to the warehouse: one transaction, serialized, recorded.
+
+The load takes the import advisory lock, COPYs each kind into a temporary
+staging table (accounts first, so references resolve), records every row it
+will insert or change in ``import_changes`` (with the row as it was, for
+rollback), then upserts with ``INSERT ... ON CONFLICT`` leaving identical rows
+untouched. The batch, its files (with sha256) and the data version bump commit
+with the rows, or nothing does.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from db.importer.errors import ImportFailed, ImportRejected
+from db.importer.plan import ImportPlan, plan_import
+from db.importer.read import ImportFile, ReadLimits
+from db.importer.tables import IMPORT_LOCK, differs, join_on, key_columns, row_key
+from db.importer.validate import OUTPUT_COLUMNS
+from db.importer.values import cents_text
+
+_COPY_CHUNK = 8 * 1024 * 1024
+
+
+@dataclass
+class FileResult:
+    """What one file's rows did."""
+
+    name: str
+    kind: str
+    rows: int
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class ImportResult:
+    """The outcome of :func:`run_import`."""
+
+    batch_id: int | None
+    """The committed batch; None for a dry run."""
+    plan: ImportPlan
+    files: list[FileResult] = field(default_factory=list)
+    dry_run: bool = False
+    data_version: int | None = None
+
+    @property
+    def inserted(self) -> int:
+        return sum(f.inserted for f in self.files)
+
+    @property
+    def updated(self) -> int:
+        return sum(f.updated for f in self.files)
+
+    @property
+    def unchanged(self) -> int:
+        return sum(f.unchanged for f in self.files)
+
+    @property
+    def changed(self) -> bool:
+        """True when the import inserted or updated any row."""
+        return bool(self.inserted or self.updated)
+
+    @property
+    def message(self) -> str:
+        """One line for the user."""
+        rows = sum(f.rows for f in self.files)
+        if self.dry_run:
+            return f"dry run: {len(self.files)} file(s), {rows:,} rows valid; nothing written"
+        if not self.changed:
+            return f"no changes: all {rows:,} rows already imported (recorded as batch {self.batch_id})"
+        return (
+            f"batch {self.batch_id}: {self.inserted:,} inserted, {self.updated:,} updated, "
+            f"{self.unchanged:,} unchanged"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready result, the plan included."""
+        return {
+            "batch_id": self.batch_id,
+            "dry_run": self.dry_run,
+            "message": self.message,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "data_version": self.data_version,
+            "files": [f.to_dict() for f in self.files],
+            "plan": self.plan.to_dict(),
+        }
+
+
+def run_import(
+    files: Sequence[ImportFile],
+    engine: sa.Engine,
+    *,
+    user: str,
+    kinds: Mapping[str, str] | None = None,
+    mappings: Mapping[str, Mapping[str, str]] | None = None,
+    dry_run: bool = False,
+    settings: Any = None,
+    limits: ReadLimits | None = None,
+    after_staging: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Validate ``files`` and load them in one transaction, or raise saying why not.
+
+    Raises :class:`ImportRejected` (after recording a ``failed`` batch, unless
+    ``dry_run``) when any file has a problem, and :class:`ImportFailed` when the
+    load itself fails; in both cases no data row is written. ``after_staging``
+    is called with the loading connection's backend pid once the rows are
+    staged and before they are applied (a hook for fault-injection tests).
+    """
+    plan = plan_import(
+        files, engine, kinds=kinds, mappings=mappings, settings=settings, limits=limits
+    )
+    if not plan.ok:
+        if not dry_run:
+            record_failed(engine, plan, user)
+        raise ImportRejected(plan)
+    if dry_run:
+        results = [FileResult(f.name, f.kind or "", f.rows, unchanged=0) for f in plan.files]
+        return ImportResult(None, plan, results, dry_run=True)
+    try:
+        return _load(plan, engine, user, after_staging)
+    except sa.exc.DBAPIError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        record_failed(engine, plan, user, f"load failed: {reason}")
+        raise ImportFailed(
+            f"the import failed and nothing was written ({reason}); try again"
+        ) from exc
+
+
+def record_failed(
+    engine: sa.Engine, plan: ImportPlan, user: str, message: str | None = None
+) -> int | None:
+    """Record an import attempt that wrote nothing, in its own transaction; its batch id.
+
+    Best effort: when the warehouse cannot be reached the attempt goes unrecorded
+    rather than hiding the original error.
+    """
+    kinds = sorted({f.kind for f in plan.files if f.kind})
+    names = ", ".join(f.name for f in plan.files)
+    first = str(plan.problems[0]) if plan.problems else ""
+    text = message or f"rejected: {plan.problem_count:,} problem(s) in {names}; first: {first}"
+    try:
+        with engine.begin() as conn:
+            batch_id = conn.scalar(
+                sa.text(
+                    "INSERT INTO import_batches (created_by, status, kinds, error_count, message, finished_at) "
+                    "VALUES (:user, 'failed', :kinds, :errors, :message, now()) RETURNING batch_id"
+                ),
+                {
+                    "user": user,
+                    "kinds": ",".join(kinds),
+                    "errors": max(plan.problem_count, 1 if message else 0),
+                    "message": text[:2000],
+                },
+            )
+            _record_files(
+                conn, batch_id, plan, [FileResult(f.name, f.kind or "", f.rows) for f in plan.files]
+            )
+            return batch_id
+    except sa.exc.DBAPIError:
+        return None
+
+
+def _record_files(
+    conn: sa.Connection, batch_id: int, plan: ImportPlan, results: list[FileResult]
+) -> None:
+    rows = [
+        {
+            "batch": batch_id,
+            "name": f.name,
+            "sha": f.sha256,
+            "kind": f.kind,
+            "size": f.size_bytes,
+            "rows": f.rows,
+            "ins": r.inserted,
+            "upd": r.updated,
+            "unch": r.unchanged,
+            "mapping": json.dumps(f.mapping),
+        }
+        for f, r in zip(plan.files, results, strict=True)
+        if f.kind
+    ]
+    if rows:
+        conn.execute(
+            sa.text(
+                "INSERT INTO import_files (batch_id, file_name, sha256, kind, size_bytes, rows_in_file, "
+                "rows_inserted, rows_updated, rows_unchanged, column_mapping) "
+                "VALUES (:batch, :name, :sha, :kind, :size, :rows, :ins, :upd, :unch, CAST(:mapping AS jsonb))"
+            ),
+            rows,
+        )
+
+
+def _copy_frame(frame: pl.DataFrame, kind: str) -> bytes:
+    """The staged rows as CSV text COPY reads: money as exact decimals, dates ISO."""
+    money = [c for c in OUTPUT_COLUMNS[kind] if c in ("mrr", "amount")]
+    out = frame.select(*OUTPUT_COLUMNS[kind], "__file").with_columns(
+        cents_text(pl.col(c)).alias(c) for c in money
+    )
+    buf = io.BytesIO()
+    out.write_csv(buf, include_header=False, null_value="")
+    return buf.getvalue()
+
+
+def _stage(conn: sa.Connection, kind: str, frame: pl.DataFrame) -> str:
+    """COPY ``frame`` into a temporary table shaped like ``kind``'s; its name."""
+    stage = f"stage_{kind}"
+    cols = ", ".join(OUTPUT_COLUMNS[kind])
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {kind} WITH NO DATA"
+    )
+    conn.exec_driver_sql(f"ALTER TABLE {stage} ADD COLUMN __file integer NOT NULL")
+    data = _copy_frame(frame, kind)
+    raw = conn.connection.driver_connection
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY {stage} ({cols}, __file) FROM STDIN (FORMAT csv)") as copy,
+    ):
+        for start in range(0, len(data), _COPY_CHUNK):
+            copy.write(data[start : start + _COPY_CHUNK])
+    conn.exec_driver_sql(f"ANALYZE {stage}")
+    return stage
+
+
+def _apply(
+    conn: sa.Connection, kind: str, stage: str, batch_id: int
+) -> dict[int, tuple[int, int, int]]:
+    """Record and upsert one kind's staged rows; per file index (inserted, updated, unchanged)."""
+    k0 = key_columns(kind)[0]
+    on = join_on(kind, "t", "s")
+    changed = f"t.{k0} IS NULL OR {differs(kind, 's', 't')}"
+    counts = conn.execute(
+        sa.text(
+            f"SELECT s.__file, count(*) FILTER (WHERE t.{k0} IS NULL), "
+            f"count(*) FILTER (WHERE t.{k0} IS NOT NULL AND {differs(kind, 's', 't')}), count(*) "
+            f"FROM {stage} s LEFT JOIN {kind} t ON {on} GROUP BY s.__file"
+        )
+    ).all()
+    conn.execute(
+        sa.text(
+            "INSERT INTO import_changes (batch_id, table_name, row_key, op, before) "
+            f"SELECT :batch, :kind, {row_key(kind, 's')}, "
+            f"CASE WHEN t.{k0} IS NULL THEN 'insert' ELSE 'update' END, "
+            f"CASE WHEN t.{k0} IS NULL THEN NULL ELSE to_jsonb(t) END "
+            f"FROM {stage} s LEFT JOIN {kind} t ON {on} WHERE {changed}"
+        ),
+        {"batch": batch_id, "kind": kind},
+    )
+    cols = OUTPUT_COLUMNS[kind]
+    keys = ", ".join(key_columns(kind))
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c not in key_columns(kind))
+    conn.execute(
+        sa.text(
+            f"INSERT INTO {kind} ({', '.join(cols)}, batch_id) "
+            f"SELECT {', '.join(cols)}, :batch FROM {stage} "
+            f"ON CONFLICT ({keys}) DO UPDATE SET {updates}, batch_id = EXCLUDED.batch_id "
+            f"WHERE {differs(kind, kind, 'EXCLUDED')}"
+        ),
+        {"batch": batch_id},
+    )
+    return {f: (ins, upd, total - ins - upd) for f, ins, upd, total in counts}
+
+
+def _load(
+    plan: ImportPlan, engine: sa.Engine, user: str, after_staging: Callable[[int], None] | None
+) -> ImportResult:
+    frames = plan.load_frames()
+    results = [FileResult(f.name, f.kind or "", f.rows) for f in plan.files]
+    with engine.connect() as conn, conn.begin():
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+        batch_id = conn.scalar(
+            sa.text(
+                "INSERT INTO import_batches (created_by, status, kinds) "
+                "VALUES (:user, 'committed', :kinds) RETURNING batch_id"
+            ),
+            {"user": user, "kinds": ",".join(frames)},
+        )
+        stages = {kind: _stage(conn, kind, frame) for kind, frame in frames.items()}
+        if after_staging is not None:
+            after_staging(conn.connection.driver_connection.info.backend_pid)
+        for kind, stage in stages.items():
+            for index, (ins, upd, unch) in _apply(conn, kind, stage, batch_id).items():
+                results[index].inserted, results[index].updated, results[index].unchanged = (
+                    ins,
+                    upd,
+                    unch,
+                )
+        result = ImportResult(batch_id, plan, results)
+        version = conn.scalar(
+            sa.text(
+                "UPDATE data_version SET version = version + 1, changed_at = now() RETURNING version"
+                if result.changed
+                else "SELECT version FROM data_version"
+            )
+        )
+        result.data_version = version
+        conn.execute(
+            sa.text(
+                "UPDATE import_batches SET rows_inserted = :ins, rows_updated = :upd, rows_unchanged = :unch, "
+                "message = :message, finished_at = now() WHERE batch_id = :batch"
+            ),
+            {
+                "ins": result.inserted,
+                "upd": result.updated,
+                "unch": result.unchanged,
+                "message": result.message,
+                "batch": batch_id,
+            },
+        )
+        _record_files(conn, batch_id, plan, results)
+    return result

@@ -1,0 +1,370 @@
+"""Read, map and validate a set of files together; write nothing.
+
+The plan is what the upload page shows before anything is written: each file's
+detected kind, its column mapping, ignored columns, notices, row counts, and
+every problem (file, row, column, value, expected). Checks that span files --
+ids repeated across files of one kind, references to accounts -- are made here,
+against the files being imported plus, when an engine is given, the warehouse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from db.importer.columns import KINDS, SPECS, closest_kind, detect_kind, map_columns
+from db.importer.errors import ImportRefused, ImportRejected, Problem
+from db.importer.read import ImportFile, ReadLimits, read_table
+from db.importer.validate import (
+    MAX_LISTED,
+    MONEY_COLUMNS,
+    OUTPUT_COLUMNS,
+    ROW,
+    SizeBands,
+    check_table,
+    problem_frame,
+)
+
+REFERENCING = ("subscriptions", "mrr_monthly", "opportunities")
+UNKNOWN_ACCOUNT = "an account_id of an accounts file in this import or already in the warehouse"
+
+
+@dataclass
+class FilePlan:
+    """What was made of one file."""
+
+    name: str
+    sha256: str
+    size_bytes: int
+    kind: str | None = None
+    file_format: str | None = None
+    sheet: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    """Source header -> canonical column."""
+    ignored: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    rows: int = 0
+    problem_count: int = 0
+    frame: pl.DataFrame | None = None
+    """Canonical columns (money in integer cents) plus ``__row``; None when unreadable."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file's plan as JSON-ready values (without its data)."""
+        return {
+            "name": self.name,
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "kind": self.kind,
+            "format": self.file_format,
+            "sheet": self.sheet,
+            "mapping": self.mapping,
+            "ignored": self.ignored,
+            "notices": self.notices,
+            "rows": self.rows,
+            "problem_count": self.problem_count,
+        }
+
+
+@dataclass
+class ImportPlan:
+    """The files read, mapped and validated; ``ok`` when there is nothing wrong."""
+
+    files: list[FilePlan]
+    problems: list[Problem]
+    """At most MAX_LISTED, in file order then row order."""
+    problem_count: int
+
+    @property
+    def ok(self) -> bool:
+        """True when every file was read and holds no problem."""
+        return self.problem_count == 0 and all(f.frame is not None for f in self.files)
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        """Canonical frames per kind (DATA_FORMAT.md columns; money as Float64 currency units)."""
+        out = {}
+        for kind, frame in self.load_frames().items():
+            out[kind] = frame.drop("__file").with_columns(
+                (pl.col(c) / 100).alias(c) for c in OUTPUT_COLUMNS[kind] if c in MONEY_COLUMNS
+            )
+        return out
+
+    def load_frames(self) -> dict[str, pl.DataFrame]:
+        """Per kind, in load order: canonical columns, money in cents, ``__file`` = file index."""
+        out = {}
+        for kind in KINDS:
+            parts = [
+                f.frame.drop(ROW).with_columns(pl.lit(i, pl.Int32).alias("__file"))
+                for i, f in enumerate(self.files)
+                if f.kind == kind and f.frame is not None
+            ]
+            if parts:
+                out[kind] = pl.concat(parts)
+        return out
+
+    def report(self) -> str:
+        """The plan in words: one block per file, then every listed problem."""
+        lines = []
+        for f in self.files:
+            what = f"{f.kind}, {f.rows:,} rows" if f.kind else "not read"
+            lines.append(
+                f"{f.name}: {what}" + (f" ({f.file_format.upper()})" if f.file_format else "")
+            )
+            if f.mapping:
+                lines.append("  columns: " + ", ".join(f"{s} -> {c}" for s, c in f.mapping.items()))
+            if f.ignored:
+                lines.append("  ignored columns: " + ", ".join(f.ignored))
+            lines.extend(f"  note: {n}" for n in f.notices)
+        if self.problem_count:
+            shown = len(self.problems)
+            head = f"{self.problem_count:,} problem{'s' if self.problem_count != 1 else ''}"
+            if shown < self.problem_count:
+                head += f" (the first {shown:,} listed)"
+            lines.append(head + "; nothing was written:")
+            lines.extend(f"  {p}" for p in self.problems)
+        else:
+            lines.append("no problems found")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as JSON-ready values, for ``--format json`` and the upload page."""
+        return {
+            "ok": self.ok,
+            "problem_count": self.problem_count,
+            "problems": [p.to_dict() for p in self.problems],
+            "files": [f.to_dict() for f in self.files],
+        }
+
+
+def _bands(settings: Any, engine: sa.Engine | None) -> SizeBands:
+    """Size-band bounds from ``settings``, else the warehouse's metric settings, else defaults."""
+    if settings is not None:
+        return SizeBands(settings.size_band_smb_below, settings.size_band_mid_below)
+    stored: dict[str, Any] = {}
+    if engine is not None:
+        with engine.connect() as conn:
+            stored = conn.scalar(sa.text("SELECT value FROM settings WHERE key = 'metrics'")) or {}
+    default = SizeBands()
+    return SizeBands(
+        int(stored.get("size_band_smb_below", default.smb_below)),
+        int(stored.get("size_band_mid_below", default.mid_below)),
+    )
+
+
+def _plan_file(
+    f: ImportFile,
+    limits: ReadLimits,
+    kind: str | None,
+    explicit: Mapping[str, str] | None,
+    bands: SizeBands,
+) -> tuple[FilePlan, pl.DataFrame, int]:
+    plan = FilePlan(f.name, hashlib.sha256(f.data).hexdigest(), len(f.data))
+    try:
+        raw = read_table(f, limits, kind)
+    except ImportRefused as exc:
+        message = str(exc).removeprefix(f"{f.name}: ")
+        return (
+            plan,
+            problem_frame([{"row": None, "column": None, "value": None, "expected": message}]),
+            1,
+        )
+    plan.file_format, plan.sheet, plan.notices = raw.file_format, raw.sheet, list(raw.notices)
+    plan.rows = raw.frame.height
+    mapped = (
+        map_columns(kind, raw.headers, explicit) if kind else detect_kind(raw.headers, explicit)
+    )
+    if mapped is None or not mapped.complete:
+        near = mapped or closest_kind(raw.headers)
+        plan.kind = kind
+        found = ", ".join(repr(h) for h in raw.headers)
+        hint = "" if kind else f" (the headers come closest to a {near.kind} file)"
+        message = (
+            f"the columns of a{'n' if near.kind[0] in 'aeiou' else ''} {near.kind} file{hint}: "
+            f"missing {', '.join(near.missing)}; found {found}"
+        )
+        return (
+            plan,
+            problem_frame(
+                [{"row": raw.first_row - 1, "column": None, "value": None, "expected": message}]
+            ),
+            1,
+        )
+    plan.kind, plan.mapping, plan.ignored = mapped.kind, mapped.mapping, list(mapped.ignored)
+    if raw.frame.height == 0:
+        message = "at least one data row (the file has only a header)"
+        return (
+            plan,
+            problem_frame(
+                [{"row": raw.first_row, "column": None, "value": None, "expected": message}]
+            ),
+            1,
+        )
+    checked = check_table(raw, mapped.kind, mapped.mapping, bands)
+    plan.notices.extend(checked.notices)
+    plan.frame = checked.frame
+    return plan, checked.problems, checked.problem_count
+
+
+def _cross_file_duplicates(files: list[FilePlan]) -> list[tuple[int, pl.DataFrame, int]]:
+    """Keys of one kind present in two files: reported in each later file."""
+    found = []
+    for kind in KINDS:
+        key = list(SPECS[kind].key)
+        seen: pl.DataFrame | None = None
+        for i, f in enumerate(files):
+            if f.kind != kind or f.frame is None:
+                continue
+            keys = f.frame.select(*key, ROW).drop_nulls(key)
+            if seen is not None:
+                clash = keys.join(seen, on=key, how="inner")
+                if clash.height:
+                    header = next((s for s, c in f.mapping.items() if c == key[0]), key[0])
+                    listed = (
+                        clash.sort(ROW)
+                        .head(MAX_LISTED)
+                        .select(
+                            pl.col(ROW).alias("row"),
+                            pl.lit(header).alias("column"),
+                            pl.concat_str(
+                                [pl.col(k).cast(pl.String) for k in key], separator=" / "
+                            ).alias("value"),
+                            pl.format(
+                                "a {} not also in {}", pl.lit(" + ".join(key)), pl.col("__name")
+                            ).alias("expected"),
+                        )
+                    )
+                    found.append((i, listed, clash.height))
+            named = keys.select(*key).with_columns(pl.lit(f.name).alias("__name"))
+            seen = named if seen is None else pl.concat([seen, named]).unique(key, keep="first")
+    return found
+
+
+def _unknown_accounts(
+    files: list[FilePlan], engine: sa.Engine | None
+) -> list[tuple[int, pl.DataFrame, int]]:
+    """Rows referring to an account in neither the accounts files nor the warehouse."""
+    in_files = [
+        f.frame.select("account_id") for f in files if f.kind == "accounts" and f.frame is not None
+    ]
+    known = (
+        pl.concat(in_files).drop_nulls().unique()
+        if in_files
+        else pl.DataFrame({"account_id": []}, schema={"account_id": pl.String})
+    )
+    referring = [
+        (i, f) for i, f in enumerate(files) if f.kind in REFERENCING and f.frame is not None
+    ]
+    if not referring:
+        return []
+    wanted = pl.concat([f.frame.select("account_id") for _, f in referring]).drop_nulls().unique()
+    missing = wanted.join(known, on="account_id", how="anti")
+    if missing.height and engine is not None:
+        with engine.connect() as conn:
+            stored = (
+                conn.execute(
+                    sa.text("SELECT account_id FROM accounts WHERE account_id = ANY(:ids)"),
+                    {"ids": missing["account_id"].to_list()},
+                )
+                .scalars()
+                .all()
+            )
+        missing = missing.filter(~pl.col("account_id").is_in(stored))
+    if not missing.height:
+        return []
+    found = []
+    for i, f in referring:
+        bad = f.frame.join(missing, on="account_id", how="semi")
+        if bad.height:
+            header = next(s for s, c in f.mapping.items() if c == "account_id")
+            listed = (
+                bad.sort(ROW)
+                .head(MAX_LISTED)
+                .select(
+                    pl.col(ROW).alias("row"),
+                    pl.lit(header).alias("column"),
+                    pl.col("account_id").alias("value"),
+                    pl.lit(UNKNOWN_ACCOUNT).alias("expected"),
+                )
+            )
+            found.append((i, listed, bad.height))
+    return found
+
+
+def plan_import(
+    files: Sequence[ImportFile],
+    engine: sa.Engine | None,
+    *,
+    kinds: Mapping[str, str] | None = None,
+    mappings: Mapping[str, Mapping[str, str]] | None = None,
+    settings: Any = None,
+    limits: ReadLimits | None = None,
+) -> ImportPlan:
+    """Read, map and validate ``files`` together; nothing is written.
+
+    ``kinds`` and ``mappings`` (source header -> canonical column) are keyed by
+    file name and override detection. ``settings`` (anything with
+    ``size_band_smb_below`` / ``size_band_mid_below``, e.g. MetricSettings)
+    gives the size-band bounds; without it the warehouse's stored settings are
+    used. With ``engine=None`` references are checked against the files alone.
+    """
+    limits = limits or ReadLimits.from_config()
+    kinds = dict(kinds or {})
+    mappings = dict(mappings or {})
+    for name, kind in kinds.items():
+        if kind not in KINDS:
+            raise ImportRefused(
+                f"{name}: unknown kind {kind!r}; expected one of {', '.join(KINDS)}"
+            )
+    bands = _bands(settings, engine)
+    plans: list[FilePlan] = []
+    per_file: list[list[tuple[pl.DataFrame, int]]] = []
+    for f in files:
+        plan, problems, count = _plan_file(
+            f, limits, kinds.get(f.name), mappings.get(f.name), bands
+        )
+        plans.append(plan)
+        per_file.append([(problems, count)])
+    for i, listed, count in _cross_file_duplicates(plans) + _unknown_accounts(plans, engine):
+        per_file[i].append((listed, count))
+    problems: list[Problem] = []
+    total = 0
+    for plan, found in zip(plans, per_file, strict=True):
+        count = sum(n for _, n in found)
+        plan.problem_count = count
+        total += count
+        if len(problems) < MAX_LISTED:
+            rows = pl.concat([p for p, _ in found]).sort("row", "column", nulls_last=False)
+            for r in rows.head(MAX_LISTED - len(problems)).iter_rows(named=True):
+                problems.append(
+                    Problem(plan.name, r["row"], r["column"], r["value"], r["expected"])
+                )
+    return ImportPlan(plans, problems, total)
+
+
+EXPORT_SUFFIXES = (".csv", ".xlsx", ".txt", ".tsv")
+
+
+def read_export_folder(path: str | Path, *, settings: Any = None) -> dict[str, pl.DataFrame]:
+    """Canonical frames of every export file in folder ``path`` (no warehouse consulted).
+
+    Raises :class:`ImportRejected` with the full report when any file is bad.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ImportRefused(f"{folder}: not a folder")
+    files = [
+        ImportFile.from_path(p)
+        for p in sorted(folder.iterdir())
+        if p.suffix.lower() in EXPORT_SUFFIXES
+    ]
+    if not files:
+        raise ImportRefused(f"{folder}: no .csv or .xlsx files")
+    plan = plan_import(files, None, settings=settings)
+    if not plan.ok:
+        raise ImportRejected(plan)
+    return plan.frames()

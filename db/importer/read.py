@@ -1,0 +1,415 @@
+"""Turn an uploaded file's bytes into a table of strings, refusing what is unsafe to parse.
+
+Every check that can be made before parsing is made first: the size cap, what
+the bytes are (CSV text or an XLSX workbook, whatever the file is called), and
+for XLSX the zip's central directory (entries, total uncompressed size,
+compression ratio) and the sheet's dimension, because calamine has no
+decompression limit of its own. Cells are read as text; values.py parses them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+from defusedxml import ElementTree
+
+from db.importer.columns import KINDS, header_score, normalize
+from db.importer.errors import ImportRefused
+
+DELIMITERS = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImportFile:
+    """One uploaded file: its name as the user knows it and its bytes."""
+
+    name: str
+    data: bytes
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> ImportFile:
+        """Read a file from disk, named by its file name."""
+        p = Path(path)
+        return cls(p.name, p.read_bytes())
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Caps applied before and while reading; defaults come from db.config."""
+
+    max_bytes: int = 50 * _MB
+    max_rows: int = 2_000_000
+    max_unzipped_bytes: int = 1024 * _MB
+    max_ratio: float = 200.0
+    max_zip_entries: int = 1_000
+    max_cells: int = 40_000_000
+
+    @classmethod
+    def from_config(cls) -> ReadLimits:
+        """Limits from the environment (ICP_UPLOAD_MAX_MB, ICP_MAX_ROWS)."""
+        from db.config import get_config
+
+        cfg = get_config()
+        return cls(max_bytes=cfg.icp_upload_max_mb * _MB, max_rows=cfg.icp_max_rows)
+
+
+@dataclass
+class RawTable:
+    """A file's cells as text, with what is needed to report rows as the user sees them."""
+
+    name: str
+    frame: pl.DataFrame
+    """One String column per header, in file order."""
+    headers: list[str]
+    first_row: int
+    """Spreadsheet row number of the first data row (2 for a CSV)."""
+    file_format: str
+    decimal_comma: bool = False
+    sheet: str | None = None
+    notices: list[str] = field(default_factory=list)
+    formula_columns: dict[str, int] = field(default_factory=dict)
+    """XLSX only: header -> number of formula cells (their cached values were read)."""
+
+
+def _size(n: int) -> str:
+    return f"{n / _MB:.1f} MB" if n >= _MB else f"{n:,} bytes"
+
+
+def read_table(f: ImportFile, limits: ReadLimits, kind: str | None = None) -> RawTable:
+    """Read ``f`` into a :class:`RawTable`, or raise :class:`ImportRefused` saying why not."""
+    if len(f.data) > limits.max_bytes:
+        raise ImportRefused(
+            f"{f.name}: the file is {_size(len(f.data))}; the limit is {_size(limits.max_bytes)}"
+        )
+    if not f.data.strip():
+        raise ImportRefused(f"{f.name}: the file is empty")
+    what = _not_tabular(f.data)
+    if what:
+        raise ImportRefused(
+            f"{f.name}: this is {what}, not a CSV or XLSX file; export it as CSV or XLSX"
+        )
+    if f.data.startswith(b"PK\x03\x04"):
+        return _read_xlsx(f, limits, kind)
+    return _read_csv(f, limits)
+
+
+def _not_tabular(data: bytes) -> str | None:
+    """What the bytes are when they are neither CSV text nor an XLSX workbook."""
+    head = data[:8192]
+    if head.startswith(b"PK\x03\x04"):
+        return None
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "an old Excel 97-2003 workbook (.xls) or another OLE document"
+    if head.startswith(b"%PDF"):
+        return "a PDF document"
+    if head.startswith((b"\x1f\x8b", b"BZh", b"7z\xbc\xaf", b"Rar!")):
+        return "a compressed archive"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        return "an image"
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip().lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<table", b"<body")):
+        return "an HTML page (some CRMs save HTML under a .csv or .xls name)"
+    if text.startswith(b"<?xml"):
+        return "an XML document (perhaps an 'XML Spreadsheet 2003')"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    # Text files hold no NUL and almost no other control bytes; binary files hold many.
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    if b"\x00" in head or controls > len(head) // 100:
+        return "binary data"
+    return None
+
+
+def _decode(f: ImportFile) -> tuple[str, str | None]:
+    """The file's text and a notice when it was not plain UTF-8."""
+    data = f.data
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "read as UTF-16"
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        bad = exc.start
+    try:
+        # Windows exports called "Latin-1" are nearly always Windows-1252 (it has the euro sign).
+        return data.decode(
+            "cp1252"
+        ), f"not valid UTF-8 (first at byte {bad:,}); read as Latin-1 (Windows-1252)"
+    except UnicodeDecodeError:
+        return data.decode(
+            "latin-1"
+        ), f"not valid UTF-8 (first at byte {bad:,}); read as Latin-1 (ISO-8859-1)"
+
+
+def _header_fields(first_line: str, delimiter: str) -> list[str]:
+    rows = list(csv.reader(io.StringIO(first_line), delimiter=delimiter))
+    return rows[0] if rows else []
+
+
+def choose_delimiter(text: str) -> str | None:
+    """The delimiter whose split of the first line names the most known columns."""
+    first = text.split("\n", 1)[0].rstrip("\r")
+    best: tuple[int, int, str] | None = None
+    for d in DELIMITERS:
+        fields = _header_fields(first, d)
+        candidate = (header_score(fields), len(fields), d)
+        if candidate[0] > 0 and (best is None or candidate[:2] > best[:2]):
+            best = candidate
+    return best[2] if best else None
+
+
+def _read_csv(f: ImportFile, limits: ReadLimits) -> RawTable:
+    text, notice = _decode(f)
+    delimiter = choose_delimiter(text)
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    if delimiter is None:
+        raise ImportRefused(
+            f"{f.name}: row 1 is not a header naming known columns (found {first_line[:200]!r}); "
+            "expected the columns of docs/import.md, e.g. account_id, vertical"
+        )
+    try:
+        frame = pl.read_csv(
+            text.encode("utf-8"),
+            separator=delimiter,
+            infer_schema=False,
+            empty_string_is_null=False,
+            truncate_ragged_lines=False,
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise ImportRefused(
+            _csv_structure_error(f.name, text, delimiter)
+            or f"{f.name}: cannot be read as CSV: {exc}"
+        ) from None
+    if frame.height > limits.max_rows:
+        raise ImportRefused(
+            f"{f.name}: {frame.height:,} rows; the limit is {limits.max_rows:,} rows per file"
+        )
+    headers = _header_fields(first_line, delimiter)
+    if len(headers) != frame.width:
+        headers = frame.columns
+    frame.columns = [f"c{i}" for i in range(frame.width)]
+    notices = [notice] if notice else []
+    if delimiter != ",":
+        notices.append(f"{_DELIMITER_NAMES[delimiter]}-separated")
+    return RawTable(
+        name=f.name,
+        frame=frame,
+        headers=headers,
+        first_row=2,
+        file_format="csv",
+        decimal_comma=delimiter == ";",
+        notices=notices,
+    )
+
+
+def _csv_structure_error(name: str, text: str, delimiter: str) -> str | None:
+    """The first row whose field count differs from the header's, in words."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        width = len(next(reader))
+        for row in reader:
+            if row and len(row) != width:
+                return (
+                    f"{name}: row {reader.line_num} has {len(row)} fields; the header has {width}"
+                )
+    except csv.Error as exc:
+        return f"{name}: row {reader.line_num} is not valid CSV ({exc})"
+    return None
+
+
+# --- XLSX -------------------------------------------------------------------
+
+_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _check_zip(name: str, z: zipfile.ZipFile, size: int, limits: ReadLimits) -> None:
+    """Refuse zip bombs from the central directory alone, before inflating anything."""
+    entries = z.infolist()
+    if len(entries) > limits.max_zip_entries:
+        raise ImportRefused(
+            f"{name}: the workbook holds {len(entries):,} parts; the limit is {limits.max_zip_entries:,}"
+        )
+    total = sum(e.file_size for e in entries)
+    if total > limits.max_unzipped_bytes:
+        raise ImportRefused(
+            f"{name}: the workbook unpacks to {_size(total)}; the limit is {_size(limits.max_unzipped_bytes)} "
+            "(a zip bomb, or a sheet far too large)"
+        )
+    for e in entries:
+        if e.file_size > _MB and e.file_size > limits.max_ratio * max(e.compress_size, 1):
+            raise ImportRefused(
+                f"{name}: part {e.filename} is compressed {e.file_size / max(e.compress_size, 1):,.0f} to 1; "
+                f"the limit is {limits.max_ratio:,.0f} to 1 (a zip bomb)"
+            )
+    if total > limits.max_ratio * max(size, 1):
+        raise ImportRefused(
+            f"{name}: the workbook is compressed {total / size:,.0f} to 1 (a zip bomb)"
+        )
+    names = set(z.namelist())
+    if "xl/workbook.xml" not in names:
+        raise ImportRefused(
+            f"{name}: this is a zip archive but not an XLSX workbook; export it as CSV or XLSX"
+        )
+
+
+def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> path of its XML part, in workbook order."""
+    wb = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    rels_xml = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels_xml.findall("rel:Relationship", _NS)}
+    parts = {}
+    for sheet in wb.findall("m:sheets/m:sheet", _NS):
+        target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
+        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        parts[sheet.get("name", "")] = target
+    return parts
+
+
+_ROW = re.compile(rb"<row\b[^>]*?\br=\"(\d+)\"[^>]*>(.*?)</row>", re.S)
+_DIMENSION = re.compile(rb"<dimension\s+ref=\"([A-Z]+\d+)(?::([A-Z]+)(\d+))?\"")
+_FORMULA_CELL = re.compile(rb"<c\s[^>]*?r=\"([A-Z]{1,3})(\d+)\"[^>]*>\s*<f[\s>/]")
+
+
+def _sheet_layout(
+    name: str, z: zipfile.ZipFile, part: str, limits: ReadLimits
+) -> tuple[int, int, dict[int, int]]:
+    """(header row, first column index, formula cells per column index) of one sheet.
+
+    Reads the sheet's XML as a stream: the dimension ref is checked against the
+    row and cell caps before calamine builds its dense range, and formula cells
+    are counted so the report can say their cached values were read.
+    """
+    header_row, first_col = 1, 0
+    formulas: dict[int, int] = {}
+    with z.open(part) as fh:
+        head = fh.read(65536)
+        dim = _DIMENSION.search(head)
+        if dim:
+            start = _CELL_REF.fullmatch(dim.group(1).decode())
+            if dim.group(2) and start:
+                rows = int(dim.group(3)) - int(start.group(2)) + 1
+                cols = _col_index(dim.group(2).decode()) - _col_index(start.group(1)) + 1
+                if rows > limits.max_rows + 1:
+                    raise ImportRefused(
+                        f"{name}: the sheet spans {rows:,} rows; the limit is {limits.max_rows:,} rows per file"
+                    )
+                if rows * cols > limits.max_cells:
+                    raise ImportRefused(
+                        f"{name}: the sheet spans {dim.group(1).decode()}:{dim.group(2).decode()}{dim.group(3).decode()} "
+                        f"({rows * cols:,} cells); the limit is {limits.max_cells:,} cells"
+                    )
+        for m in _ROW.finditer(head):
+            if b"<v>" in m.group(2) or b"<is>" in m.group(2):
+                header_row = int(m.group(1))
+                cells = _CELL_REF.findall(m.group(2).decode("utf-8", "replace"))
+                if cells:
+                    first_col = min(_col_index(c) for c, _ in cells)
+                break
+        chunk, tail = head, b""
+        while chunk:
+            block = tail + chunk
+            if b"<f" in block:
+                for m in _FORMULA_CELL.finditer(block):
+                    col = _col_index(m.group(1).decode())
+                    formulas[col] = formulas.get(col, 0) + 1
+            # Keep the unfinished tail so a cell split across reads is seen once, whole.
+            cut = block.rfind(b"<c ")
+            tail = block[cut:] if cut >= 0 else b""
+            chunk = fh.read(1 << 20)
+    return header_row, first_col, formulas
+
+
+def _pick_sheet(name: str, sheets: list[str], kind: str | None) -> str:
+    wanted = [kind] if kind else list(KINDS)
+    for sheet in sheets:
+        n = normalize(sheet)
+        if any(
+            n in (normalize(k), normalize(k).rstrip("s"), normalize(k).replace(" ", ""))
+            for k in wanted
+        ):
+            return sheet
+    return sheets[0]
+
+
+def _read_xlsx(f: ImportFile, limits: ReadLimits, kind: str | None) -> RawTable:
+    try:
+        z = zipfile.ZipFile(io.BytesIO(f.data))
+    except zipfile.BadZipFile:
+        raise ImportRefused(
+            f"{f.name}: a damaged zip/XLSX file; export it again as CSV or XLSX"
+        ) from None
+    with z:
+        _check_zip(f.name, z, len(f.data), limits)
+        try:
+            parts = _sheet_parts(z)
+        except (KeyError, ElementTree.ParseError, ValueError) as exc:
+            raise ImportRefused(f"{f.name}: a damaged XLSX workbook ({exc})") from None
+        if not parts:
+            raise ImportRefused(f"{f.name}: the workbook has no sheets")
+        sheet = _pick_sheet(f.name, list(parts), kind)
+        header_row, first_col, formula_cols = _sheet_layout(f.name, z, parts[sheet], limits)
+    try:
+        reader = fastexcel.read_excel(f.data)
+        frame = reader.load_sheet(sheet, dtypes="string").to_polars()
+    except Exception as exc:  # fastexcel raises its own family, unrelated to Python's
+        raise ImportRefused(f"{f.name}: cannot read sheet {sheet!r} ({exc})") from None
+    if frame.height > limits.max_rows:
+        raise ImportRefused(
+            f"{f.name}: {frame.height:,} rows; the limit is {limits.max_rows:,} rows per file"
+        )
+    headers = list(frame.columns)
+    if header_score(headers) == 0:
+        others = [s for s in parts if s != sheet]
+        hint = (
+            f"; the workbook's sheets are {', '.join(repr(s) for s in parts)}: name the data sheet after its kind "
+            f"({', '.join(KINDS)}) or move it first"
+            if others
+            else ""
+        )
+        raise ImportRefused(
+            f"{f.name}: sheet {sheet!r} row {header_row} is not a header naming known columns "
+            f"(found {', '.join(h for h in headers[:8] if not h.startswith('__UNNAMED'))!r}){hint}"
+        )
+    frame.columns = [f"c{i}" for i in range(frame.width)]
+    notices = [f"sheet {sheet!r}"] if len(parts) > 1 else []
+    formula_columns = {
+        headers[c - first_col]: n
+        for c, n in sorted(formula_cols.items())
+        if 0 <= c - first_col < len(headers)
+    }
+    if formula_columns:
+        listed = ", ".join(f"'{h}' ({n:,})" for h, n in formula_columns.items())
+        notices.append(f"formula cells read as their last computed values: {listed}")
+    return RawTable(
+        name=f.name,
+        frame=frame,
+        headers=headers,
+        first_row=header_row + 1,
+        file_format="xlsx",
+        sheet=sheet,
+        notices=notices,
+        formula_columns=formula_columns,
+    )

@@ -1,0 +1,450 @@
+"""Check one file's cells against its kind and turn them into canonical columns.
+
+Every check is a polars expression over the whole file; the problems come out
+as rows (spreadsheet row, column as named in the file, the cell, what was
+expected), counted in full and listed up to a cap. Checks that need other files
+or the warehouse (unknown accounts, ids repeated across files) live in plan.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from db.importer.columns import SPECS, normalize
+from db.importer.read import RawTable
+from db.importer.values import (
+    DateOrder,
+    cleaned,
+    looks_like_formula,
+    parse_count,
+    parse_date,
+    parse_flag,
+    parse_money,
+    slash_order,
+)
+
+MAX_LISTED = 1_000
+"""Problems listed in a report; the total is always counted."""
+
+ROW = "__row"
+
+OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "accounts": (
+        "account_id",
+        "account_name",
+        "vertical",
+        "sub_industry",
+        "size_band",
+        "employees",
+        "region",
+        "use_case",
+        "lead_source",
+        "created_date",
+    ),
+    "subscriptions": ("subscription_id", "account_id", "product", "start_date", "end_date", "mrr"),
+    "mrr_monthly": ("account_id", "month", "mrr"),
+    "opportunities": (
+        "opportunity_id",
+        "account_id",
+        "opportunity_type",
+        "created_date",
+        "close_date",
+        "status",
+        "amount",
+        "lead_source",
+    ),
+}
+"""Columns of each kind's canonical frame, in warehouse order (money in integer cents)."""
+
+_DTYPES = {
+    "created_date": pl.Date,
+    "start_date": pl.Date,
+    "end_date": pl.Date,
+    "close_date": pl.Date,
+    "month": pl.Date,
+    "mrr": pl.Int64,
+    "arr": pl.Int64,
+    "amount": pl.Int64,
+    "employees": pl.Int64,
+}
+MONEY_COLUMNS = frozenset({"mrr", "amount"})
+ID_COLUMNS = frozenset({"account_id", "subscription_id", "opportunity_id"})
+TEXT_COLUMNS = frozenset(
+    {"account_name", "vertical", "sub_industry", "region", "use_case", "lead_source", "product"}
+)
+
+_SIZE_BANDS = {
+    "SMB": ("smb", "small", "smallbusiness", "smallmediumbusiness", "sb", "smbsmall"),
+    "Mid-Market": ("midmarket", "mid", "mm", "medium", "midsize", "commercial"),
+    "Enterprise": ("enterprise", "ent", "large", "largeenterprise", "strategic"),
+}
+_STATUS_WORDS = {
+    "open": "open",
+    "won": "won",
+    "lost": "lost",
+    "closedwon": "won",
+    "closedlost": "lost",
+}
+STATUS_EXPECTED = "open, won or lost (or a CRM stage such as Closed Won / Closed Lost)"
+TYPE_EXPECTED = (
+    "new_business, expansion or renewal (CRM values such as New Business, "
+    "Existing Business - Upgrade, Upsell or Renewal are read too)"
+)
+
+
+@dataclass(frozen=True)
+class SizeBands:
+    """Employee bounds deriving ``size_band`` when a file has none (METRICS settings)."""
+
+    smb_below: int = 200
+    mid_below: int = 2000
+
+
+@dataclass
+class Checked:
+    """One file checked: its canonical frame and its problems."""
+
+    kind: str
+    frame: pl.DataFrame
+    """OUTPUT_COLUMNS of the kind plus ``__row``; values of problem cells are null."""
+    problems: pl.DataFrame
+    """row, column, value, expected: at most MAX_LISTED, ordered by row."""
+    problem_count: int
+    notices: list[str] = field(default_factory=list)
+
+
+def problem_frame(rows: list[dict[str, object]] | None = None) -> pl.DataFrame:
+    """An (empty) frame of problems with the report's columns."""
+    schema = {"row": pl.Int64, "column": pl.String, "value": pl.String, "expected": pl.String}
+    return pl.DataFrame(rows or [], schema=schema, orient="row")
+
+
+def _letters(e: pl.Expr) -> pl.Expr:
+    return e.str.to_lowercase().str.replace_all(r"[^a-z]", "")
+
+
+def _size_band(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    key = _letters(value)
+    parsed = pl.lit(None, pl.String)
+    for band, words in _SIZE_BANDS.items():
+        parsed = pl.when(key.is_in(words)).then(pl.lit(band)).otherwise(parsed)
+    problem = pl.when(value.is_not_null() & parsed.is_null()).then(
+        pl.lit("SMB, Mid-Market or Enterprise")
+    )
+    return parsed, problem
+
+
+def _derived_band(employees: pl.Expr, bands: SizeBands) -> pl.Expr:
+    return (
+        pl.when(employees.is_null())
+        .then(None)
+        .when(employees < bands.smb_below)
+        .then(pl.lit("SMB"))
+        .when(employees < bands.mid_below)
+        .then(pl.lit("Mid-Market"))
+        .otherwise(pl.lit("Enterprise"))
+    )
+
+
+def _opportunity_type(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    key = _letters(value)
+    parsed = (
+        pl.when(value.is_null())
+        .then(pl.lit("new_business"))
+        .when(key.str.contains("renew"))
+        .then(pl.lit("renewal"))
+        .when(key.str.starts_with("new") | key.is_in(("nb", "newlogo")))
+        .then(pl.lit("new_business"))
+        .when(key.str.contains("existing|upsell|upgrade|expansion|crosssell|addon|upsale"))
+        .then(pl.lit("expansion"))
+    )
+    return parsed, pl.when(parsed.is_null()).then(pl.lit(TYPE_EXPECTED))
+
+
+def _is_flag_header(header: str) -> bool:
+    """True for an 'Is Won' style column: a flag, read with the close date."""
+    return normalize(header).replace(" ", "") in ("iswon", "won", "closedwon")
+
+
+def _status(value: pl.Expr, header: str) -> tuple[pl.Expr, pl.Expr]:
+    """(status or a flag for 'Is Won', problem): a Stage column maps any other stage to open."""
+    head = normalize(header).replace(" ", "")
+    if _is_flag_header(header):
+        return parse_flag(value)
+    key = _letters(value)
+    known = pl.lit(None, pl.String)
+    for word, status in _STATUS_WORDS.items():
+        known = pl.when(key == word).then(pl.lit(status)).otherwise(known)
+    if "stage" in head:
+        staged = (
+            pl.when(value.is_null())
+            .then(None)
+            .when(key.str.starts_with("closedwon") | (key == "won"))
+            .then(pl.lit("won"))
+            .when(key.str.starts_with("closedlost") | (key == "lost"))
+            .then(pl.lit("lost"))
+            .otherwise(pl.lit("open"))
+        )
+        return staged, pl.lit(None, pl.String)
+    return known, pl.when(value.is_not_null() & known.is_null()).then(pl.lit(STATUS_EXPECTED))
+
+
+def check_table(
+    raw: RawTable, kind: str, mapping: dict[str, str], bands: SizeBands | None = None
+) -> Checked:
+    """Parse and check ``raw`` as ``kind`` under ``mapping`` (source header -> canonical)."""
+    bands = bands or SizeBands()
+    spec = SPECS[kind]
+    source = {canonical: header for header, canonical in mapping.items()}
+    position = {h: i for i, h in enumerate(raw.headers)}
+
+    def raw_col(canonical: str) -> str:
+        return f"c{position[source[canonical]]}"
+
+    frame = raw.frame.with_columns(
+        pl.int_range(raw.first_row, raw.first_row + pl.len(), dtype=pl.Int64).alias(ROW)
+    )
+    frame = frame.with_columns(cleaned(raw_col(c)).alias(f"v_{c}") for c in source)
+
+    def v(c: str) -> pl.Expr:
+        return pl.col(f"v_{c}") if c in source else pl.lit(None, pl.String)
+
+    values: dict[str, pl.Expr] = {}
+    problems: dict[str, pl.Expr] = {}
+    date_columns = [
+        c for c in ("created_date", "start_date", "end_date", "close_date", "month") if c in source
+    ]
+    column_problems: list[dict[str, object]] = []
+    orders = {c: slash_order(frame, v(c)) for c in date_columns}
+    # A column with no deciding date takes its order from the file's other date
+    # columns (an export uses one date format throughout); only a file where no
+    # date decides it is ambiguous.
+    deciding = [o for o in orders.values() if o.ambiguous_row is None and o.decided]
+    for c in date_columns:
+        order = orders[c]
+        if not order.decided and deciding:
+            order = DateOrder(deciding[0].month_first, False, None, True)
+        if order.ambiguous_row is not None and not order.decided:
+            amb = frame.filter(pl.col(ROW) == order.ambiguous_row).select(raw_col(c)).item()
+            column_problems.append(
+                {
+                    "row": order.ambiguous_row,
+                    "column": source[c],
+                    "value": amb,
+                    "expected": (
+                        f"dates whose day/month order is clear: no date in column '{source[c]}' has a day "
+                        "above 12 to tell DD/MM/YYYY from MM/DD/YYYY; export dates as YYYY-MM-DD"
+                    ),
+                }
+            )
+        values[c], problems[c] = parse_date(v(c), order, year_month=c == "month")
+        if c == "month":
+            values[c] = values[c].dt.truncate("1mo")
+
+    for c in spec.names:
+        if c in values or c not in source:
+            continue
+        if c in MONEY_COLUMNS or c == "arr":
+            values[c], problems[c] = parse_money(v(c), decimal_comma=raw.decimal_comma)
+        elif c == "employees":
+            values[c], problems[c] = parse_count(v(c))
+        elif c == "size_band":
+            values[c], problems[c] = _size_band(v(c))
+        elif c == "opportunity_type":
+            values[c], problems[c] = _opportunity_type(v(c))
+        elif c == "status":
+            values[c], problems[c] = _status(v(c), source[c])
+        elif c in ID_COLUMNS:
+            values[c] = v(c)
+            problems[c] = pl.when(v(c).str.starts_with("=")).then(pl.lit("an id, not a formula"))
+        else:
+            values[c] = v(c)
+
+    frame = frame.with_columns(
+        *(e.alias(f"p_{c}") for c, e in values.items()),
+        *(e.alias(f"e_{c}") for c, e in problems.items()),
+    )
+
+    def p(c: str) -> pl.Expr:
+        return pl.col(f"p_{c}") if c in values else pl.lit(None, _DTYPES.get(c, pl.String))
+
+    derived: dict[str, pl.Expr] = {}
+    more: list[tuple[str, pl.Expr]] = [
+        (c, pl.when(v(c).is_null()).then(pl.lit("a value (this column is required)")))
+        for c in spec.required
+        if c in source
+    ]
+    if kind == "accounts":
+        derived["sub_industry"] = pl.coalesce(p("sub_industry"), pl.lit("Unspecified"))
+        employees = p("employees") if "employees" in values else pl.lit(None, pl.Int64)
+        derived["size_band"] = pl.coalesce(p("size_band"), _derived_band(employees, bands))
+    if kind == "subscriptions":
+        mrr = p("mrr") if "mrr" in values else pl.lit(None, pl.Int64)
+        arr = p("arr") if "arr" in values else pl.lit(None, pl.Int64)
+        # ARR to MRR rounds half up to the cent.
+        derived["mrr"] = pl.coalesce(mrr, (arr + 6) // 12)
+        money_col = "mrr" if "mrr" in source else "arr"
+        more.append(
+            (
+                "end_date",
+                pl.when(p("end_date") < p("start_date")).then(
+                    pl.format(
+                        "an end date on or after the start date {}",
+                        p("start_date").dt.to_string("%Y-%m-%d"),
+                    )
+                ),
+            )
+        )
+        more.append(
+            (
+                money_col,
+                pl.when(
+                    pl.all_horizontal(v(c).is_null() for c in ("mrr", "arr") if c in source)
+                ).then(pl.lit("an MRR or ARR amount (required)")),
+            )
+        )
+    if kind == "opportunities":
+        if _is_flag_header(source["status"]):
+            derived["status"] = (
+                pl.when(p("status").is_null())
+                .then(None)
+                .when(p("close_date").is_null())
+                .then(pl.lit("open"))
+                .when(p("status"))
+                .then(pl.lit("won"))
+                .otherwise(pl.lit("lost"))
+            )
+        status = derived.get("status", p("status"))
+        close_ok = pl.col("e_close_date").is_null() if "close_date" in problems else pl.lit(True)
+        more.append(
+            (
+                "close_date",
+                pl.when(p("close_date") < p("created_date")).then(
+                    pl.format(
+                        "a close date on or after the created date {}",
+                        p("created_date").dt.to_string("%Y-%m-%d"),
+                    )
+                ),
+            )
+        )
+        more.append(
+            (
+                "status",
+                pl.when(status.is_in(("won", "lost")) & p("close_date").is_null() & close_ok).then(
+                    pl.format(
+                        "a close date for a {} opportunity ('{}' is empty)",
+                        status,
+                        pl.lit(source.get("close_date", "close_date")),
+                    )
+                ),
+            )
+        )
+
+    out_exprs = []
+    for c in OUTPUT_COLUMNS[kind]:
+        if c in derived:
+            out_exprs.append(derived[c].alias(c))
+        elif c in values:
+            out_exprs.append(p(c).alias(c))
+        elif c == "opportunity_type":
+            out_exprs.append(pl.lit("new_business").alias(c))
+        else:
+            out_exprs.append(pl.lit(None, _DTYPES.get(c, pl.String)).alias(c))
+    frame = frame.with_columns(e.alias(f"x{i}_{c}") for i, (c, e) in enumerate(more)).with_columns(
+        out_exprs
+    )
+
+    notices = []
+    text_cols = [c for c in source if c in TEXT_COLUMNS]
+    if text_cols:
+        counts = frame.select(looks_like_formula(v(c)).sum().alias(c) for c in text_cols).row(
+            0, named=True
+        )
+        flagged = {source[c]: n for c, n in counts.items() if n}
+        if flagged:
+            listed = ", ".join(f"'{h}' ({n:,})" for h, n in flagged.items())
+            notices.append(
+                f"text starting with =, +, - or @ kept as plain text (a spreadsheet would run it as a formula): {listed}"
+            )
+
+    collected, count = _collect(frame, source, problems, more, raw_col)
+    if column_problems:
+        collected = pl.concat([problem_frame(column_problems), collected])
+        count += len(column_problems)
+    canonical = frame.select(*OUTPUT_COLUMNS[kind], ROW)
+    dup_problems, dup_count = duplicate_keys(
+        canonical, spec.key, {k: source.get(k, k) for k in spec.key}
+    )
+    collected = (
+        pl.concat([collected, dup_problems]).sort("row", "column", nulls_last=True).head(MAX_LISTED)
+    )
+    return Checked(kind, canonical, collected, count + dup_count, notices)
+
+
+def _collect(
+    frame: pl.DataFrame,
+    source: dict[str, str],
+    problems: dict[str, pl.Expr],
+    more: list[tuple[str, pl.Expr]],
+    raw_col: Callable[[str], str],
+) -> tuple[pl.DataFrame, int]:
+    """Every problem cell as (row, column, value, expected), counted, listed up to the cap."""
+    listed: list[pl.DataFrame] = []
+    total = 0
+    checks = [(c, f"e_{c}") for c in problems] + [(c, f"x{i}_{c}") for i, (c, _) in enumerate(more)]
+    if not checks:
+        return problem_frame(), 0
+    counts = frame.select(pl.col(name).is_not_null().sum().alias(name) for _, name in checks).row(
+        0, named=True
+    )
+    for c, name in checks:
+        n = counts[name]
+        if not n:
+            continue
+        total += n
+        listed.append(
+            frame.filter(pl.col(name).is_not_null())
+            .head(MAX_LISTED)
+            .select(
+                pl.col(ROW).alias("row"),
+                pl.lit(source[c]).alias("column"),
+                pl.col(raw_col(c)).alias("value"),
+                pl.col(name).alias("expected"),
+            )
+        )
+    return (pl.concat(listed) if listed else problem_frame()), total
+
+
+def duplicate_keys(
+    frame: pl.DataFrame, key: tuple[str, ...], headers: dict[str, str]
+) -> tuple[pl.DataFrame, int]:
+    """Rows whose key repeats another row's, each named with the rows sharing it."""
+    present = pl.all_horizontal(pl.col(k).is_not_null() for k in key)
+    dup = frame.filter(present & pl.struct(key).is_duplicated())
+    if dup.is_empty():
+        return problem_frame(), 0
+    rows = dup.group_by(key).agg(pl.col(ROW).sort().alias("rows"))
+    dup = dup.join(rows, on=key, nulls_equal=True)
+    shown = (
+        pl.format("{}", pl.col(key[0]).cast(pl.String))
+        if len(key) == 1
+        else pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator=" / ")
+    )
+    listed = (
+        dup.sort(ROW)
+        .head(MAX_LISTED)
+        .select(
+            pl.col(ROW).alias("row"),
+            pl.lit(headers[key[0]]).alias("column"),
+            shown.alias("value"),
+            pl.format(
+                "a unique {} (the same one is on rows {})",
+                pl.lit(" + ".join(key)),
+                pl.col("rows").list.head(10).cast(pl.List(pl.String)).list.join(", "),
+            ).alias("expected"),
+        )
+    )
+    return listed, dup.height

@@ -1,0 +1,225 @@
+"""Parsing cell text into dates, money, integers and flags, as polars expressions.
+
+Each parser returns a pair of expressions: the parsed value (null when empty or
+invalid) and the problem (null when fine, else what was expected, in words).
+Nothing here loops over rows in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+EMPTY = ("", "null", "n/a", "-")
+"""Cell texts that mean 'no value' (compared case-insensitively after trimming)."""
+
+_TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+ISO = r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})" + _TIME
+SLASH = r"^(\d{1,2})/(\d{1,2})/(\d{4})" + _TIME
+DOT = r"^(\d{1,2})\.(\d{1,2})\.(\d{4})" + _TIME
+SERIAL = r"^\d{1,7}(?:\.\d+)?$"
+YEAR_MONTH = r"^(\d{4})[-/](\d{1,2})$"
+# Excel counts days from 1899-12-30 (its serial 60 is the nonexistent 1900-02-29).
+EXCEL_EPOCH_DAYS = -25569
+MIN_YEAR, MAX_YEAR = 1900, 2199
+SERIAL_MIN, SERIAL_MAX = 18_264, 109_574
+"""Excel serials accepted as dates: 1950-01-01 to 2199-12-31."""
+
+DATE_EXPECTED = "a date: YYYY-MM-DD, MM/DD/YYYY, DD.MM.YYYY or an Excel date"
+MONEY_EXPECTED = "an amount such as 1234.50, 1,234.50, $1,234.50 or 1 234,50 €"
+
+
+def cleaned(col: str) -> pl.Expr:
+    """The cell trimmed, null when it is empty or an empty-marker (NULL, N/A, -)."""
+    s = pl.col(col).str.strip_chars()
+    return pl.when(s.str.to_lowercase().is_in(EMPTY)).then(None).otherwise(s)
+
+
+def looks_like_formula(value: pl.Expr) -> pl.Expr:
+    """True for text a spreadsheet would run as a formula (=, +, -, @ first)."""
+    return value.str.contains(r"^[=+\-@]")
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """How a column's d/d/yyyy dates are read, decided from the whole column."""
+
+    month_first: bool
+    minority: bool
+    """True when the column also holds dates only valid in the other order."""
+    ambiguous_row: int | None
+    """Row of the first date readable both ways when nothing in the column decides."""
+    decided: bool = False
+    """True when some date in the column is only valid in one order."""
+
+
+def slash_order(frame: pl.DataFrame, value: pl.Expr) -> DateOrder:
+    """Decide MM/DD or DD/MM for a column: a part above 12 settles it; none settling it is ambiguous."""
+    parts = value.str.extract_groups(SLASH)
+    a = parts.struct.field("1").cast(pl.Int32)
+    b = parts.struct.field("2").cast(pl.Int32)
+    stats = frame.select(
+        day_first=((a > 12) & (b <= 12)).sum(),
+        month_first=((b > 12) & (a <= 12)).sum(),
+        ambiguous_row=pl.col("__row").filter((a != b) & (a <= 12) & (b <= 12)).first(),
+    ).row(0, named=True)
+    day_first, month_first = stats["day_first"] or 0, stats["month_first"] or 0
+    if day_first or month_first:
+        return DateOrder(month_first >= day_first, bool(day_first and month_first), None, True)
+    return DateOrder(True, False, stats["ambiguous_row"])
+
+
+def _ymd(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
+    text = pl.format(
+        "{}-{}-{}",
+        y,
+        m.cast(pl.String).str.pad_start(2, "0"),
+        d.cast(pl.String).str.pad_start(2, "0"),
+    )
+    return text.str.to_date("%Y-%m-%d", strict=False)
+
+
+def parse_date(
+    value: pl.Expr, order: DateOrder | None = None, *, year_month: bool = False
+) -> tuple[pl.Expr, pl.Expr]:
+    """(date, problem) for cleaned cell text ``value``.
+
+    ``order`` is the column's d/d/yyyy reading (see :func:`slash_order`);
+    ``year_month`` also accepts ``YYYY-MM`` (read as the month's first day).
+    """
+    order = order or DateOrder(True, False, None)
+    iso = value.str.extract_groups(ISO)
+    slash = value.str.extract_groups(SLASH)
+    dot = value.str.extract_groups(DOT)
+    ym = value.str.extract_groups(YEAR_MONTH)
+    s1, s2 = slash.struct.field("1"), slash.struct.field("2")
+    month_part, day_part = (s1, s2) if order.month_first else (s2, s1)
+    serial = pl.when(value.str.contains(SERIAL)).then(
+        value.cast(pl.Float64, strict=False).floor().cast(pl.Int32)
+    )
+    # Serials before 1950 are far more likely a year or a typo than a date.
+    from_serial = pl.when(serial.is_between(SERIAL_MIN, SERIAL_MAX)).then(
+        (serial + EXCEL_EPOCH_DAYS).cast(pl.Date)
+    )
+    parsed = pl.coalesce(
+        _ymd(iso.struct.field("1"), iso.struct.field("2"), iso.struct.field("3")),
+        _ymd(slash.struct.field("3"), month_part.cast(pl.Int32), day_part.cast(pl.Int32)),
+        _ymd(
+            dot.struct.field("3"),
+            dot.struct.field("2").cast(pl.Int32),
+            dot.struct.field("1").cast(pl.Int32),
+        ),
+        _ymd(ym.struct.field("1"), ym.struct.field("2").cast(pl.Int32), pl.lit(1))
+        if year_month
+        else pl.lit(None, pl.Date),
+        from_serial,
+    )
+    in_range = parsed.dt.year().is_between(MIN_YEAR, MAX_YEAR)
+    expected = DATE_EXPECTED + (" or YYYY-MM" if year_month else "")
+    other_order = (
+        (month_part.cast(pl.Int32) > 12) & (day_part.cast(pl.Int32) <= 12)
+        if order.minority
+        else pl.lit(False)
+    )
+    order_name = "MM/DD/YYYY" if order.month_first else "DD/MM/YYYY"
+    problem = (
+        pl.when(value.is_null())
+        .then(None)
+        .when(looks_like_formula(value))
+        .then(pl.lit("a date, not a formula"))
+        .when(other_order)
+        .then(
+            pl.lit(f"a date in the column's {order_name} order (this one only reads the other way)")
+        )
+        .when(parsed.is_null())
+        .then(pl.lit(expected))
+        .when(~in_range)
+        .then(pl.lit(f"a date between {MIN_YEAR} and {MAX_YEAR}"))
+    )
+    return pl.when(problem.is_null()).then(parsed), problem
+
+
+_CURRENCY = r"(?i)(?:[$€£¥]|\b(?:usd|eur|gbp|chf|cad|aud|jpy)\b)"
+_SPACES = r"[\s\u00a0\u202f']"
+
+
+def parse_money(value: pl.Expr, *, decimal_comma: bool) -> tuple[pl.Expr, pl.Expr]:
+    """(amount in integer cents, problem) for cleaned cell text ``value``.
+
+    Thousands separators may be commas, dots, spaces or apostrophes; the decimal
+    mark is the last dot or comma. ``decimal_comma`` (semicolon files) reads a
+    lone comma as the decimal mark (``1234,5``); elsewhere ``1,234`` is a
+    thousands group. Negative amounts (``-5``, ``(5)``, ``5-``) are problems.
+    """
+    core = value.str.replace_all(_CURRENCY, "").str.replace_all(_SPACES, "")
+    negative = core.str.contains(r"^-|-$|^\(.*\)$")
+    unsigned = core.str.replace_all(r"^[-(]|[-)]$", "")
+    dot_plain = unsigned.str.contains(r"^\d+(\.\d+)?$")
+    us_groups = unsigned.str.contains(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+    eu_groups = unsigned.str.contains(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
+    comma_decimal = unsigned.str.contains(r"^\d+,\d+$")
+    as_us = unsigned.str.replace_all(",", "")
+    as_eu = unsigned.str.replace_all(r"\.", "").str.replace(",", ".")
+    if decimal_comma:
+        normal = (
+            pl.when(comma_decimal | eu_groups).then(as_eu).when(dot_plain | us_groups).then(as_us)
+        )
+    else:
+        normal = (
+            pl.when(dot_plain | us_groups).then(as_us).when(eu_groups | comma_decimal).then(as_eu)
+        )
+    int_part = normal.str.extract(r"^(\d+)", 1)
+    frac = normal.str.extract(r"\.(\d+)$", 1).fill_null("").str.pad_end(3, "0")
+    cents = (
+        int_part.cast(pl.Int64, strict=False) * 100
+        + frac.str.slice(0, 2).cast(pl.Int64, strict=False)
+        + (frac.str.slice(2, 1).cast(pl.Int64, strict=False) >= 5).cast(pl.Int64)
+    )
+    problem = (
+        pl.when(value.is_null())
+        .then(None)
+        .when(value.str.starts_with("="))
+        .then(pl.lit("an amount, not a formula"))
+        .when(negative & normal.is_not_null())
+        .then(pl.lit("an amount of 0 or more (negative amounts are not accepted)"))
+        .when(normal.is_null())
+        .then(pl.lit(MONEY_EXPECTED))
+        .when(int_part.str.len_chars() > 12)
+        .then(pl.lit("an amount below 1,000,000,000,000"))
+    )
+    return pl.when(problem.is_null()).then(cents), problem
+
+
+def parse_count(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(whole number >= 0, problem), accepting thousands separators and a zero fraction."""
+    core = value.str.replace_all(r"[,\s\u00a0\u202f']", "").str.replace(r"\.0+$", "")
+    parsed = pl.when(core.str.contains(r"^\d{1,9}$")).then(core.cast(pl.Int64, strict=False))
+    problem = (
+        pl.when(value.is_null())
+        .then(None)
+        .when(core.str.contains(r"^-\d"))
+        .then(pl.lit("a whole number of 0 or more"))
+        .when(parsed.is_null())
+        .then(pl.lit("a whole number such as 250"))
+    )
+    return pl.when(problem.is_null()).then(parsed), problem
+
+
+_TRUE = ("true", "yes", "y", "1", "t", "won", "x")
+_FALSE = ("false", "no", "n", "0", "f")
+
+
+def parse_flag(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(boolean, problem) for true/false, yes/no, 1/0 cells."""
+    low = value.str.to_lowercase()
+    parsed = (
+        pl.when(low.is_in(_TRUE)).then(pl.lit(True)).when(low.is_in(_FALSE)).then(pl.lit(False))
+    )
+    problem = pl.when(value.is_not_null() & parsed.is_null()).then(pl.lit("true or false"))
+    return parsed, problem
+
+
+def cents_text(cents: pl.Expr) -> pl.Expr:
+    """Integer cents as exact decimal text (``123456`` -> ``"1234.56"``) for COPY."""
+    return pl.format("{}.{}", cents // 100, (cents % 100).cast(pl.String).str.pad_start(2, "0"))

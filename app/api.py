@@ -1,7 +1,7 @@
 """``POST /api/import``: multipart upload of export files for scripts and admins.
 
 Admins only, CSRF token required (``csrf_token`` form field or ``X-CSRFToken``
-header, from a signed-in session), each file within ICP_UPLOAD_MAX_MB. The
+header; ``GET /api/csrf`` gives a signed-in session its token), each file within ICP_UPLOAD_MAX_MB. The
 importer does all the work in one transaction: either every row lands or none.
 """
 
@@ -11,6 +11,7 @@ import dataclasses
 import logging
 
 from flask import Flask, Response, jsonify, request
+from flask_wtf.csrf import generate_csrf
 
 from app.auth import current_user, require_role
 from db.config import get_config
@@ -20,7 +21,13 @@ log = logging.getLogger("icp.api")
 
 def register(server: Flask) -> None:
     """Add the import route."""
+    server.add_url_rule("/api/csrf", "api_csrf", csrf_token)
     server.add_url_rule("/api/import", "api_import", import_files, methods=["POST"])
+
+
+def csrf_token() -> Response:
+    """The signed-in session's CSRF token, for scripts calling the POST routes."""
+    return jsonify(csrf_token=generate_csrf())
 
 
 @require_role("admin")

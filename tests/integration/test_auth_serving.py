@@ -1,0 +1,230 @@
+"""Sign-in, roles and hardening, against the real app under gunicorn (2 workers) on the test database."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from app.users import add_user, set_disabled
+from loadtest import server as gunicorn
+from loadtest.client import csrf_token, sign_in
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "Tr0ub4dor&3-long-enough"
+ADMIN, ANALYST, VIEWER = "admin@example.com", "analyst@example.com", "viewer@example.com"
+
+
+@pytest.fixture(scope="module")
+def app_server(engine: sa.Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[gunicorn.Server]:
+    """Gunicorn with an admin, an analyst and a viewer; 1 MB upload cap to test the size cap."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM users; DELETE FROM login_attempts"))
+    for email, role in ((ADMIN, "admin"), (ANALYST, "analyst"), (VIEWER, "viewer")):
+        add_user(engine, email, role, PASSWORD)
+    tmp = tmp_path_factory.mktemp("auth-serving")
+    server = gunicorn.start(
+        database_url,
+        tmp / "gunicorn.log",
+        env={"ICP_SECRET_KEY": "test-secret-" + "k" * 32, "ICP_DATA_DIR": str(tmp), "ICP_UPLOAD_MAX_MB": "1"},
+    )
+    yield server
+    server.stop()
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM users; DELETE FROM login_attempts"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_attempts(engine: sa.Engine) -> None:
+    # Every test signs in from 127.0.0.1; one test's failures must not lock out the next.
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM login_attempts"))
+
+
+def _signed_in(server: gunicorn.Server, email: str) -> requests.Session:
+    http, resp = sign_in(server.url, email, PASSWORD)
+    assert resp.status_code == 302, resp.text
+    return http
+
+
+def _token(http: requests.Session, server: gunicorn.Server) -> str:
+    return http.get(server.url + "/api/csrf", timeout=10).json()["csrf_token"]
+
+
+def test_anonymous_gets_only_the_sign_in_page(app_server: gunicorn.Server) -> None:
+    for path in ("/", "/cohorts", "/upload", "/settings?x=1", "/assets/10-icp.css"):
+        resp = requests.get(app_server.url + path, allow_redirects=False, timeout=10)
+        assert resp.status_code == 302, path
+        assert resp.headers["Location"].startswith("/login?next=/"), path
+    for path in ("/_dash-layout", "/_dash-dependencies", "/api/csrf", "/_dash-component-suites/dash/deps/react@18.3.1.min.js"):
+        resp = requests.get(app_server.url + path, timeout=10)
+        assert resp.status_code == 401, path
+        assert resp.json()["error"] == "Sign in required."
+    callback = requests.post(app_server.url + "/_dash-update-component", json={"output": "x.children"}, timeout=10)
+    assert callback.status_code == 401
+    assert "props" not in callback.text
+    login = requests.get(app_server.url + "/login", timeout=10)
+    assert login.status_code == 200 and 'name="password"' in login.text
+    assert requests.get(app_server.url + "/healthz", timeout=10).json() == {"status": "ok"}
+
+
+def test_sign_in_then_pages_and_callbacks_answer(app_server: gunicorn.Server) -> None:
+    http, resp = sign_in(app_server.url, VIEWER, PASSWORD)
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    cookie = resp.headers["Set-Cookie"]
+    assert "icp_session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert http.get(app_server.url + "/", timeout=10).status_code == 200
+    layout = http.get(app_server.url + "/_dash-layout", timeout=10)
+    assert layout.status_code == 200 and VIEWER in layout.text
+
+
+def test_wrong_password_is_refused_and_passwords_never_in_clear(app_server: gunicorn.Server, engine: sa.Engine) -> None:
+    _, wrong = sign_in(app_server.url, ANALYST, "not-the-password-at-all")
+    assert wrong.status_code == 401 and "Wrong email or password" in wrong.text
+    _, right = sign_in(app_server.url, ANALYST, PASSWORD)
+    assert right.status_code == 302
+    with engine.connect() as conn:
+        hashes = conn.execute(sa.text("SELECT password_hash FROM users")).scalars().all()
+    assert hashes and all(h.startswith("$argon2id$") and PASSWORD not in h for h in hashes)
+    time.sleep(0.5)  # let gunicorn flush the access and app logs
+    log = app_server.log()
+    assert "signed in" in log
+    assert PASSWORD not in log and "not-the-password-at-all" not in log
+
+
+def test_csrf_token_required_on_the_non_dash_routes(app_server: gunicorn.Server) -> None:
+    anonymous = requests.Session()
+    anonymous.get(app_server.url + "/login", timeout=10)
+    no_token = anonymous.post(app_server.url + "/login", data={"email": ADMIN, "password": PASSWORD}, allow_redirects=False, timeout=10)
+    assert no_token.status_code == 400 and "CSRF" in no_token.text
+    assert anonymous.get(app_server.url + "/", allow_redirects=False, timeout=10).status_code == 302
+
+    admin = _signed_in(app_server, ADMIN)
+    logout = admin.post(app_server.url + "/logout", allow_redirects=False, timeout=10)
+    assert logout.status_code == 400
+    assert admin.get(app_server.url + "/", allow_redirects=False, timeout=10).status_code == 200
+    upload = admin.post(app_server.url + "/api/import", files={"files": ("a.csv", b"account_id\n")}, timeout=10)
+    assert upload.status_code == 400 and "CSRF" in upload.json()["error"]
+    forged = admin.post(app_server.url + "/logout", data={"csrf_token": "forged"}, allow_redirects=False, timeout=10)
+    assert forged.status_code == 400
+
+    ok = admin.post(app_server.url + "/logout", data={"csrf_token": _token(admin, app_server)}, allow_redirects=False, timeout=10)
+    assert ok.status_code == 302 and ok.headers["Location"] == "/login"
+    assert admin.get(app_server.url + "/", allow_redirects=False, timeout=10).status_code == 302
+
+
+def test_viewer_and_analyst_get_403_from_the_import_route(app_server: gunicorn.Server) -> None:
+    for email in (VIEWER, ANALYST):
+        http = _signed_in(app_server, email)
+        resp = http.post(
+            app_server.url + "/api/import",
+            files={"files": ("accounts.csv", b"account_id,vertical\nA1,Fintech\n")},
+            headers={"X-CSRFToken": _token(http, app_server)},
+            timeout=10,
+        )
+        assert resp.status_code == 403, email
+        assert resp.json()["error"] == "requires the admin role"
+
+
+def test_request_size_cap_matches_the_upload_cap(app_server: gunicorn.Server) -> None:
+    admin = _signed_in(app_server, ADMIN)
+    token = _token(admin, app_server)
+    # Cap 1 MB: 1 MB base64-encoded (1.33 MB) plus 1 MB of envelope fits, 3 MB does not.
+    big = admin.post(app_server.url + "/api/import", files={"files": ("big.csv", b"x" * 3 * 1024 * 1024)}, headers={"X-CSRFToken": token}, timeout=30)
+    assert big.status_code == 413
+    over_file_cap = admin.post(app_server.url + "/api/import", files={"files": ("big.csv", b"x" * (1024 * 1024 + 10))}, headers={"X-CSRFToken": token}, timeout=30)
+    assert over_file_cap.status_code == 413
+    assert "larger than 1 MB" in over_file_cap.json()["error"]
+
+
+def test_security_headers_present(app_server: gunicorn.Server) -> None:
+    viewer = _signed_in(app_server, VIEWER)
+    for resp in (requests.get(app_server.url + "/login", timeout=10), viewer.get(app_server.url + "/", timeout=10)):
+        csp = resp.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+        script_src = re.search(r"script-src ([^;]+)", csp).group(1)
+        assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+        assert "'sha256-" in script_src
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.headers["X-Frame-Options"] == "DENY"
+        assert resp.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert resp.headers["Cache-Control"] == "no-store"
+        assert re.fullmatch(r"[0-9a-f]{32}", resp.headers["X-Request-ID"])
+
+
+def test_dash_callbacks_refuse_cross_site_and_non_json_posts(app_server: gunicorn.Server) -> None:
+    viewer = _signed_in(app_server, VIEWER)
+    url = app_server.url + "/_dash-update-component"
+    body = '{"output": "nav-drift-badge.children"}'
+    cross = viewer.post(url, data=body, headers={"Content-Type": "application/json", "Origin": "https://evil.example"}, timeout=10)
+    assert cross.status_code == 403
+    form = viewer.post(url, data=body, headers={"Content-Type": "text/plain"}, timeout=10)
+    assert form.status_code == 403
+
+
+def test_errors_return_no_stack_trace_but_a_request_id(app_server: gunicorn.Server) -> None:
+    viewer = _signed_in(app_server, VIEWER)
+    resp = viewer.post(app_server.url + "/_dash-update-component", json={"output": "no-such.children", "inputs": "not a list"}, timeout=10)
+    assert resp.status_code == 500
+    assert "Traceback" not in resp.text and 'File "' not in resp.text
+    rid = resp.json()["request_id"]
+    assert rid == resp.headers["X-Request-ID"]
+    time.sleep(0.5)
+    logged = [line for line in app_server.log().splitlines() if rid in line and '"level": "ERROR"' in line]
+    assert logged and "Traceback" in logged[0]
+
+
+def test_rate_limit_triggers_across_workers(app_server: gunicorn.Server, engine: sa.Engine) -> None:
+    for _ in range(5):
+        _, resp = sign_in(app_server.url, ANALYST, "wrong-password-123")
+        assert resp.status_code == 401
+    _, locked = sign_in(app_server.url, ANALYST, PASSWORD)
+    assert locked.status_code == 429 and "Too many failed sign-ins" in locked.text
+    assert "Set-Cookie" not in locked.headers or "email" not in locked.headers["Set-Cookie"]
+    with engine.connect() as conn:
+        failures = conn.scalar(sa.text("SELECT count(*) FROM login_attempts WHERE key = :k AND NOT succeeded"), {"k": f"email:{ANALYST}"})
+    assert failures == 5
+    _, other = sign_in(app_server.url, VIEWER, PASSWORD)
+    assert other.status_code == 302
+
+
+def test_disabled_user_is_shut_out_at_the_next_request(app_server: gunicorn.Server, engine: sa.Engine) -> None:
+    add_user(engine, "leaver@example.com", "viewer", PASSWORD)
+    http = _signed_in(app_server, "leaver@example.com")
+    assert http.get(app_server.url + "/", allow_redirects=False, timeout=10).status_code == 200
+    set_disabled(engine, "leaver@example.com")
+    assert http.get(app_server.url + "/", allow_redirects=False, timeout=10).status_code == 302
+    assert http.post(app_server.url + "/_dash-update-component", json={}, timeout=10).status_code == 401
+
+
+def test_open_redirects_are_refused(app_server: gunicorn.Server) -> None:
+    http = requests.Session()
+    token = csrf_token(http.get(app_server.url + "/login", timeout=10).text)
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        resp = http.post(app_server.url + "/login", data={"email": VIEWER, "password": PASSWORD, "csrf_token": token, "next": target}, allow_redirects=False, timeout=10)
+        assert resp.headers["Location"] == "/", target
+        token = _token(http, app_server)
+
+
+def test_sessions_expire(engine: sa.Engine, database_url: str, tmp_path: Path) -> None:
+    add_user(engine, "brief@example.com", "viewer", PASSWORD)
+    server = gunicorn.start(
+        database_url,
+        tmp_path / "gunicorn.log",
+        workers=1,
+        env={"ICP_SECRET_KEY": "s" * 40, "ICP_DATA_DIR": str(tmp_path), "ICP_SESSION_HOURS": "0.001"},
+    )
+    try:
+        http = _signed_in(server, "brief@example.com")
+        assert http.get(server.url + "/", allow_redirects=False, timeout=10).status_code == 200
+        time.sleep(4)  # 0.001 h = 3.6 s
+        expired = http.get(server.url + "/", allow_redirects=False, timeout=10)
+        assert expired.status_code == 302 and expired.headers["Location"].startswith("/login")
+    finally:
+        server.stop()

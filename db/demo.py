@@ -179,8 +179,7 @@ class _Rows:
 def last_complete_month(today: dt.date | None = None) -> str:
     """``"YYYY-MM"`` of the last complete month before ``today`` (default: the clock's today)."""
     today = today or dt.date.today()
-    key = today.year * 12 + today.month - 2
-    return f"{key // 12:04d}-{key % 12 + 1:02d}"
+    return key_label(today.year * 12 + today.month - 2)
 
 
 def as_of_key(as_of: str | dt.date | None) -> int:
@@ -199,6 +198,11 @@ def as_of_key(as_of: str | dt.date | None) -> int:
     if key < FIRST_MONTH + 36:
         raise ValueError(f"as-of month {as_of!r} leaves less than three years after 2019-01")
     return key
+
+
+def key_label(key: int) -> str:
+    """``"YYYY-MM"`` of a month key."""
+    return f"{key // 12:04d}-{key % 12 + 1:02d}"
 
 
 def _day(key: int, day: int) -> dt.date:
@@ -611,7 +615,11 @@ def load_demo(
     as_of: str | dt.date | None = None,
     if_empty: bool = False,
 ) -> str:
-    """Write the demo exports and import them as user "demo"; return what happened, in words."""
+    """Write the demo exports and import them as user "demo"; return what happened, in words.
+
+    With ``if_empty`` nothing is written or loaded when the warehouse already
+    holds accounts (``make run`` uses it so a restart keeps the user's data).
+    """
     from db.importer import ImportFile, run_import
     from db.schema import accounts
 
@@ -619,12 +627,14 @@ def load_demo(
         with engine.connect() as conn:
             existing = conn.execute(sa.select(sa.func.count()).select_from(accounts)).scalar_one()
         if existing:
-            return f"warehouse already has {existing} accounts; nothing loaded"
-    paths = write_demo_files(out_dir, seed=seed, as_of=as_of)
-    run_import([ImportFile.from_path(paths[kind]) for kind in FILE_NAMES], engine, user="demo")
-    counts = {kind: sum(1 for _ in paths[kind].open(encoding="utf-8")) - 1 for kind in FILE_NAMES}
-    month = f"{as_of_key(as_of) // 12:04d}-{as_of_key(as_of) % 12 + 1:02d}"
+            return f"warehouse already has {existing:,} accounts; nothing loaded"
+    key = as_of_key(as_of)
+    paths = write_demo_files(out_dir, seed=seed, as_of=key_label(key))
+    result = run_import(
+        [ImportFile.from_path(paths[kind]) for kind in FILE_NAMES], engine, user="demo"
+    )
+    rows = ", ".join(f"{f.rows:,} {f.kind}" for f in result.files)
     return (
-        f"loaded demo data (seed {seed}, 2019-01 to {month}): {counts['accounts']} accounts, "
-        f"{counts['subscriptions']} subscriptions, {counts['opportunities']} opportunities from {Path(out_dir)}"
+        f"demo data loaded (seed {seed}, 2019-01 to {key_label(key)}): {rows} "
+        f"from {Path(out_dir)}; {result.message}"
     )

@@ -27,17 +27,24 @@ def demo(
     out: Path = typer.Option(None, help="Folder for the generated CSV exports (default ICP_DATA_DIR/demo)."),
     if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the warehouse has accounts."),
     files_only: bool = typer.Option(False, "--files-only", help="Write the CSV files, load nothing."),
+    as_of: str = typer.Option(
+        None, "--as-of", help="Last month of the data, YYYY-MM (default: the last complete month)."
+    ),
 ) -> None:
     """Generate the demo exports and import them the way RevOps would."""
     from db import demo as demo_data
     from db.config import get_config
 
     out = out or get_config().icp_data_dir / "demo"
+    try:
+        month = demo_data.key_label(demo_data.as_of_key(as_of))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--as-of") from None
     if files_only:
-        paths = demo_data.write_demo_files(out, seed=seed)
+        paths = demo_data.write_demo_files(out, seed=seed, as_of=month)
         typer.echo("\n".join(str(p) for p in paths.values()))
         return
     from db.engine import get_engine
 
-    message = demo_data.load_demo(get_engine(), out, seed=seed, if_empty=if_empty)
+    message = demo_data.load_demo(get_engine(), out, seed=seed, as_of=month, if_empty=if_empty)
     typer.echo(message)

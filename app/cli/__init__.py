@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from app.cli.database import db_app
+from app.cli.importing import import_app
 from app.cli.serve import demo, serve
 from app.cli.users import users_app
 
@@ -16,6 +17,7 @@ app = typer.Typer(
 app.command()(serve)
 app.command()(demo)
 app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
 app.add_typer(users_app, name="users")
 
 

@@ -44,8 +44,12 @@ class ImportRefused(Exception):
 
     Raised for files that cannot be read at all (too big, not CSV or XLSX by
     their bytes, zip bombs, too many rows) and for refused rollbacks. ``str()``
-    is the message for the user.
+    is the message for the user; ``row`` the spreadsheet row it concerns, if any.
     """
+
+    def __init__(self, message: str, row: int | None = None) -> None:
+        super().__init__(message)
+        self.row = row
 
 
 class ImportFailed(ImportRefused):
@@ -61,4 +65,4 @@ class ImportRejected(ImportRefused):
 
     def __init__(self, plan: ImportPlan) -> None:
         self.plan = plan
-        super().__init__(plan.report())
+        super().__init__(plan.report(), None)

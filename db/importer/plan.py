@@ -170,7 +170,7 @@ def _plan_file(
         message = str(exc).removeprefix(f"{f.name}: ")
         return (
             plan,
-            problem_frame([{"row": None, "column": None, "value": None, "expected": message}]),
+            problem_frame([{"row": exc.row, "column": None, "value": None, "expected": message}]),
             1,
         )
     plan.file_format, plan.sheet, plan.notices = raw.file_format, raw.sheet, list(raw.notices)
@@ -182,7 +182,7 @@ def _plan_file(
         near = mapped or closest_kind(raw.headers)
         plan.kind = kind
         found = ", ".join(repr(h) for h in raw.headers)
-        hint = "" if kind else f" (the headers come closest to a {near.kind} file)"
+        hint = "" if kind else " (the closest match)"
         message = (
             f"the columns of a{'n' if near.kind[0] in 'aeiou' else ''} {near.kind} file{hint}: "
             f"missing {', '.join(near.missing)}; found {found}"

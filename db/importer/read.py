@@ -175,7 +175,8 @@ def _read_csv(f: ImportFile, limits: ReadLimits) -> RawTable:
     if delimiter is None:
         raise ImportRefused(
             f"{f.name}: row 1 is not a header naming known columns (found {first_line[:200]!r}); "
-            "expected the columns of docs/import.md, e.g. account_id, vertical"
+            "expected the columns of docs/import.md, e.g. account_id, vertical",
+            row=1,
         )
     try:
         frame = pl.read_csv(
@@ -187,10 +188,8 @@ def _read_csv(f: ImportFile, limits: ReadLimits) -> RawTable:
             raise_if_empty=False,
         )
     except pl.exceptions.PolarsError as exc:
-        raise ImportRefused(
-            _csv_structure_error(f.name, text, delimiter)
-            or f"{f.name}: cannot be read as CSV: {exc}"
-        ) from None
+        message, row = _csv_structure_error(f.name, text, delimiter)
+        raise ImportRefused(message or f"{f.name}: cannot be read as CSV: {exc}", row=row) from None
     if frame.height > limits.max_rows:
         raise ImportRefused(
             f"{f.name}: {frame.height:,} rows; the limit is {limits.max_rows:,} rows per file"
@@ -213,19 +212,18 @@ def _read_csv(f: ImportFile, limits: ReadLimits) -> RawTable:
     )
 
 
-def _csv_structure_error(name: str, text: str, delimiter: str) -> str | None:
-    """The first row whose field count differs from the header's, in words."""
+def _csv_structure_error(name: str, text: str, delimiter: str) -> tuple[str | None, int | None]:
+    """The first row whose field count differs from the header's, in words, and its number."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    number = 1
     try:
         width = len(next(reader))
-        for row in reader:
+        for number, row in enumerate(reader, start=2):
             if row and len(row) != width:
-                return (
-                    f"{name}: row {reader.line_num} has {len(row)} fields; the header has {width}"
-                )
+                return f"{name}: row {number} has {len(row)} fields; the header has {width}", number
     except csv.Error as exc:
-        return f"{name}: row {reader.line_num} is not valid CSV ({exc})"
-    return None
+        return f"{name}: row {number + 1} is not valid CSV ({exc})", number + 1
+    return None, None
 
 
 # --- XLSX -------------------------------------------------------------------

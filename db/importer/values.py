@@ -116,7 +116,7 @@ def parse_date(
         from_serial,
     )
     in_range = parsed.dt.year().is_between(MIN_YEAR, MAX_YEAR)
-    expected = DATE_EXPECTED + (" or YYYY-MM" if year_month else "")
+    expected = "a month (YYYY-MM) or " + DATE_EXPECTED if year_month else DATE_EXPECTED
     other_order = (
         (month_part.cast(pl.Int32) > 12) & (day_part.cast(pl.Int32) <= 12)
         if order.minority

@@ -1,0 +1,136 @@
+"""``icp import``: load RevOps exports, roll a batch back, list the history.
+
+``icp import FILE...`` and ``icp import rollback BATCH`` share one command name:
+click cannot mix a variadic argument with subcommands, so the group below sends
+anything that is not a subcommand name to the hidden ``files`` command.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+
+class _FilesOrSubcommand(TyperGroup):
+    """A group whose first argument is a subcommand name, or else a file to import."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["files", *args]
+        return super().parse_args(ctx, args)
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Kind(StrEnum):
+    accounts = "accounts"
+    subscriptions = "subscriptions"
+    mrr_monthly = "mrr_monthly"
+    opportunities = "opportunities"
+
+
+import_app = typer.Typer(
+    cls=_FilesOrSubcommand,
+    no_args_is_help=True,
+    help=(
+        "Import RevOps exports (CSV or XLSX): icp import FILE... [--kind KIND] [--dry-run] "
+        "[--format json]. Also: icp import rollback BATCH, icp import history."
+    ),
+)
+
+
+def _user(user: str | None) -> str:
+    return user or getpass.getuser()
+
+
+def _emit(
+    payload: dict[str, Any] | list[Any], fmt: OutputFormat, text: str, err: bool = False
+) -> None:
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(payload, indent=2, default=str))
+    else:
+        typer.echo(text, err=err)
+
+
+@import_app.command("files", hidden=True)
+def import_files(
+    files: list[Path] = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="Export files."
+    ),
+    kind: Kind | None = typer.Option(
+        None, "--kind", help="Kind of every file (default: guessed from its header)."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Validate and report only; write nothing."
+    ),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Report as text or JSON."),
+    user: str = typer.Option(
+        None, "--user", help="Who the batch is recorded as (default: your login)."
+    ),
+) -> None:
+    """Validate FILE... and load them in one batch; exit status 1 on any problem."""
+    from db.engine import get_engine
+    from db.importer import ImportFile, ImportRefused, ImportRejected, run_import
+
+    loaded = [ImportFile.from_path(p) for p in files]
+    kinds = {f.name: kind.value for f in loaded} if kind else None
+    try:
+        result = run_import(loaded, get_engine(), user=_user(user), kinds=kinds, dry_run=dry_run)
+    except ImportRejected as exc:
+        _emit({"ok": False, "error": "rejected", **exc.plan.to_dict()}, fmt, str(exc))
+        raise typer.Exit(1) from None
+    except ImportRefused as exc:
+        _emit({"ok": False, "error": str(exc)}, fmt, f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    _emit({"ok": True, **result.to_dict()}, fmt, f"{result.plan.report()}\n{result.message}")
+
+
+@import_app.command("rollback")
+def rollback(
+    batch: int = typer.Argument(..., help="Batch id (see icp import history)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Report as text or JSON."),
+    user: str = typer.Option(None, "--user", help="Who the rollback is recorded as."),
+) -> None:
+    """Restore every row import batch BATCH inserted or updated to its state before."""
+    from db.engine import get_engine
+    from db.importer import ImportRefused, rollback_batch
+
+    try:
+        result = rollback_batch(get_engine(), batch, user=_user(user))
+    except ImportRefused as exc:
+        _emit({"ok": False, "error": str(exc)}, fmt, f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    _emit({"ok": True, **result.to_dict()}, fmt, result.message)
+
+
+@import_app.command("history")
+def history(
+    limit: int = typer.Option(20, help="How many batches, newest first."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Report as text or JSON."),
+) -> None:
+    """List import batches with their files, counts and status."""
+    from db.engine import get_engine
+    from db.importer import import_history
+
+    batches = import_history(get_engine(), limit)
+    lines = []
+    for b in batches:
+        files = ", ".join(f"{f['file_name']} ({f['kind']})" for f in b["files"]) or "-"
+        lines.append(
+            f"{b['batch_id']:>5}  {b['created_at']:%Y-%m-%d %H:%M}  {b['created_by']:<12} {b['status']:<11} "
+            f"+{b['rows_inserted']:,} ~{b['rows_updated']:,} ={b['rows_unchanged']:,} "
+            f"errors {b['error_count']:,}  {files}"
+        )
+        if b["message"]:
+            lines.append(f"       {b['message']}")
+    _emit(batches, fmt, "\n".join(lines) if lines else "no imports yet")

@@ -1,0 +1,159 @@
+"""Write the corpus of bad export files under tests/data/bad/ (run: python tests/data/make_bad_files.py).
+
+Each file holds one kind of mistake RevOps exports really contain; the tests in
+tests/integration/test_import_bad_files.py assert the exact problem each one
+reports. They refer to the accounts of tests/data/good/accounts.csv (A001-A004),
+which the tests load first. Big files (100,000 rows, the zip bomb) are made at
+test time instead, to keep the repository small.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+import zipfile
+from pathlib import Path
+
+import xlsxwriter
+
+BAD = Path(__file__).resolve().parent / "bad"
+
+SUBS_HEADER = "subscription_id,account_id,product,start_date,end_date,mrr\n"
+OPPS_HEADER = "opportunity_id,account_id,opportunity_type,created_date,close_date,status,amount\n"
+ACCTS_HEADER = "account_id,account_name,vertical,size_band,employees\n"
+
+TEXT_FILES: dict[str, str | bytes] = {
+    "missing_required_column.csv": "subscription_id,account_id,product,mrr\nS100,A001,Pro,100\n",
+    "no_header.csv": "S100,A001,Pro,2024-01-01,,100\nS101,A002,Pro,2024-01-01,,100\n",
+    "empty.csv": "",
+    "header_only.csv": SUBS_HEADER,
+    "html_renamed.csv": "<!DOCTYPE html>\n<html><body><table><tr><td>account_id</td></tr></table></body></html>\n",
+    "pdf_renamed.csv": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
+    "bad_date.csv": SUBS_HEADER + "S100,A001,Pro,2024-01-01,,100\nS101,A002,Pro,2024-13-45,,100\n",
+    "two_digit_year.csv": SUBS_HEADER
+    + "S100,A001,Pro,2024-01-01,,100\nS101,A002,Pro,1/15/24,,100\n",
+    "ambiguous_dates.csv": OPPS_HEADER
+    + "O100,A001,new_business,03/04/2024,05/06/2024,won,100\nO101,A002,new_business,02/01/2024,,open,100\n",
+    "mixed_date_order.csv": SUBS_HEADER
+    + "S100,A001,Pro,01/13/2024,,100\nS101,A002,Pro,01/20/2024,,100\nS102,A003,Pro,25/01/2024,,100\n",
+    "bad_money.csv": SUBS_HEADER + "S100,A001,Pro,2024-01-01,,12abc\n",
+    "negative_amount.csv": OPPS_HEADER + "O100,A001,new_business,2024-01-01,2024-02-01,won,-500\n",
+    "negative_parentheses.csv": SUBS_HEADER + 'S100,A001,Pro,2024-01-01,,"($1,200.00)"\n',
+    "duplicate_ids.csv": ACCTS_HEADER
+    + "A100,One,Software,SMB,10\nA101,Two,Software,SMB,10\nA100,Three,Software,SMB,10\n",
+    "unknown_account.csv": SUBS_HEADER
+    + "S100,A001,Pro,2024-01-01,,100\nS101,A999,Pro,2024-01-01,,100\n",
+    "end_before_start.csv": SUBS_HEADER + "S100,A001,Pro,2024-03-01,2024-02-28,100\n",
+    "close_before_created.csv": OPPS_HEADER
+    + "O100,A001,new_business,2024-03-01,2024-02-01,won,100\n",
+    "bad_status.csv": OPPS_HEADER + "O100,A001,new_business,2024-01-01,,pending,100\n",
+    "won_without_close_date.csv": OPPS_HEADER + "O100,A001,new_business,2024-01-01,,won,100\n",
+    "missing_required_value.csv": ACCTS_HEADER + "A100,One,,SMB,10\n",
+    "bad_employees.csv": ACCTS_HEADER + "A100,One,Software,,-5\n",
+    "bad_size_band.csv": ACCTS_HEADER + "A100,One,Software,Huge,10\n",
+    "bad_opportunity_type.csv": OPPS_HEADER + "O100,A001,Partnership,2024-01-01,,open,100\n",
+    "bad_month.csv": "account_id,month,mrr\nA001,2024-01,100\nA001,2024-13,100\n",
+    "formula_in_id_and_amount.csv": SUBS_HEADER
+    + 'S100,A001,Pro,2024-01-01,,100\n=1+1,A001,Pro,2024-01-01,,"=SUM(F2:F3)"\n',
+    "ragged_row.csv": SUBS_HEADER
+    + "S100,A001,Pro,2024-01-01,,100\nS101,A002,Pro,2024-01-01,,100,extra,fields\n",
+    "latin1_with_bad_amount.csv": (ACCTS_HEADER + "A100,Café Crème,Hôtellerie,SMB,ten\n").encode(
+        "latin-1"
+    ),
+    "semicolon_decimal_comma_bad.csv": (
+        "subscription_id;account_id;product;start_date;end_date;mrr\n"
+        "S100;A001;Pro;01.02.2024;;1.234,50\nS101;A002;Pro;01.02.2024;;12,5,0\n"
+    ),
+}
+
+
+def _binary_garbage() -> bytes:
+    return random.Random(4).randbytes(4096)
+
+
+def _old_xls() -> bytes:
+    # The OLE2 compound-file signature opens every Excel 97-2003 workbook.
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
+
+
+def _workbook(sheets: dict[str, list[list[object]]]) -> bytes:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
+    for name, rows in sheets.items():
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is not None:
+                    ws.write(r, c, value)
+    wb.close()
+    return buf.getvalue()
+
+
+def _second_sheet() -> bytes:
+    rows = [
+        ["subscription_id", "account_id", "product", "start_date", "end_date", "mrr"],
+        ["S100", "A001", "Pro", "2024-01-01", None, 100],
+    ]
+    return _workbook({"Read me": [["Exported from Billing on 2024-02-01"]], "Export": rows})
+
+
+def _formula_text_xlsx() -> bytes:
+    rows = [
+        ["subscription_id", "account_id", "product", "start_date", "end_date", "mrr"],
+        ['=B2&"-1"', "A001", "Pro", "2024-01-01", None, 100],
+    ]
+    return _workbook({"subscriptions": rows})
+
+
+def _far_dimension() -> bytes:
+    """A tiny workbook whose sheet claims to span A1:XFD1048576 (calamine would allocate it all)."""
+    data = _workbook({"accounts": [["account_id", "vertical"], ["A100", "Software"]]})
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                body = re.sub(
+                    rb'<dimension ref="[^"]+"/>', b'<dimension ref="A1:XFD1048576"/>', body
+                )
+            dst.writestr(item.filename, body)
+    return out.getvalue()
+
+
+def _zip_not_xlsx() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("report.csv", "account_id,vertical\nA1,Software\n")
+    return out.getvalue()
+
+
+BINARY_FILES = {
+    "binary_garbage.csv": _binary_garbage,
+    "old_excel_renamed.xlsx": _old_xls,
+    "data_on_second_sheet.xlsx": _second_sheet,
+    "formula_text_id.xlsx": _formula_text_xlsx,
+    "far_dimension.xlsx": _far_dimension,
+    "zip_not_xlsx.xlsx": _zip_not_xlsx,
+}
+
+
+def write_all(folder: Path = BAD) -> list[Path]:
+    """Write every bad file into ``folder``; the paths written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in TEXT_FILES.items():
+        path = folder / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        written.append(path)
+    for name, make in BINARY_FILES.items():
+        path = folder / name
+        path.write_bytes(make())
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for p in write_all():
+        print(p.relative_to(BAD.parent.parent.parent))

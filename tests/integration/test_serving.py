@@ -1,0 +1,135 @@
+"""Serving: the gunicorn command, Docker files, health checks, JSON logs, startup refusal."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shlex
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+import yaml
+from packaging.version import Version
+
+from app.users import add_user
+from db.config import Config
+from loadtest import server as gunicorn
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG_VARS = {name.upper() for name in Config.model_fields}
+PASSWORD = "Tr0ub4dor&3-long-enough"
+
+
+def _dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text()
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_dash_is_past_the_known_advisories() -> None:
+    # Before 4.4.1 background callbacks trusted browser-sent job ids (PITFALLS.md).
+    assert Version(version("dash")) >= Version("4.4.1")
+
+
+def test_dockerfile_runs_the_gunicorn_command_the_tests_run() -> None:
+    cmd = re.search(r"^CMD (\[.*\])$", _dockerfile(), re.M)
+    assert cmd is not None
+    assert json.loads(cmd.group(1)) == gunicorn.GUNICORN_CMD
+
+
+def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck() -> None:
+    text = _dockerfile()
+    stages = re.findall(r"^FROM \S+ AS (\w+)$", text, re.M)
+    assert stages == ["builder", "runtime"]
+    runtime = text.split("AS runtime", 1)[1]
+    assert re.search(r"^USER icp$", runtime, re.M)
+    assert "COPY --from=builder /opt/venv /opt/venv" in runtime
+    assert "/healthz" in re.search(r"HEALTHCHECK[^\n]*\n[^\n]*", runtime).group(0)
+    # Only runtime dependencies: the dev lock never enters the image.
+    assert "requirements.lock" in text and "requirements-dev.lock" not in text
+    for copied in re.findall(r"^COPY (?!--from)(.+) \S+$", text, re.M):
+        for path in copied.split():
+            assert (ROOT / path).exists(), path
+
+
+def test_compose_names_real_services_modules_and_variables() -> None:
+    compose = _compose()
+    services = compose["services"]
+    assert services["postgres"]["image"] == "postgres:16"
+    volume = services["postgres"]["volumes"][0].split(":")[0]
+    assert volume in compose["volumes"]
+    assert services["redis"]["image"].startswith("redis:")
+    app = services["app"]
+    assert app["build"] == "."
+    assert set(app["depends_on"]) == {"postgres", "redis"}
+    env = app["environment"]
+    assert set(env) <= CONFIG_VARS, set(env) - CONFIG_VARS
+    assert env["DATABASE_URL"].startswith("postgresql://") and "@postgres:5432/" in env["DATABASE_URL"]
+    assert env["REDIS_URL"].startswith("redis://redis:")
+    shell = app["command"][-1]
+    upgrade, serve = shell.split("&&")
+    assert shlex.split(upgrade) == ["icp", "db", "upgrade"]
+    assert shlex.split(serve) == ["exec", *gunicorn.GUNICORN_CMD]
+    module = gunicorn.GUNICORN_CMD[-1].split(":")[0]
+    assert importlib.util.find_spec(module) is not None
+    assert (ROOT / gunicorn.GUNICORN_CMD[2]).is_file()
+
+
+def test_deploy_doc_lists_every_environment_variable() -> None:
+    doc = (ROOT / "docs" / "deploy.md").read_text()
+    missing = [var for var in sorted(CONFIG_VARS) if f"`{var}`" not in doc]
+    assert not missing, missing
+    for topic in ("pg_dump", "Rotate", "Scale out", "docker compose"):
+        assert topic in doc
+
+
+def test_refuses_to_start_when_no_one_could_sign_in(db: sa.Engine, database_url: str, tmp_path: Path) -> None:
+    with db.begin() as conn:
+        conn.execute(sa.text("DELETE FROM users"))
+    with pytest.raises(RuntimeError) as refused:
+        gunicorn.start(database_url, tmp_path / "g.log", workers=1, env={"ICP_SECRET_KEY": "k" * 40})
+    assert "icp users add you@company.com --role admin" in str(refused.value)
+    with pytest.raises(RuntimeError) as no_key:
+        gunicorn.start(database_url, tmp_path / "g2.log", workers=1, env={"ICP_SECRET_KEY": ""})
+    assert "ICP_SECRET_KEY is not set" in str(no_key.value)
+
+
+def test_health_ready_and_json_logs_with_request_ids(
+    db: sa.Engine, pg_admin_url: str, tmp_path: Path
+) -> None:
+    from db import migrate
+    from db.engine import drop_database, ensure_database
+
+    name = "icp_test_ready_" + tmp_path.name[-8:].replace("-", "_")
+    ensure_database(pg_admin_url, name)
+    url = sa.make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    own = sa.create_engine(url)
+    add_user(own, "ops@example.com", "viewer", PASSWORD)
+    server = gunicorn.start(url, tmp_path / "g.log", workers=2, env={"ICP_SECRET_KEY": "k" * 40, "ICP_DATA_DIR": str(tmp_path)})
+    try:
+        assert requests.get(server.url + "/healthz", timeout=10).json() == {"status": "ok"}
+        ready = requests.get(server.url + "/readyz", timeout=10)
+        assert ready.status_code == 200 and ready.json()["revision"] == migrate.head_revision()
+        with own.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '0000_older'"))
+        behind = requests.get(server.url + "/readyz", timeout=10)
+        assert behind.status_code == 503
+        assert "migrations pending: at 0000_older" in behind.json()["reason"]
+        rid = requests.get(server.url + "/login", headers={"X-Request-ID": "trace-12345678"}, timeout=10).headers["X-Request-ID"]
+        assert rid == "trace-12345678"
+    finally:
+        server.stop()
+        own.dispose()
+        drop_database(pg_admin_url, name)
+    lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    assert len(lines) == len([line for line in server.log().splitlines() if line.strip()])
+    access = [entry for entry in lines if entry["logger"] == "gunicorn.access"]
+    assert any("GET /login" in e["message"] and "rid=trace-12345678" in e["message"] for e in access)
+    assert any(e["logger"] == "icp.health" or "readyz" in e["message"] for e in lines)

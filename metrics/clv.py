@@ -28,10 +28,10 @@ def _log_curves(alpha: np.ndarray, beta: np.ndarray, periods: int) -> tuple[np.n
     a = alpha[..., None]
     b = beta[..., None]
     steps = np.log((b + t - 1.0) / (a + b + t - 1.0))
-    log_s = np.concatenate([np.zeros_like(steps[..., :1]), np.cumsum(steps, axis=-1)], axis=-1)
+    first = np.zeros(steps.shape[:-1] + (1,))
+    log_s = np.concatenate([first, np.cumsum(steps, axis=-1)], axis=-1)
     log_p = np.concatenate(
-        [np.full_like(steps[..., :1], -np.inf), log_s[..., :-1] + np.log(a / (a + b + t - 1.0))],
-        axis=-1,
+        [first - np.inf, log_s[..., :-1] + np.log(a / (a + b + t - 1.0))], axis=-1
     )
     return log_s, log_p
 
@@ -69,37 +69,96 @@ def _counts(deaths: Sequence[float], censored: Sequence[float]) -> tuple[np.ndar
     return d, c
 
 
-def fit_sbg_batch(deaths: np.ndarray, censored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fit_sbg_batch(
+    deaths: np.ndarray,
+    censored: np.ndarray,
+    start: tuple[float, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Maximum-likelihood (α, β) for each row of deaths/censored (replicates x periods).
 
-    Vectorised: a log-spaced grid, then repeated local grids shrinking around each
-    row's best point (about 1e-6 in log α, log β), so bootstrap fits need no loop.
+    Vectorised, so bootstrap fits need no loop: a log-spaced grid (or ``start``,
+    a known (α, β) near every row's optimum, as for bootstrap replicates), a few
+    shrinking local grids, then Newton steps to the top.
     """
     d = np.atleast_2d(np.asarray(deaths, dtype=np.float64))
     c = np.atleast_2d(np.asarray(censored, dtype=np.float64))
     periods = d.shape[1] - 1
-    axis = np.linspace(_LOG_MIN, _LOG_MAX, _GRID)
-    gu, gv = np.meshgrid(axis, axis, indexing="ij")
-    gu, gv = gu.ravel(), gv.ravel()
-    log_s, log_p = _log_curves(np.exp(gu), np.exp(gv), periods)
-    safe_p = np.where(np.isfinite(log_p), log_p, 0.0)
-    ll = d @ safe_p.T + c @ log_s.T
-    best = np.argmax(ll, axis=1)
-    u, v = gu[best], gv[best]
-    step = axis[1] - axis[0]
-    offsets = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+    if start is None:
+        axis = np.linspace(_LOG_MIN, _LOG_MAX, _GRID)
+        gu, gv = np.meshgrid(axis, axis, indexing="ij")
+        gu, gv = gu.ravel(), gv.ravel()
+        log_s, log_p = _log_curves(np.exp(gu), np.exp(gv), periods)
+        safe_p = np.where(np.isfinite(log_p), log_p, 0.0)
+        best = np.argmax(d @ safe_p.T + c @ log_s.T, axis=1)
+        u, v = gu[best], gv[best]
+        step = axis[1] - axis[0]
+    else:
+        u = np.full(d.shape[0], np.log(start[0]))
+        v = np.full(d.shape[0], np.log(start[1]))
+        step = 0.0
+    offsets = np.array([-1.0, 0.0, 1.0])
     ou, ov = (x.ravel() for x in np.meshgrid(offsets, offsets, indexing="ij"))
-    while step > 1e-6:
+    rows = np.arange(u.size)
+    for _ in range(6 if step else 0):
         cu = np.clip(u[:, None] + ou * step, _LOG_MIN, _LOG_MAX)
         cv = np.clip(v[:, None] + ov * step, _LOG_MIN, _LOG_MAX)
-        ls, lp = _log_curves(np.exp(cu), np.exp(cv), periods)
-        lp = np.where(np.isfinite(lp), lp, 0.0)
-        ll = np.einsum("rkt,rt->rk", lp, d) + np.einsum("rkt,rt->rk", ls, c)
-        pick = np.argmax(ll, axis=1)
-        rows = np.arange(u.size)
+        pick = np.argmax(_batch_ll(cu, cv, d, c, periods), axis=1)
         u, v = cu[rows, pick], cv[rows, pick]
-        step /= 2.5
+        step /= 2.0
+    u, v = _newton_polish(u, v, d, c, periods)
     return np.exp(u), np.exp(v)
+
+
+def _batch_ll(
+    u: np.ndarray, v: np.ndarray, d: np.ndarray, c: np.ndarray, periods: int
+) -> np.ndarray:
+    """Log-likelihood per row at log α = u, log β = v (extra trailing axis for candidates)."""
+    ls, lp = _log_curves(np.exp(u), np.exp(v), periods)
+    lp = np.where(np.isfinite(lp), lp, 0.0)
+    return np.einsum("rkt,rt->rk", lp, d) + np.einsum("rkt,rt->rk", ls, c)
+
+
+def _newton_polish(
+    u: np.ndarray, v: np.ndarray, d: np.ndarray, c: np.ndarray, periods: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Newton steps on finite-difference derivatives, kept only where they improve the fit.
+
+    The likelihood has a long curved ridge in (log α, log β) that a pattern search
+    crawls along; Newton steps reach its top in a few iterations. Where the
+    surface is not concave yet, a short step up the gradient replaces Newton's.
+    Each step is tried whole, halved and quartered; the best improvement is kept.
+    """
+    h = 1e-4
+    du = np.array([0.0, h, -h, 0.0, 0.0, h, -h])
+    dv = np.array([0.0, 0.0, 0.0, h, -h, h, -h])
+    scale = np.array([1.0, 0.5, 0.25])
+    for _ in range(12):
+        ll = _batch_ll(u[:, None] + du, v[:, None] + dv, d, c, periods)
+        f0 = ll[:, 0]
+        gu = (ll[:, 1] - ll[:, 2]) / (2 * h)
+        gv = (ll[:, 3] - ll[:, 4]) / (2 * h)
+        huu = (ll[:, 1] - 2 * f0 + ll[:, 2]) / h**2
+        hvv = (ll[:, 3] - 2 * f0 + ll[:, 4]) / h**2
+        huv = (ll[:, 5] - ll[:, 1] - ll[:, 3] + 2 * f0 - ll[:, 2] - ll[:, 4] + ll[:, 6]) / (
+            2 * h**2
+        )
+        det = huu * hvv - huv**2
+        ok = (huu < 0) & (det > 0)
+        safe = np.where(ok, det, 1.0)
+        norm = np.maximum(np.hypot(gu, gv), 1e-300)
+        su = np.where(ok, -(hvv * gu - huv * gv) / safe, 0.5 * gu / norm)
+        sv = np.where(ok, -(huu * gv - huv * gu) / safe, 0.5 * gv / norm)
+        cu = np.clip(u[:, None] + su[:, None] * scale, _LOG_MIN, _LOG_MAX)
+        cv = np.clip(v[:, None] + sv[:, None] * scale, _LOG_MIN, _LOG_MAX)
+        cand = _batch_ll(cu, cv, d, c, periods)
+        pick = np.argmax(cand, axis=1)
+        rows = np.arange(u.size)
+        better = cand[rows, pick] > f0
+        u = np.where(better, cu[rows, pick], u)
+        v = np.where(better, cv[rows, pick], v)
+        if not (better & (np.hypot(su, sv) > 1e-6)).any():
+            break
+    return u, v
 
 
 def fit_sbg_censored(deaths: Sequence[float], censored: Sequence[float]) -> dict[str, float]:
@@ -182,28 +241,55 @@ def _carry_forward(revenue: np.ndarray, active: np.ndarray, years: int) -> np.nd
     return out
 
 
-def account_lifetimes(ds: Dataset, as_of: int, segs: Segments) -> pl.DataFrame:
+def account_lifetimes(ages: pl.DataFrame, members: pl.DataFrame, as_of: int) -> pl.DataFrame:
     """Per account first active by ``as_of``: yearly lifetime data for the sBG fit.
 
-    ``observed`` = whole years observed (as_of - first month) // 12; ``alive_run`` =
-    consecutive yearly checkpoints (ages 0, 12, 24... months) the account was
+    ``observed`` = whole years observed, (as_of - first month) // 12; ``alive_run``
+    = consecutive yearly checkpoints (ages 0, 12, 24... months) the account was
     active at; it is lost at period ``alive_run`` or censored at ``observed``.
+    ``ages`` must keep the snapshot's (idx, month) order.
     """
-    ages = account_ages(ds, as_of, segs)
+    t = pl.col("age") // 12
+    # Within an account t - row number is constant along the unbroken run from t = 0.
+    d = t - pl.int_range(pl.len())
     runs = (
-        ages.filter(pl.col("age") % 12 == 0)
-        .with_columns((pl.col("age") // 12).alias("t"))
-        .with_columns((pl.col("t") == pl.int_range(pl.len()).over("idx")).alias("in_run"))
+        ages.lazy()
+        .filter(pl.col("age") % 12 == 0)
+        .select("idx", d.alias("d"))
+        .with_columns(
+            pl.when(pl.col("idx") != pl.col("idx").shift(1, fill_value=-1))
+            .then(pl.col("d"))
+            .forward_fill()
+            .alias("d0")
+        )
+        .filter(pl.col("d") == pl.col("d0"))
         .group_by("idx")
-        .agg(pl.col("in_run").sum().alias("alive_run"))
+        .agg(pl.len().cast(pl.Int32).alias("alive_run"))
+        .collect()
     )
-    members = cohort_members(ds, as_of, segs).with_columns(
-        ((as_of - pl.col("first_month")) // 12).alias("observed")
-    )
-    out = members.join(runs, on="idx", how="left").with_columns(pl.col("alive_run").fill_null(1))
+    out = members.with_columns(((as_of - pl.col("first_month")) // 12).alias("observed"))
+    out = out.join(runs, on="idx", how="left").with_columns(pl.col("alive_run").fill_null(1))
     return out.with_columns(
         (pl.col("alive_run") > pl.col("observed")).alias("censored"),
         pl.min_horizontal(pl.col("alive_run"), pl.col("observed")).alias("period"),
+    )
+
+
+def _yearly(ages: pl.DataFrame, key: str, years: int) -> pl.DataFrame:
+    """Revenue (cents) and active account-months per ``key`` and year of age t < years."""
+    return (
+        ages.lazy()
+        .filter(pl.col("age") < years * 12)
+        .select((pl.col(key).cast(pl.Int64) * 64 + pl.col("age") // 12).alias("k"), "mrr")
+        .group_by("k")
+        .agg(pl.col("mrr").sum().alias("rev"), pl.len().alias("cnt"))
+        .select(
+            (pl.col("k") // 64).cast(pl.UInt32).alias(key),
+            (pl.col("k") % 64).cast(pl.Int64).alias("t"),
+            "rev",
+            "cnt",
+        )
+        .collect()
     )
 
 
@@ -218,36 +304,51 @@ def segment_cohort_clv(
 ) -> pl.DataFrame:
     """Cohort CLV per segment: ``seg, clv, clv_low, clv_high, alpha, beta``.
 
-    ``margins`` and ``names`` map segment numbers to their gross margin and to the
-    stable name that seeds their bootstrap.
+    All segments are fitted at once (``fit_sbg_batch``); ``margins`` and ``names``
+    map segment numbers to their gross margin and to the stable name that seeds
+    their bootstrap. CLV is null for a segment with no account observed a full year.
     """
     years = settings.cohort_clv_years
-    lives = account_lifetimes(ds, as_of, segs)
-    ages = account_ages(ds, as_of, segs).with_columns((pl.col("age") // 12).alias("t"))
-    rev = (
-        ages.filter(pl.col("t") < years)
-        .group_by("seg", "idx", "t")
-        .agg(pl.col("mrr").sum().alias("rev"), pl.len().alias("cnt"))
-    )
+    ages = account_ages(ds, as_of, segs)
+    lives = account_lifetimes(ages, cohort_members(ds, as_of, segs), as_of).sort("idx")
     periods = int(lives.get_column("period").max() or 0)
-    rev_by_seg = rev.partition_by("seg", as_dict=True)
-    empty = rev.clear()
+    seg_ids = segs.labels.get_column("seg").to_numpy().astype(np.int64)
+    nseg = int(seg_ids.max()) + 1 if seg_ids.size else 0
+    counts = np.zeros((nseg, 2 * (periods + 1)))
+    np.add.at(counts, (lives.get_column("seg").to_numpy(), _outcomes(lives, periods)), 1.0)
+    yearly = _yearly(ages, "seg", years)
+    revenue = np.zeros((nseg, years))
+    active = np.zeros((nseg, years))
+    ys, yt = yearly.get_column("seg").to_numpy(), yearly.get_column("t").to_numpy()
+    revenue[ys, yt] = yearly.get_column("rev").to_numpy() / 100.0
+    active[ys, yt] = yearly.get_column("cnt").to_numpy()
+    margin = np.array([margins.get(k, settings.gross_margin) for k in range(nseg)])
+    # A segment needs accounts observed at least one full year to be fitted.
+    informative = counts[:, 1 : periods + 1].sum(axis=1) + counts[:, periods + 2 :].sum(axis=1) > 0
+    alpha, beta = fit_sbg_batch(counts[:, : periods + 1], counts[:, periods + 1 :])
+    per_year = _carry_forward(revenue, active, years)
+    clv = cohort_clv_value(alpha, beta, per_year, 1.0, years, settings.discount_rate) * margin
+    boot = intervals and settings.bootstrap_samples > 0
+    acc_year = _yearly(ages, "idx", years) if boot else None
+    by_seg = lives.partition_by("seg", as_dict=True) if boot else {}
     rows = []
-    for (seg,), group in lives.sort("idx").partition_by("seg", as_dict=True).items():
-        seg_id = int(seg)
-        rows.append(
-            _one_segment_clv(
-                seg_id,
-                group,
-                rev_by_seg.get((seg,), empty),
+    for k in range(nseg):
+        if not informative[k] or not np.isfinite(clv[k]):
+            rows.append((k, None, None, None, None, None))
+            continue
+        low = high = None
+        if acc_year is not None and (k,) in by_seg:
+            low, high = _clv_interval(
+                by_seg[(k,)],
+                acc_year,
                 periods,
                 years,
-                margins.get(seg_id, settings.gross_margin),
-                names.get(seg_id, str(seg_id)),
+                float(margin[k]),
+                names.get(k, str(k)),
                 settings,
-                intervals,
+                (float(alpha[k]), float(beta[k])),
             )
-        )
+        rows.append((k, float(clv[k]), low, high, float(alpha[k]), float(beta[k])))
     schema = {
         "seg": pl.UInt32,
         "clv": pl.Float64,
@@ -259,54 +360,43 @@ def segment_cohort_clv(
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def _one_segment_clv(
-    seg: int,
+def _outcomes(lives: pl.DataFrame, periods: int) -> np.ndarray:
+    """Index of each account's outcome: lost at period t (t), or censored at t (periods+1+t)."""
+    period = lives.get_column("period").to_numpy()
+    cens = lives.get_column("censored").to_numpy()
+    return np.where(cens, periods + 1 + period, period)
+
+
+def _clv_interval(
     lives: pl.DataFrame,
-    rev: pl.DataFrame,
+    acc_year: pl.DataFrame,
     periods: int,
     years: int,
     margin: float,
     name: str,
     settings: MetricSettings,
-    intervals: bool,
-) -> tuple:
-    n = lives.height
+    start: tuple[float, float],
+) -> tuple[float | None, float | None]:
+    """Bootstrap interval of the cohort CLV, resampling the segment's accounts.
+
+    Replicates start their fit from the segment's own (α, β) = ``start``.
+    """
     idx = lives.get_column("idx").to_numpy()
-    period = lives.get_column("period").to_numpy()
-    cens = lives.get_column("censored").to_numpy()
-    # One-hot of each account's outcome: lost at period t, or censored at t.
+    n = idx.size
     outcome = np.zeros((n, 2 * (periods + 1)))
-    outcome[np.arange(n), np.where(cens, periods + 1 + period, period)] = 1.0
+    outcome[np.arange(n), _outcomes(lives, periods)] = 1.0
+    mine = acc_year.filter(pl.col("idx").is_in(lives.get_column("idx").implode()))
+    rows = np.searchsorted(idx, mine.get_column("idx").to_numpy())
+    t = mine.get_column("t").to_numpy()
     revenue = np.zeros((n, years))
     active = np.zeros((n, years))
-    if rev.height:
-        ri = np.searchsorted(idx, rev.get_column("idx").to_numpy())
-        rt = rev.get_column("t").to_numpy()
-        revenue[ri, rt] = rev.get_column("rev").to_numpy() / 100.0
-        active[ri, rt] = rev.get_column("cnt").to_numpy()
-    if not (period > 0).any():
-        return (seg, None, None, None, None, None)
-    counts = outcome.sum(axis=0)
-    fit = fit_sbg_censored(counts[: periods + 1], counts[periods + 1 :])
-    yearly = _carry_forward(revenue.sum(axis=0), active.sum(axis=0), years)
-    clv = float(
-        cohort_clv_value(
-            np.array(fit["alpha"]),
-            np.array(fit["beta"]),
-            yearly,
-            margin,
-            years,
-            settings.discount_rate,
-        )
-    )
-    low = high = None
-    if intervals and settings.bootstrap_samples > 0:
-        rng = rng_for(settings.bootstrap_seed, f"clv:{name}")
-        values = []
-        for w in weight_blocks(rng, n, settings.bootstrap_samples):
-            cw = w @ outcome
-            a, b = fit_sbg_batch(cw[:, : periods + 1], cw[:, periods + 1 :])
-            yr = _carry_forward(w @ revenue, w @ active, years)
-            values.append(cohort_clv_value(a, b, yr, margin, years, settings.discount_rate))
-        low, high = interval(np.concatenate(values), settings.confidence)
-    return (seg, clv, low, high, fit["alpha"], fit["beta"])
+    revenue[rows, t] = mine.get_column("rev").to_numpy() / 100.0
+    active[rows, t] = mine.get_column("cnt").to_numpy()
+    rng = rng_for(settings.bootstrap_seed, f"clv:{name}")
+    values = []
+    for w in weight_blocks(rng, n, settings.bootstrap_samples):
+        cw = w @ outcome
+        a, b = fit_sbg_batch(cw[:, : periods + 1], cw[:, periods + 1 :], start=start)
+        per_year = _carry_forward(w @ revenue, w @ active, years)
+        values.append(cohort_clv_value(a, b, per_year, margin, years, settings.discount_rate))
+    return interval(np.concatenate(values), settings.confidence)

@@ -34,40 +34,70 @@ def cohort_members(ds: Dataset, as_of: int, segs: Segments) -> pl.DataFrame:
 
 
 def cohort_table(
-    ages: pl.DataFrame, members: pl.DataFrame, as_of: int, period: str, keys: Sequence[str]
+    ages: pl.DataFrame,
+    members: pl.DataFrame,
+    as_of: int,
+    period: str | None,
+    keys: Sequence[str],
 ) -> pl.DataFrame:
     """Curves per ``keys + cohort_start + age``: accounts, nrr, grr, logo_retention.
 
     ``keys`` group the accounts (segment, or any grouping column both frames
-    carry). At age k a cohort counts only its accounts with first month + k <= as_of.
+    carry); ``period=None`` pools every first month into one cohort (cohort_start
+    0). At age k a cohort counts only its accounts with first month + k <= as_of.
     """
     keys = list(keys)
-    start = period_start_expr(pl.col("first_month"), period).alias("cohort_start")
+    start = (
+        pl.lit(0, pl.Int32) if period is None else period_start_expr(pl.col("first_month"), period)
+    ).alias("cohort_start")
+    mem = members.with_columns(start)
+    cohorts = (
+        mem.select(*keys, "cohort_start").unique().sort(*keys, "cohort_start").with_row_index("cid")
+    )
+    mem = mem.join(cohorts, on=[*keys, "cohort_start"], how="left")
+    size = int(mem.get_column("idx").max() or 0) + 1
+    cid_of = pl.Series("cid", [None] * size, dtype=pl.UInt32).scatter(
+        mem.get_column("idx"), mem.get_column("cid")
+    )
+    # One integer key (cohort, age) groups millions of rows far faster than three columns.
     num = (
-        ages.with_columns(start)
-        .group_by(*keys, "cohort_start", "age")
+        ages.with_columns(cid_of.gather(ages.get_column("idx")))
+        .lazy()
+        .select(
+            (pl.col("cid").cast(pl.Int64) * 4096 + pl.col("age")).alias("key"),
+            "mrr",
+            pl.min_horizontal("mrr", "s").alias("g"),
+        )
+        .group_by("key")
         .agg(
             pl.col("mrr").sum().alias("_e"),
-            pl.min_horizontal("mrr", "s").sum().alias("_g"),
+            pl.col("g").sum().alias("_g"),
             pl.len().alias("_active"),
         )
-    )
-    firsts = (
-        members.with_columns(start)
-        .group_by(*keys, "cohort_start", "first_month")
-        .agg(pl.len().alias("_n"), pl.col("s").sum().alias("_s"))
+        .select(
+            (pl.col("key") // 4096).cast(pl.UInt32).alias("cid"),
+            (pl.col("key") % 4096).cast(pl.Int32).alias("age"),
+            "_e",
+            "_g",
+            "_active",
+        )
+        .collect()
     )
     # Ages reached by each first month, summed per cohort: the denominators.
     den = (
-        firsts.with_columns(
+        mem.group_by("cid", "first_month")
+        .agg(pl.len().alias("_n"), pl.col("s").sum().alias("_s"))
+        .with_columns(
             pl.int_ranges(0, as_of - pl.col("first_month") + 1, dtype=pl.Int32).alias("age")
         )
         .explode("age")
-        .group_by(*keys, "cohort_start", "age")
+        .group_by("cid", "age")
         .agg(pl.col("_n").sum().alias("accounts"), pl.col("_s").sum().alias("_s"))
     )
-    out = den.join(num, on=[*keys, "cohort_start", "age"], how="left").with_columns(
-        pl.col("_e", "_g", "_active").fill_null(0)
+    out = (
+        den.join(num, on=["cid", "age"], how="left")
+        .with_columns(pl.col("_e", "_g", "_active").fill_null(0))
+        .join(cohorts, on="cid", how="left")
     )
     return out.select(
         *keys,

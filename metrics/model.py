@@ -197,7 +197,7 @@ def _prepare_opportunities(opps: pl.DataFrame, accounts: pl.DataFrame) -> pl.Dat
         month_key_expr(pl.col("close_date")).alias("close_month"),
         (pl.col("close_date") - pl.col("created_date")).dt.total_days().alias("days_to_close"),
         cents(pl.col("amount"), df.schema["amount"]).alias("amount"),
-    ).sort("opportunity_id")
+    )
 
 
 @dataclass(frozen=True)

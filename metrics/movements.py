@@ -14,7 +14,7 @@ MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn")
 
 
 def account_movements(snapshot: pl.DataFrame) -> pl.LazyFrame:
-    """Per account-month row: the movement amounts it causes (cents).
+    """Per account-month row of a snapshot with ``seg``: the movement amounts it causes (cents).
 
     The snapshot is sorted by (idx, month) once, so a plain ``shift`` gives each
     row its account's previous active month (PERF_NOTES). ``churn_next`` is the
@@ -28,6 +28,7 @@ def account_movements(snapshot: pl.DataFrame) -> pl.LazyFrame:
     continues = (idx == idx.shift(-1)) & (month.shift(-1) == month + 1)
     zero = pl.lit(0, pl.Int64)
     return snapshot.lazy().select(
+        "seg",
         "idx",
         "month",
         "mrr",
@@ -65,13 +66,13 @@ def mrr_movements(
     m = ds.as_of(as_of)
     segs = segs or segments(ds, by, filters)
     first = ds.first_month if start is None else min(ds.as_of(start), m)
-    rows = account_movements(ds.snapshot)
+    snap = ds.snapshot
     if segs.by or segs.codes.null_count():
-        rows = rows.with_columns(segs.codes.gather(pl.col("idx")).alias("seg")).filter(
-            pl.col("seg").is_not_null()
-        )
+        # A segment holds whole accounts, so filtering before the shifts keeps them exact.
+        snap = segs.attach(snap)
     else:
-        rows = rows.with_columns(pl.lit(0, pl.UInt32).alias("seg"))
+        snap = snap.with_columns(pl.lit(0, pl.UInt32).alias("seg"))
+    rows = account_movements(snap)
     # Churn of month m is booked on the row of m-1: aggregate from the month before.
     rows = rows.filter(pl.col("month").is_between(first - 1, m))
     agg = (

@@ -20,8 +20,8 @@ def cents(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 def last_active_month(end_date: pl.Expr) -> pl.Expr:
     """Last month whose last day is covered by an inclusive end date."""
-    is_month_end = end_date.dt.month_end() == end_date
-    return month_key_expr(end_date) - pl.when(is_month_end).then(0).otherwise(1)
+    # The day after a month's last day falls in the next month.
+    return month_key_expr(end_date + pl.duration(days=1)) - 1
 
 
 def snapshot_from_subscriptions(subs: pl.DataFrame, horizon: int) -> pl.DataFrame:

@@ -79,12 +79,18 @@ _NAME_SECOND = (
 
 # The drifting vertical: deals closing in its last DRIFT_MONTHS months take
 # DRIFT_CYCLE times longer, and accounts it won in the last DRIFT_COHORT_MONTHS
-# months cancel during onboarding with chance DRIFT_EARLY_CHURN.
+# months cancel during onboarding with chance DRIFT_EARLY_CHURN. 7 months hold the
+# last two complete quarters whatever month the data ends in; 13 months also hold
+# the two quarters of cohorts old enough to be compared at 6 months.
 DRIFT_VERTICAL = "Healthcare"
 DRIFT_MONTHS = 7
-DRIFT_CYCLE = 2.0
-DRIFT_COHORT_MONTHS = 10
+DRIFT_CYCLE = 2.2
+DRIFT_COHORT_MONTHS = 13
 DRIFT_EARLY_CHURN = 0.40
+# Contraction is spread over more, smaller cuts (each 7-20% of the core plan) than
+# a profile's ``contraction`` chance alone suggests, so a quarter's contraction is
+# not one lumpy event that trips the "contraction rising" alert by chance.
+CONTRACTION_SPREAD = 2.5
 REACTIVATION = 0.15  # chance a churned account comes back, once, 3-18 months later
 
 
@@ -129,7 +135,7 @@ PROFILES: tuple[Profile, ...] = (
     Profile("Professional Services", "Consulting", "Consulting", 0.7, (0.55, 0.38, 0.07), 0.15, 0.025, 0.10, 0.32, 0.9),
     Profile("Education", "Higher Education", "University", 0.7, (0.20, 0.55, 0.25), 0.09, 0.025, 0.08, 0.25, 1.5),
     Profile("Education", "K-12", "School District", 0.6, (0.50, 0.45, 0.05), 0.12, 0.022, 0.10, 0.26, 1.4),
-    Profile("Education", "EdTech", "Learning", 0.6, (0.65, 0.30, 0.05), 0.17, 0.028, 0.12, 0.31, 0.9),
+    Profile("Education", "EdTech", "Learning", 0.6, (0.65, 0.30, 0.05), 0.12, 0.030, 0.12, 0.31, 0.9),
     Profile("Government", "Local Government", "County", 0.0, (0.30, 0.60, 0.10), 0.05, 0.010, 0.05, 0.20, 2.0, fixed_customers=4),
     Profile("Government", "State Agencies", "State Agency", 0.0, (0.00, 0.40, 0.60), 0.05, 0.010, 0.05, 0.18, 2.2, fixed_customers=2),
 )  # fmt: skip
@@ -373,14 +379,18 @@ class _Generator:
             churned = self.happens(p, f"early {c.early}", c.early / 3)
         elif age % 12 == 0:
             churned = self.happens(p, "churn", c.churn)
-            if not churned and self.happens(p, "contraction", p.contraction):
+            if not churned and self.happens(
+                p, "contraction", min(0.9, CONTRACTION_SPREAD * p.contraction)
+            ):
                 if c.addons and rng.random() < 0.5:
                     prod, start, value = c.addons.pop(int(rng.integers(0, len(c.addons))))
                     self.rows.subscriptions.append(
                         (account.idx, prod, start, when - dt.timedelta(days=1), value)
                     )
                 else:
-                    smaller = max(50.0, round(c.core[2] * float(rng.uniform(0.6, 0.9)) / 5.0) * 5.0)
+                    smaller = max(
+                        50.0, round(c.core[2] * float(rng.uniform(0.8, 0.93)) / 5.0) * 5.0
+                    )
                     c.core = self.replace(account, c.core, when, smaller)
             self.renewal(account, when, total, churned)
         elif self.happens(p, "expansion", p.expansion):

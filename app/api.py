@@ -7,7 +7,6 @@ importer does all the work in one transaction: either every row lands or none.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 from flask import Flask, Response, jsonify, request
@@ -54,5 +53,4 @@ def import_files() -> tuple[Response, int]:
     except ImportRefused as exc:
         return jsonify(error=str(exc)), 400
     log.info("import via api", extra={"files": [f.name for f in files]})
-    payload = result.to_dict() if hasattr(result, "to_dict") else dataclasses.asdict(result)
-    return jsonify(payload), 200
+    return jsonify(result.to_dict()), 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -228,3 +229,23 @@ def test_sessions_expire(engine: sa.Engine, database_url: str, tmp_path: Path) -
         assert expired.status_code == 302 and expired.headers["Location"].startswith("/login")
     finally:
         server.stop()
+
+
+def test_admin_imports_through_the_route_all_or_nothing(app_server: gunicorn.Server, engine: sa.Engine) -> None:
+    admin = _signed_in(app_server, ADMIN)
+    headers = {"X-CSRFToken": _token(admin, app_server)}
+    try:
+        bad = admin.post(app_server.url + "/api/import", files={"files": ("accounts.csv", b"account_id,vertical,employees\nA1,Fintech,many\n")}, headers=headers, timeout=60)
+        assert bad.status_code == 422
+        problems = bad.json()["plan"]
+        assert "many" in json.dumps(problems)
+        ok = admin.post(app_server.url + "/api/import", files={"files": ("accounts.csv", b"account_id,vertical\nA1,Fintech\nA2,Retail\n")}, headers=headers, timeout=60)
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["inserted"] == 2 and ok.json()["batch_id"] is not None
+        with engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT created_by FROM import_batches WHERE status = 'committed'")) == ADMIN
+            assert conn.scalar(sa.text("SELECT count(*) FROM accounts")) == 2
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("TRUNCATE accounts, import_batches, import_files, import_changes RESTART IDENTITY CASCADE"))
+            conn.execute(sa.text("UPDATE data_version SET version = 0"))

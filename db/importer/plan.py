@@ -165,7 +165,7 @@ def _plan_file(
 ) -> tuple[FilePlan, pl.DataFrame, int]:
     plan = FilePlan(f.name, hashlib.sha256(f.data).hexdigest(), len(f.data))
     try:
-        raw = read_table(f, limits, kind)
+        raw = read_table(f, limits, kind, tuple(explicit or ()))
     except ImportRefused as exc:
         message = str(exc).removeprefix(f"{f.name}: ")
         return (

@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,8 +85,14 @@ def _size(n: int) -> str:
     return f"{n / _MB:.1f} MB" if n >= _MB else f"{n:,} bytes"
 
 
-def read_table(f: ImportFile, limits: ReadLimits, kind: str | None = None) -> RawTable:
-    """Read ``f`` into a :class:`RawTable`, or raise :class:`ImportRefused` saying why not."""
+def read_table(
+    f: ImportFile, limits: ReadLimits, kind: str | None = None, mapped: Collection[str] = ()
+) -> RawTable:
+    """Read ``f`` into a :class:`RawTable`, or raise :class:`ImportRefused` saying why not.
+
+    ``mapped`` are headers an explicit mapping names: they count as known columns
+    when recognizing the header row.
+    """
     if len(f.data) > limits.max_bytes:
         raise ImportRefused(
             f"{f.name}: the file is {_size(len(f.data))}; the limit is {_size(limits.max_bytes)}"
@@ -98,8 +105,8 @@ def read_table(f: ImportFile, limits: ReadLimits, kind: str | None = None) -> Ra
             f"{f.name}: this is {what}, not a CSV or XLSX file; export it as CSV or XLSX"
         )
     if f.data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(f, limits, kind)
-    return _read_csv(f, limits)
+        return _read_xlsx(f, limits, kind, mapped)
+    return _read_csv(f, limits, mapped)
 
 
 def _not_tabular(data: bytes) -> str | None:
@@ -156,21 +163,25 @@ def _header_fields(first_line: str, delimiter: str) -> list[str]:
     return rows[0] if rows else []
 
 
-def choose_delimiter(text: str) -> str | None:
+def _score(fields: list[str], mapped: Collection[str]) -> int:
+    return header_score(fields) + sum(1 for h in fields if h in mapped)
+
+
+def choose_delimiter(text: str, mapped: Collection[str] = ()) -> str | None:
     """The delimiter whose split of the first line names the most known columns."""
     first = text.split("\n", 1)[0].rstrip("\r")
     best: tuple[int, int, str] | None = None
     for d in DELIMITERS:
         fields = _header_fields(first, d)
-        candidate = (header_score(fields), len(fields), d)
+        candidate = (_score(fields, mapped), len(fields), d)
         if candidate[0] > 0 and (best is None or candidate[:2] > best[:2]):
             best = candidate
     return best[2] if best else None
 
 
-def _read_csv(f: ImportFile, limits: ReadLimits) -> RawTable:
+def _read_csv(f: ImportFile, limits: ReadLimits, mapped: Collection[str]) -> RawTable:
     text, notice = _decode(f)
-    delimiter = choose_delimiter(text)
+    delimiter = choose_delimiter(text, mapped)
     first_line = text.split("\n", 1)[0].rstrip("\r")
     if delimiter is None:
         raise ImportRefused(
@@ -352,7 +363,9 @@ def _pick_sheet(name: str, sheets: list[str], kind: str | None) -> str:
     return sheets[0]
 
 
-def _read_xlsx(f: ImportFile, limits: ReadLimits, kind: str | None) -> RawTable:
+def _read_xlsx(
+    f: ImportFile, limits: ReadLimits, kind: str | None, mapped: Collection[str]
+) -> RawTable:
     try:
         z = zipfile.ZipFile(io.BytesIO(f.data))
     except zipfile.BadZipFile:
@@ -379,7 +392,7 @@ def _read_xlsx(f: ImportFile, limits: ReadLimits, kind: str | None) -> RawTable:
             f"{f.name}: {frame.height:,} rows; the limit is {limits.max_rows:,} rows per file"
         )
     headers = list(frame.columns)
-    if header_score(headers) == 0:
+    if _score(headers, mapped) == 0:
         others = [s for s in parts if s != sheet]
         hint = (
             f"; the workbook's sheets are {', '.join(repr(s) for s in parts)}: name the data sheet after its kind "

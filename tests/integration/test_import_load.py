@@ -1,25 +1,26 @@
-"""Loading valid exports: happy path, idempotence, next month's changes, rollback, audit."""
+"""Loading valid exports: counts, idempotence, next month's changes, CRM headers, audit."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
+import json
 
 import sqlalchemy as sa
+import xlsxwriter
 
-from db.importer import ImportFile, data_version, import_history, rollback_batch, run_import
+from db.importer import ImportFile, data_version, import_history, plan_import, run_import
+from tests.integration.test_import_support import checksums, good, seed
 
-GOOD = Path(__file__).resolve().parent.parent / "data" / "good"
+DATA_TABLES = ("accounts", "subscriptions", "mrr_monthly", "opportunities")
 
 
-def _good() -> list[ImportFile]:
-    return [
-        ImportFile.from_path(GOOD / n)
-        for n in ("opportunities.csv", "subscriptions.csv", "accounts.csv")
-    ]
+def _rows(engine: sa.Engine, sql: str) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql))]
 
 
 def test_canonical_csvs_load_in_one_batch(db: sa.Engine) -> None:
-    result = run_import(_good(), db, user="tester")
+    result = run_import(list(reversed(good())), db, user="tester")
     assert result.batch_id == 1
     assert (result.inserted, result.updated, result.unchanged) == (13, 0, 0)
     by_name = {f.name: (f.kind, f.inserted) for f in result.files}
@@ -28,31 +29,224 @@ def test_canonical_csvs_load_in_one_batch(db: sa.Engine) -> None:
         "subscriptions.csv": ("subscriptions", 4),
         "opportunities.csv": ("opportunities", 5),
     }
-    with db.connect() as conn:
-        row = conn.execute(
-            sa.text(
-                "SELECT size_band, sub_industry, batch_id FROM accounts WHERE account_id = 'A003'"
-            )
-        ).one()
-        assert tuple(row) == ("Mid-Market", "Unspecified", 1)
-        assert (
-            str(
-                conn.scalar(sa.text("SELECT mrr FROM subscriptions WHERE subscription_id = 'S002'"))
-            )
-            == "8000.50"
-        )
-        assert (
-            conn.scalar(
-                sa.text("SELECT count(*) FROM import_changes WHERE batch_id = 1 AND op = 'insert'")
-            )
-            == 13
-        )
-    assert data_version(db) == 1
-    history = import_history(db)
-    assert history[0]["status"] == "committed" and history[0]["created_by"] == "tester"
-    assert sorted(f["file_name"] for f in history[0]["files"]) == [
-        "accounts.csv",
-        "opportunities.csv",
-        "subscriptions.csv",
+    assert _rows(
+        db, "SELECT account_id, size_band, sub_industry, batch_id FROM accounts ORDER BY 1"
+    ) == [
+        ("A001", "SMB", "Dev Tools", 1),
+        ("A002", "Enterprise", "Banking", 1),
+        ("A003", "Mid-Market", "Unspecified", 1),
+        ("A004", "SMB", "Dev Tools", 1),
     ]
-    assert rollback_batch(db, 1, user="tester").deleted["accounts"] == 4
+    assert _rows(db, "SELECT subscription_id, mrr::text FROM subscriptions ORDER BY 1") == [
+        ("S001", "1200.00"),
+        ("S002", "8000.50"),
+        ("S003", "950.00"),
+        ("S004", "150.25"),
+    ]
+    assert _rows(db, "SELECT op, count(*) FROM import_changes WHERE batch_id = 1 GROUP BY op") == [
+        ("insert", 13)
+    ]
+    assert data_version(db) == 1
+    (batch,) = import_history(db)
+    assert (batch["status"], batch["created_by"], batch["rows_inserted"]) == (
+        "committed",
+        "tester",
+        13,
+    )
+    assert sorted(batch["kinds"]) == ["accounts", "opportunities", "subscriptions"]
+    files = {f["file_name"]: f for f in batch["files"]}
+    accounts_csv = good("accounts.csv")[0]
+    import hashlib
+
+    assert files["accounts.csv"]["sha256"] == hashlib.sha256(accounts_csv.data).hexdigest()
+    assert files["accounts.csv"]["column_mapping"]["vertical"] == "vertical"
+    assert files["subscriptions.csv"]["rows_in_file"] == 4
+
+
+def test_same_export_twice_changes_nothing_and_says_so(db: sa.Engine) -> None:
+    seed(db)
+    before = checksums(db, DATA_TABLES + ("import_changes", "data_version"))
+    again = run_import(good(), db, user="tester")
+    assert again.message == "no changes: all 13 rows already imported (recorded as batch 2)"
+    assert (again.inserted, again.updated, again.unchanged, again.changed) == (0, 0, 13, False)
+    assert checksums(db, DATA_TABLES + ("import_changes", "data_version")) == before
+    latest = import_history(db)[0]
+    assert (latest["batch_id"], latest["status"], latest["rows_unchanged"]) == (2, "committed", 13)
+    assert latest["message"].startswith("no changes")
+
+
+def test_next_months_export_updates_end_dates_and_closes_opportunities(db: sa.Engine) -> None:
+    seed(db)
+    result = run_import(
+        good("subscriptions_next_month.csv", "opportunities_next_month.csv"), db, user="tester"
+    )
+    counts = {f.name: (f.inserted, f.updated, f.unchanged) for f in result.files}
+    assert counts == {
+        "subscriptions_next_month.csv": (1, 2, 2),
+        "opportunities_next_month.csv": (0, 1, 4),
+    }
+    assert _rows(
+        db,
+        "SELECT subscription_id, end_date::text, mrr::text, batch_id FROM subscriptions ORDER BY 1",
+    ) == [
+        ("S001", "2023-06-30", "1200.00", 2),
+        ("S002", None, "8000.50", 1),
+        ("S003", "2023-03-31", "950.00", 1),
+        ("S004", None, "175.25", 2),
+        ("S005", None, "400.00", 2),
+    ]
+    assert _rows(
+        db,
+        "SELECT status, close_date::text, batch_id FROM opportunities WHERE opportunity_id = 'O004'",
+    ) == [("won", "2023-06-01", 2)]
+    before = _rows(
+        db,
+        "SELECT row_key, before->>'end_date', before->>'batch_id' FROM import_changes WHERE batch_id = 2 AND row_key = 'S001'",
+    )
+    assert before == [("S001", None, "1")]
+    assert data_version(db) == 2
+
+
+def test_salesforce_opportunities_export_needs_no_mapping(db: sa.Engine) -> None:
+    seed(db)
+    plan = plan_import(good("salesforce_opportunities.csv"), db)
+    assert plan.ok, plan.report()
+    (f,) = plan.files
+    assert f.kind == "opportunities"
+    assert f.mapping == {
+        "Opportunity ID": "opportunity_id",
+        "Account ID": "account_id",
+        "Type": "opportunity_type",
+        "Created Date": "created_date",
+        "Close Date": "close_date",
+        "Stage": "status",
+        "Amount": "amount",
+    }
+    assert f.ignored == ["Opportunity Name", "Owner Full Name"]
+    run_import(good("salesforce_opportunities.csv"), db, user="tester")
+    assert _rows(
+        db,
+        "SELECT opportunity_id, opportunity_type, created_date::text, close_date::text, status, amount::text "
+        "FROM opportunities WHERE opportunity_id LIKE '0065%' ORDER BY 1",
+    ) == [
+        ("0065g00000AbCdE1", "renewal", "2023-01-03", "2023-01-28", "won", "14400.00"),
+        ("0065g00000AbCdE2", "expansion", "2023-02-14", "2023-03-30", "won", "9000.00"),
+        ("0065g00000AbCdE3", "expansion", "2023-03-01", "2023-04-15", "lost", "2500.00"),
+        ("0065g00000AbCdE4", "new_business", "2023-05-22", None, "open", "4800.00"),
+    ]
+
+
+def test_hubspot_deals_export_needs_no_mapping(db: sa.Engine) -> None:
+    seed(db)
+    result = run_import(good("hubspot_deals.csv"), db, user="tester")
+    assert result.plan.files[0].mapping == {
+        "Record ID": "opportunity_id",
+        "Deal Stage": "status",
+        "Create Date": "created_date",
+        "Close Date": "close_date",
+        "Amount": "amount",
+        "Deal Type": "opportunity_type",
+        "Associated Company ID": "account_id",
+    }
+    assert _rows(
+        db,
+        "SELECT opportunity_id, account_id, opportunity_type, created_date::text, close_date::text, status "
+        "FROM opportunities WHERE opportunity_id LIKE '900%' ORDER BY 1",
+    ) == [
+        ("9001", "A001", "expansion", "2023-06-01", "2023-06-20", "won"),
+        ("9002", "A004", "new_business", "2023-06-05", None, "open"),
+        ("9003", "A003", "new_business", "2023-06-10", "2023-07-01", "lost"),
+    ]
+
+
+def test_semicolon_file_with_decimal_commas_and_arr(db: sa.Engine) -> None:
+    seed(db)
+    result = run_import(good("subscriptions_semicolon_eu.csv"), db, user="tester")
+    assert result.plan.files[0].notices == ["semicolon-separated"]
+    assert _rows(
+        db,
+        "SELECT subscription_id, start_date::text, end_date::text, mrr::text FROM subscriptions WHERE subscription_id LIKE 'S1%' ORDER BY 1",
+    ) == [
+        ("S101", "2023-02-01", None, "1200.00"),
+        ("S102", "2023-03-15", "2023-12-31", "102.88"),
+    ]
+
+
+def test_xlsx_with_the_kind_sheet_second_formulas_and_excel_dates(db: sa.Engine) -> None:
+    seed(db)
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb.add_worksheet("Read me").write(0, 0, "Billing export, February")
+    ws = wb.add_worksheet("subscriptions")
+    dates = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws.write_row(0, 0, ["Subscription ID", "Account ID", "Plan", "Start Date", "End Date", "MRR"])
+    import datetime as dt
+
+    ws.write_row(1, 0, [701, "A001", "Pro"])
+    ws.write_datetime(1, 3, dt.datetime(2023, 7, 1), dates)
+    ws.write_number(1, 5, 300)
+    ws.write_row(2, 0, ["S702", "A002", "Pro"])
+    ws.write_number(2, 3, 45139)  # an Excel serial: 2023-08-01
+    ws.write_formula(2, 5, "=F2*2", None, 600)
+    wb.close()
+    result = run_import([ImportFile("billing.xlsx", buf.getvalue())], db, user="tester")
+    notes = result.plan.files[0].notices
+    assert notes == [
+        "sheet 'subscriptions'",
+        "formula cells read as their last computed values: 'MRR' (1)",
+    ]
+    assert _rows(
+        db,
+        "SELECT subscription_id, start_date::text, mrr::text FROM subscriptions WHERE subscription_id IN ('701', 'S702') ORDER BY 1",
+    ) == [
+        ("701", "2023-07-01", "300.00"),
+        ("S702", "2023-08-01", "600.00"),
+    ]
+
+
+def test_explicit_kind_and_mapping_override_detection(db: sa.Engine) -> None:
+    seed(db)
+    data = b"Ref,Client,Month Start,Monthly Fee\nM1,A001,2023-05-01,99\n"
+    mapping = {
+        "Ref": "subscription_id",
+        "Client": "account_id",
+        "Month Start": "start_date",
+        "Monthly Fee": "mrr",
+    }
+    result = run_import(
+        [ImportFile("odd.csv", data)],
+        db,
+        user="tester",
+        kinds={"odd.csv": "subscriptions"},
+        mappings={"odd.csv": mapping},
+    )
+    assert result.inserted == 1 and result.plan.files[0].mapping == mapping
+    assert _rows(
+        db, "SELECT account_id, mrr::text FROM subscriptions WHERE subscription_id = 'M1'"
+    ) == [("A001", "99.00")]
+
+
+def test_mrr_monthly_rows_key_on_account_and_month(db: sa.Engine) -> None:
+    seed(db)
+    data = (
+        b'Customer ID,Period,MRR\nA001,2023-01,100\nA001,2023-02-15,120\nA002,2023-01,"1,000.00"\n'
+    )
+    result = run_import([ImportFile("mrr.csv", data)], db, user="tester")
+    assert result.inserted == 3
+    assert _rows(
+        db, "SELECT account_id, month::text, mrr::text FROM mrr_monthly ORDER BY 1, 2"
+    ) == [
+        ("A001", "2023-01-01", "100.00"),
+        ("A001", "2023-02-01", "120.00"),
+        ("A002", "2023-01-01", "1000.00"),
+    ]
+    assert _rows(
+        db, "SELECT row_key FROM import_changes WHERE table_name = 'mrr_monthly' ORDER BY 1"
+    )[0] == ("A001|2023-01-01",)
+
+
+def test_plan_to_dict_is_json(db: sa.Engine) -> None:
+    plan = plan_import(good(), db)
+    payload = json.loads(json.dumps(plan.to_dict()))
+    assert payload["ok"] is True and payload["problem_count"] == 0
+    assert [f["kind"] for f in payload["files"]] == ["accounts", "subscriptions", "opportunities"]

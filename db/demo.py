@@ -130,7 +130,7 @@ PROFILES: tuple[Profile, ...] = (
     Profile("Manufacturing", "Automotive Parts", "Auto Parts", 0.6, (0.35, 0.45, 0.20), 0.10, 0.028, 0.08, 0.27, 1.3),
     Profile("Manufacturing", "Electronics", "Electronics", 0.6, (0.40, 0.45, 0.15), 0.09, 0.030, 0.08, 0.29, 1.2),
     Profile("Professional Services", "Accounting", "CPAs", 0.9, (0.65, 0.35, 0.00), 0.04, 0.030, 0.04, 0.31, 1.0),
-    Profile("Professional Services", "Marketing Agencies", "Agency", 1.4, (0.65, 0.35, 0.00), 0.45, 0.010, 0.15, 0.35, 0.9),
+    Profile("Professional Services", "Marketing Agencies", "Agency", 1.4, (0.65, 0.35, 0.00), 0.40, 0.010, 0.15, 0.35, 0.9),
     Profile("Professional Services", "Legal", "Law", 0.7, (0.55, 0.38, 0.07), 0.09, 0.025, 0.08, 0.29, 1.1),
     Profile("Professional Services", "Consulting", "Consulting", 0.7, (0.55, 0.38, 0.07), 0.15, 0.025, 0.10, 0.32, 0.9),
     Profile("Education", "Higher Education", "University", 0.7, (0.20, 0.55, 0.25), 0.09, 0.025, 0.08, 0.25, 1.5),

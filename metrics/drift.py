@@ -18,7 +18,7 @@ from metrics.retention import trailing_nrr
 from metrics.scorecard import segment_scorecard
 from metrics.secondary import closed_between, new_business, secondary_by_quarter
 from metrics.settings import MetricSettings
-from metrics.stats import fisher_greater, mann_whitney
+from metrics.stats import fisher_exact, mann_whitney
 
 ALERT_TYPES = (
     "sales_cycle_lengthening",
@@ -149,8 +149,9 @@ def recent_cohort_alerts(
     For each age k, the recent cohorts are the two latest quarterly cohorts whose
     accounts have all reached age k; the base is every earlier cohort of the same
     segment. Raised when recent logo retention (or NRR) is below the base's by at
-    least ``cohort_drop`` at both ages; the test is a one-sided Mann-Whitney on
-    per-account MRR(k)/MRR(0) at the older age.
+    least ``cohort_drop`` at both ages and the drop is significant at the older age
+    (p < ``significance``): a one-sided Fisher exact test on accounts kept when
+    logo retention dropped, else a one-sided Mann-Whitney on MRR(k)/MRR(0).
     """
     ages = account_ages(ds, as_of, segs)
     members = cohort_members(ds, as_of, segs)
@@ -192,26 +193,33 @@ def recent_cohort_alerts(
             continue
         k = COHORT_AGES[-1]
         r, b = per_age[k]["recent"], per_age[k]["base"]
-        test = mann_whitney(_ratios(r), _ratios(b), "less")
+        if logo_drop:
+            kept_r, kept_b = int((r.get_column("e") > 0).sum()), int((b.get_column("e") > 0).sum())
+            p = fisher_exact(kept_r, r.height - kept_r, kept_b, b.height - kept_b, "less")
+            test = f"Fisher exact, one-sided (recent logo retention < base) at {k} months"
+        else:
+            mw = mann_whitney(_ratios(r), _ratios(b), "less")
+            p = mw["p_value"] if mw else None
+            test = f"Mann-Whitney U, one-sided (recent < base), MRR at {k} months / first MRR"
+        if p is None or p >= settings.significance:
+            continue
         ev.update(
             {
                 "recent_cohorts": per_age[k]["cohorts"],
                 "threshold": settings.cohort_drop,
                 "worse_on": [n for n, f in (("logo_retention", logo_drop), ("nrr", nrr_drop)) if f],
-                "test": f"Mann-Whitney U, one-sided (recent < base), MRR at {k} months / first MRR",
-                "statistic": test["statistic"] if test else None,
-                "p_value": test["p_value"] if test else None,
+                "test": test,
+                "p_value": p,
             }
         )
         row = rated[seg]
         label = row["_label"]
         c1, c2 = per_age[k]["cohorts"]
-        p = f", Mann-Whitney p = {test['p_value']:.3f}" if test else ""
         sentence = (
             f"{label} customers won in {c1} and {c2} keep {pct(ev[f'logo_retention_recent_{k}m'])} "
             f"of logos and {pct(ev[f'nrr_recent_{k}m'])} of revenue at {k} months, against "
             f"{pct(ev[f'logo_retention_base_{k}m'])} and {pct(ev[f'nrr_base_{k}m'])} for earlier "
-            f"cohorts at the same age{p}."
+            f"cohorts at the same age (p = {p:.3f})."
         )
         series = _recent_vs_base_curves(ages, members, as_of, seg, per_age[COHORT_AGES[0]])
         out.append(_alert("recent_cohorts_worse", row["_segment"], label, c1, sentence, ev, series))
@@ -405,8 +413,8 @@ def contraction_alerts(
                 row["_segment"],
                 label,
                 quarter_label(lq),
-                f"{label} customers cut {pct(rates[-1])} of their starting MRR in "
-                f"{quarter_label(lq)}, {multiple:.1f}x the average of {pct(avg)} over the four "
+                f"{label} customers cut {rates[-1] * 100:.1f}% of their starting MRR in "
+                f"{quarter_label(lq)}, {multiple:.1f}x the average of {avg * 100:.1f}% over the four "
                 "quarters before; contraction usually comes before churn.",
                 {
                     "contraction_rate": rates[-1],
@@ -437,7 +445,9 @@ def win_rate_trap_alerts(
         wr = row["win_rate"]
         if wr is None or wr <= cwr:
             continue
-        p = fisher_greater(row["won"], row["lost"], won_all - row["won"], lost_all - row["lost"])
+        p = fisher_exact(
+            row["won"], row["lost"], won_all - row["won"], lost_all - row["lost"], "greater"
+        )
         label = row["_label"]
         out.append(
             _alert(

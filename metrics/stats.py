@@ -81,9 +81,11 @@ def mann_whitney(recent: np.ndarray, base: np.ndarray, alternative: str) -> dict
     return {"statistic": float(res.statistic), "p_value": float(res.pvalue)}
 
 
-def fisher_greater(hits_a: int, misses_a: int, hits_b: int, misses_b: int) -> float | None:
-    """One-sided Fisher exact p-value that group a's hit rate exceeds group b's."""
+def fisher_exact(
+    hits_a: int, misses_a: int, hits_b: int, misses_b: int, alternative: str
+) -> float | None:
+    """Fisher exact p-value comparing group a's hit rate with group b's (one- or two-sided)."""
     if hits_a + misses_a == 0 or hits_b + misses_b == 0:
         return None
-    res = sps.fisher_exact([[hits_a, misses_a], [hits_b, misses_b]], alternative="greater")
+    res = sps.fisher_exact([[hits_a, misses_a], [hits_b, misses_b]], alternative=alternative)
     return float(res.pvalue)

@@ -1,0 +1,172 @@
+"""Frames for the metrics layer: one query per entity, and the stored metric settings.
+
+``load_frames(engine)`` reads the four data tables with ``COPY (SELECT ...) TO
+STDOUT`` as CSV straight into polars (psycopg 3), far faster than row-by-row
+fetches; ``read_export_folder(path)`` reads a folder of export files through the
+importer's validation (the same messages as an upload).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from metrics.frames import (
+    ACCOUNT_COLUMNS,
+    MRR_MONTHLY_COLUMNS,
+    OPPORTUNITY_COLUMNS,
+    SUBSCRIPTION_COLUMNS,
+    Frames,
+)
+from metrics.settings import MetricSettings
+
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "accounts": {
+        "account_id": pl.String,
+        "account_name": pl.String,
+        "vertical": pl.String,
+        "sub_industry": pl.String,
+        "size_band": pl.String,
+        "employees": pl.Int64,
+        "region": pl.String,
+        "use_case": pl.String,
+        "lead_source": pl.String,
+        "created_date": pl.Date,
+    },
+    "subscriptions": {
+        "subscription_id": pl.String,
+        "account_id": pl.String,
+        "product": pl.String,
+        "start_date": pl.Date,
+        "end_date": pl.Date,
+        "mrr": pl.Decimal(14, 2),
+    },
+    "mrr_monthly": {"account_id": pl.String, "month": pl.Date, "mrr": pl.Decimal(14, 2)},
+    "opportunities": {
+        "opportunity_id": pl.String,
+        "account_id": pl.String,
+        "opportunity_type": pl.String,
+        "created_date": pl.Date,
+        "close_date": pl.Date,
+        "status": pl.String,
+        "amount": pl.Decimal(14, 2),
+        "lead_source": pl.String,
+    },
+}
+COLUMNS = {
+    "accounts": ACCOUNT_COLUMNS,
+    "subscriptions": SUBSCRIPTION_COLUMNS,
+    "mrr_monthly": MRR_MONTHLY_COLUMNS,
+    "opportunities": OPPORTUNITY_COLUMNS,
+}
+SETTINGS_KEY = "metrics"
+DECLARED_ICP_KEY = "declared_icp"
+
+
+def _copy_csv(conn: Any, table: str) -> bytes:
+    """``COPY (SELECT <canonical columns> FROM table) TO STDOUT`` as CSV bytes."""
+    cols = ", ".join(f'"{c}"' for c in COLUMNS[table])
+    sql = f'COPY (SELECT {cols} FROM "{table}") TO STDOUT WITH (FORMAT csv, HEADER true)'
+    buf = io.BytesIO()
+    with conn.cursor() as cur, cur.copy(sql) as copy:
+        for chunk in copy:
+            buf.write(chunk)
+    return buf.getvalue()
+
+
+def read_table(conn: Any, table: str) -> pl.DataFrame:
+    """One warehouse table as a polars frame with the canonical columns and types."""
+    data = _copy_csv(conn, table)
+    schema = SCHEMAS[table]
+    if not data.strip():
+        return pl.DataFrame(schema=schema)
+    # Quoted empty strings ("") stay strings; unquoted empties are NULL.
+    return pl.read_csv(io.BytesIO(data), schema=schema, missing_utf8_is_empty_string=False)
+
+
+def load_frames(engine: sa.Engine) -> Frames:
+    """The warehouse's accounts, subscriptions, monthly MRR and opportunities as frames.
+
+    Read in one repeatable-read transaction so the four frames are one consistent
+    version of the data even while an import commits.
+    """
+    with engine.connect() as sa_conn:
+        sa_conn = sa_conn.execution_options(isolation_level="REPEATABLE READ")
+        with sa_conn.begin():
+            raw = sa_conn.connection.driver_connection
+            frames = {table: read_table(raw, table) for table in COLUMNS}
+    return Frames(
+        accounts=frames["accounts"],
+        opportunities=frames["opportunities"],
+        subscriptions=frames["subscriptions"],
+        mrr_monthly=frames["mrr_monthly"],
+    )
+
+
+def load_settings(engine: sa.Engine) -> MetricSettings:
+    """The stored metric settings (key 'metrics'), with the declared ICP merged in.
+
+    A ``'declared_icp'`` row, when present, overrides ``declared_icp`` inside the
+    'metrics' value. Missing rows mean the defaults of METRICS.md.
+    """
+    with engine.connect() as conn:
+        rows = dict(
+            conn.execute(
+                sa.text("SELECT key, value FROM settings WHERE key IN (:m, :d)"),
+                {"m": SETTINGS_KEY, "d": DECLARED_ICP_KEY},
+            ).all()
+        )
+    value = dict(rows.get(SETTINGS_KEY) or {})
+    if rows.get(DECLARED_ICP_KEY) is not None:
+        value["declared_icp"] = rows[DECLARED_ICP_KEY]
+    return MetricSettings.model_validate(value)
+
+
+def save_settings(engine: sa.Engine, settings: MetricSettings, user: str | None = None) -> None:
+    """Store the metric settings under key 'metrics' and bump the data version."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO settings (key, value, updated_at, updated_by) "
+                "VALUES (:k, CAST(:v AS jsonb), now(), :u) "
+                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, "
+                "updated_at = now(), updated_by = EXCLUDED.updated_by"
+            ),
+            {"k": SETTINGS_KEY, "v": json.dumps(settings.model_dump(mode="json")), "u": user},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO data_version (id, version, changed_at) VALUES (1, 1, now()) "
+                "ON CONFLICT (id) DO UPDATE SET version = data_version.version + 1, "
+                "changed_at = now()"
+            )
+        )
+
+
+def read_export_folder(path: str | Path, settings: MetricSettings | None = None) -> Frames:
+    """Frames from a folder of export files, validated like an upload (``db.importer``).
+
+    Raises the importer's ``ImportRefused`` / ``ImportRejected`` with its report
+    when the folder or a file is bad.
+    """
+    from db.importer import read_export_folder as read_folder
+
+    kinds = read_folder(path, settings=settings or MetricSettings())
+    if "accounts" not in kinds:
+        from db.importer import ImportRefused
+
+        raise ImportRefused(f"{path}: no accounts file (accounts.csv) in the folder")
+    opps = kinds.get("opportunities")
+    if opps is None:
+        opps = pl.DataFrame(schema=SCHEMAS["opportunities"])
+    return Frames(
+        accounts=kinds["accounts"],
+        opportunities=opps,
+        subscriptions=kinds.get("subscriptions"),
+        mrr_monthly=kinds.get("mrr_monthly"),
+    )

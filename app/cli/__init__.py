@@ -6,6 +6,7 @@ import typer
 
 from app.cli.database import db_app
 from app.cli.importing import import_app
+from app.cli.report import report_app
 from app.cli.serve import demo, serve
 from app.cli.users import users_app
 
@@ -18,6 +19,7 @@ app.command()(serve)
 app.command()(demo)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
+app.add_typer(report_app, name="report")
 app.add_typer(users_app, name="users")
 
 

@@ -1,45 +1,82 @@
-"""The page shell: navigation bar and the page container."""
+"""The page shell: navigation bar (with the open drift-alert badge), local-mode banner, page."""
 
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import Input, Output, callback, html
 
 from app import auth, health
 
+# (label, path, role needed to see the link)
 NAV = [
-    ("Scorecard", "/"),
-    ("Cohorts", "/cohorts"),
-    ("Accidental ICP", "/accidental-icp"),
-    ("ICP drift", "/drift"),
-    ("Revenue", "/revenue"),
-    ("Upload", "/upload"),
-    ("Settings", "/settings"),
+    ("Scorecard", "/", "viewer"),
+    ("Cohorts", "/cohorts", "viewer"),
+    ("Accidental ICP", "/accidental-icp", "viewer"),
+    ("ICP drift", "/drift", "viewer"),
+    ("Revenue", "/revenue", "viewer"),
+    ("Upload", "/upload", "admin"),
+    ("Settings", "/settings", "analyst"),
 ]
+DRIFT_BADGE = "nav-drift-badge"
+
+
+def _nav_link(label: str, href: str) -> dbc.NavLink:
+    if href == "/drift":
+        badge = dbc.Badge("", id=DRIFT_BADGE, color="danger", pill=True, className="d-none")
+        return dbc.NavLink([label, badge], href=href, active="exact", id="nav-drift")
+    return dbc.NavLink(label, href=href, active="exact")
 
 
 def shell() -> html.Div:
-    """Navigation on top, the current page below."""
+    """Navigation on top, the current page below; links the user may not use are hidden."""
+    user = auth.current_user()
+    links = [
+        _nav_link(label, href)
+        for label, href, role in NAV
+        if role == "viewer" or (user is not None and user.can(role))
+    ]
+    banner = (
+        html.Div(
+            "Local mode: served on this machine only, no sign-in, you have the admin role.",
+            className="local-banner",
+            id="local-banner",
+        )
+        if auth.local_mode()
+        else html.Div(id="local-banner", className="d-none")
+    )
     return html.Div(
         [
             dbc.Navbar(
                 dbc.Container(
                     [
                         dbc.NavbarBrand("ICP Lens", href="/", className="fw-bold"),
-                        dbc.Nav(
-                            [dbc.NavLink(label, href=href, active="exact") for label, href in NAV],
-                            navbar=True,
-                        ),
+                        dbc.Nav(links, navbar=True),
                     ],
                     fluid=True,
                 ),
                 color="dark",
                 dark=True,
-                className="mb-3",
             ),
+            banner,
             auth.session_bar(),
             health.data_status_banner(),
-            dbc.Container(dash.page_container, fluid=True),
+            dbc.Container(dash.page_container, fluid=True, className="pt-3 pb-4"),
         ]
     )
+
+
+@callback(
+    Output(DRIFT_BADGE, "children"),
+    Output(DRIFT_BADGE, "className"),
+    Input("_pages_location", "pathname"),
+)
+def drift_badge(_pathname: str | None) -> tuple[str, str]:
+    """The count of open drift alerts beside the ICP drift link (hidden at zero)."""
+    from app import data
+
+    try:
+        n = data.open_alert_count()
+    except data.MetricsError:
+        n = 0
+    return (str(n), "ms-1") if n else ("", "d-none")

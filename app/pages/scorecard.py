@@ -1,27 +1,546 @@
-"""Scorecard (home). Until the pages issue lands it shows what the warehouse holds."""
+"""Scorecard (home, ``/``): company headline numbers, the segment table and the ICP map.
+
+URL state: ``by`` (segment dimension), ``as_of`` (YYYY-MM), ``window`` (months), or
+``vertical`` to drill into one vertical's sub-industries. Changing a control or
+drilling rewrites the URL in place (the page-local ``dcc.Location`` has
+``refresh=False``), so a copied link reproduces the view and the back button,
+which re-renders the page from the URL, returns to the previous one.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
-import sqlalchemy as sa
-from dash import html
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, ctx, dcc, html
 
-dash.register_page(__name__, path="/", name="Scorecard", order=0)
+from app import data
+from app.components import charts, definitions, urlstate
+from app.components import formatting as fmt
+from app.components.benchmarks import band, benchmark_text
+from app.components.csv_export import to_csv
+from app.components.widgets import TIER_LABELS, empty_state, kpi_card, page_header, problem
+
+dash.register_page(__name__, path="/", name="Scorecard", title="Scorecard · ICP Lens", order=0)
 
 
-def layout(**_query: str) -> html.Div:
-    """Warehouse row counts and a plain note that the scorecard is coming."""
-    from db.engine import get_engine
+class ids:
+    """Component ids of this page."""
 
-    with get_engine().connect() as conn:
-        counts = {
-            t: conn.scalar(sa.text(f"SELECT count(*) FROM {t}"))
-            for t in ("accounts", "subscriptions", "opportunities")
+    URL = "sc-url"
+    NAV = "sc-nav"
+    STATE = "sc-state"
+    BY = "sc-by"
+    AS_OF = "sc-as-of"
+    WINDOW = "sc-window"
+    BACK = "sc-back"
+    CRUMB = "sc-crumb"
+    GRID = "sc-grid"
+    MAP = "sc-map"
+    DOWNLOAD_BUTTON = "sc-download-button"
+    DOWNLOAD = "sc-download"
+    MESSAGE = "sc-message"
+    HINT = "sc-hint"
+
+    @staticmethod
+    def kpi(key: str) -> str:
+        """Id of a KPI card's value."""
+        return f"sc-kpi-{key}"
+
+    @staticmethod
+    def kpi_note(key: str) -> str:
+        """Id of a KPI card's note."""
+        return f"sc-kpi-{key}-note"
+
+
+KPIS = ("arr", "nrr", "grr", "logo_retention", "clv", "quick_ratio")
+KPI_FORMAT = {
+    "arr": fmt.money,
+    "nrr": fmt.pct,
+    "grr": fmt.pct,
+    "logo_retention": fmt.pct,
+    "clv": fmt.money,
+    "quick_ratio": fmt.multiple,
+}
+
+# (field, kind, group): primary columns first and dominant, secondary quieter.
+COLUMNS = (
+    ("nrr", "pct", "primary"),
+    ("clv", "money", "primary"),
+    ("logo_retention", "pct", "primary"),
+    ("grr", "pct", "primary"),
+    ("win_rate", "pct", "secondary"),
+    ("avg_deal_size", "money", "secondary"),
+    ("days_to_close", "days", "secondary"),
+    ("accounts", "count", "other"),
+    ("tam", "money", "other"),
+)
+BANDED = ("nrr", "grr")
+WIDTHS = {"clv": 108, "logo_retention": 74, "avg_deal_size": 70, "days_to_close": 72}
+
+
+def view_state(query: dict[str, str]) -> dict[str, Any]:
+    """The view named by the URL: dimension, drilled vertical, as-of month, window."""
+    vertical = query.get("vertical") or None
+    return {
+        "by": "sub_industry" if vertical else urlstate.dimension(query),
+        "vertical": vertical,
+        "as_of": urlstate.as_of(query),
+        "window": urlstate.window(query),
+    }
+
+
+def state_search(state: dict[str, Any]) -> str:
+    """The query string of a view state."""
+    params = {"vertical": state["vertical"]} if state["vertical"] else {"by": state["by"]}
+    return urlstate.search({**params, "as_of": state["as_of"], "window": state["window"]})
+
+
+def _filters(state: dict[str, Any]) -> dict[str, list[str]] | None:
+    return {"vertical": [state["vertical"]]} if state["vertical"] else None
+
+
+def table_rows(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The segment table's rows: numbers for sorting, text as shown, benchmark bands."""
+    settings = data.context().settings
+    board = data.scorecard((state["by"],), state["as_of"], state["window"], _filters(state))
+    rows = []
+    for r in board.iter_rows(named=True):
+        rated = r["tier"] != "insufficient_data"
+        row: dict[str, Any] = {
+            "segment": str(r[state["by"]]),
+            "tier": r["tier"],
+            "tier_fmt": TIER_LABELS.get(r["tier"], r["tier"]),
+            "clv_multiple": r.get("clv_multiple"),
         }
+        for field, kind, _group in COLUMNS:
+            row[field] = r.get(field)
+            row[f"{field}_fmt"] = fmt.by_kind(kind, r.get(field))
+        if r.get("clv") is not None and r.get("clv_multiple") is not None:
+            row["clv_fmt"] = f"{fmt.money(r['clv'])} ({fmt.multiple(r['clv_multiple'])})"
+        for field in BANDED:
+            row[f"{field}_band"] = band(field, r.get(field), settings) if rated else None
+        rows.append(row)
+    return rows
+
+
+def column_defs(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Grid columns: segment, primary metrics, secondary metrics, n, TAM, tier."""
+    segment_name = urlstate.DIMENSION_LABELS[state["by"]]
+    cols: list[dict[str, Any]] = [
+        {
+            "field": "segment",
+            "headerName": segment_name,
+            "pinned": "left",
+            "minWidth": 150,
+            "cellClass": "cell-link",
+            "headerTooltip": "Click a row to drill down (verticals) or open the segment page.",
+        }
+    ]
+    for field, _kind, group in COLUMNS:
+        col: dict[str, Any] = {
+            "field": field,
+            "headerName": definitions.name(field),
+            "headerTooltip": definitions.definition(field),
+            # The text shown is formatted in Python (app.components.fmt); the number sorts.
+            "valueFormatter": {"function": f"params.data.{field}_fmt"},
+            "type": "rightAligned",
+            "cellClass": f"col-{group}",
+            "headerClass": f"head-{group}",
+            "minWidth": WIDTHS.get(field, 64),
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+        }
+        if field in BANDED:
+            col["cellClassRules"] = {
+                f"cell-{b}": f"params.data.{field}_band === '{b}'"
+                for b in ("best", "good", "watch", "bad")
+            }
+        cols.append(col)
+    cols.append(
+        {
+            "field": "tier",
+            "headerName": definitions.name("tier"),
+            "headerTooltip": definitions.definition("tier"),
+            "valueFormatter": {"function": "params.data.tier_fmt"},
+            "cellClassRules": {
+                f"tier-cell tier-cell-{t}": f"params.value === '{t}'" for t in TIER_LABELS
+            },
+            "minWidth": 118,
+        }
+    )
+    return cols
+
+
+def icp_map(rows: list[dict[str, Any]], state: dict[str, Any]) -> go.Figure:
+    """NRR against CLV, bubble size TAM, colour tier; a click drills or opens the segment."""
+    plotted = [r for r in rows if r["nrr"] is not None and r["clv"] is not None]
+    if not plotted:
+        return charts.empty_figure("No segment has both NRR and CLV for this view.", height=420)
+    settings = data.context().settings
+    fig = go.Figure()
+    largest = max((r["tam"] or 0) for r in plotted) or 1
+    # Segments without a TAM (no won deal or no prospect) still get a visible bubble.
+    smallest = largest * 0.03
+    for tier, label in TIER_LABELS.items():
+        part = [r for r in plotted if r["tier"] == tier]
+        if not part:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[r["clv"] for r in part],
+                y=[r["nrr"] for r in part],
+                mode="markers+text",
+                name=label,
+                text=[r["segment"] for r in part],
+                textposition="top center",
+                textfont={"size": 11},
+                customdata=[[r["segment"], r["tam_fmt"], r["clv_fmt"], r["nrr_fmt"]] for r in part],
+                hovertemplate="<b>%{customdata[0]}</b><br>NRR %{customdata[3]}<br>"
+                "CLV %{customdata[2]}<br>TAM %{customdata[1]}<extra></extra>",
+                marker={
+                    "size": [max(r["tam"] or 0, smallest) for r in part],
+                    "sizemode": "area",
+                    "sizeref": 2.0 * largest / 55**2,
+                    "sizemin": 7,
+                    "color": charts.TIER_COLOURS[tier],
+                    "opacity": 0.75,
+                    "line": {"width": 1, "color": "white"},
+                },
+            )
+        )
+    for y, text in ((settings.core_nrr, "Core ICP"), (settings.healthy_nrr, "Healthy")):
+        fig.add_hline(
+            y=y, line={"dash": "dot", "color": charts.MUTED, "width": 1},
+            annotation_text=text, annotation_position="top left",
+            annotation_font={"size": 10, "color": charts.MUTED},
+        )
+    xs = [r["clv"] for r in plotted]
+    ys = [r["nrr"] for r in plotted] + [settings.core_nrr, settings.watch_nrr]
+    # Padding so the labels of the outermost bubbles stay inside the plot.
+    fig.update_xaxes(
+        title="CLV (cohort, per account)", tickprefix="$", tickformat="~s",
+        range=[0, max(xs) * 1.18],
+    )
+    fig.update_yaxes(
+        title="NRR", tickformat=".0%", range=[min(ys) - 0.06, max(ys) + 0.06],
+    )
+    what = "sub-industry" if state["vertical"] else urlstate.DIMENSION_LABELS[state["by"]].lower()
+    fig.update_layout(title={"text": f"ICP map by {what}", "font": {"size": 14}})
+    return charts.styled(fig, height=420)
+
+
+def kpi_values(state: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
+    """Per KPI: (value text, CSS class of its benchmark band, note)."""
+    summary = data.company(state["as_of"], state["window"])
+    settings = data.context().settings
+    notes = {
+        "arr": f"MRR {fmt.money(summary.get('mrr'))} · "
+        f"{fmt.count(summary.get('active_accounts'))} active accounts",
+        "nrr": f"95% interval {fmt.interval(summary.get('nrr_low'), summary.get('nrr_high'))}",
+        "grr": f"over {fmt.months(summary.get('window'))} to {summary.get('as_of')}",
+        "logo_retention": f"of {fmt.count(summary.get('accounts'))} accounts at the window start",
+        "clv": "95% interval "
+        + fmt.interval(summary.get("clv_low"), summary.get("clv_high"), fmt.money),
+        "quick_ratio": f"this month {fmt.multiple(summary.get('quick_ratio_month'))}",
+    }
+    out = {}
+    for key in KPIS:
+        value = summary.get(key)
+        out[key] = (
+            KPI_FORMAT[key](value),
+            f"kpi-value bm-{band(key, value, settings) or 'none'}",
+            notes[key],
+        )
+    return out
+
+
+def crumb(state: dict[str, Any]) -> tuple[str, str]:
+    """Breadcrumb text and the back button's class (hidden at the top level)."""
+    if state["vertical"]:
+        return f"› {state['vertical']} › sub-industries", "p-0 align-baseline"
+    return f"Segments by {urlstate.DIMENSION_LABELS[state['by']].lower()}", "d-none"
+
+
+def _controls(state: dict[str, Any], months: list[str]) -> dbc.Row:
+    dims = [{"label": urlstate.DIMENSION_LABELS[d], "value": d} for d in urlstate.TOP_DIMENSIONS]
+    window = state["window"] or data.context().settings.window_months
+    windows = sorted(set(urlstate.WINDOWS) | {window})
+    return dbc.Row(
+        [
+            dbc.Col(
+                [
+                    html.Label("Segment by", htmlFor=ids.BY),
+                    dcc.Dropdown(
+                        id=ids.BY,
+                        options=dims,
+                        value="vertical" if state["vertical"] else state["by"],
+                        clearable=False,
+                        disabled=bool(state["vertical"]),
+                    ),
+                ],
+                md=3,
+            ),
+            dbc.Col(
+                [
+                    html.Label("As of month", htmlFor=ids.AS_OF),
+                    dcc.Dropdown(
+                        id=ids.AS_OF,
+                        options=months,
+                        value=state["as_of"] or (months[0] if months else None),
+                        clearable=False,
+                    ),
+                ],
+                md=2,
+            ),
+            dbc.Col(
+                [
+                    html.Label("Window", htmlFor=ids.WINDOW),
+                    dcc.Dropdown(
+                        id=ids.WINDOW,
+                        options=[{"label": f"{w} months", "value": w} for w in windows],
+                        value=window,
+                        clearable=False,
+                    ),
+                ],
+                md=2,
+            ),
+        ],
+        className="controls g-3 mb-3",
+    )
+
+
+def layout(**query: str) -> html.Div:
+    """The scorecard for the view in the URL."""
+    header = page_header(
+        "Segment scorecard",
+        "Which customer segments produce durable, profitable revenue: retention and "
+        "lifetime value first, acquisition metrics after.",
+    )
+    if data.context().empty:
+        return html.Div([header, empty_state()])
+    try:
+        state = view_state(query)
+        months = data.months_available()
+        state["as_of"] = state["as_of"] or months[0]
+        state["window"] = state["window"] or data.context().settings.window_months
+        rows = table_rows(state)
+        kpis = kpi_values(state)
+    except (urlstate.BadParameter, data.MetricsError) as exc:
+        return html.Div([header, problem(str(exc)), dcc.Link("Back to the scorecard", href="/")])
+    crumb_text, back_class = crumb(state)
+    cards = dbc.Row(
+        [
+            dbc.Col(
+                kpi_card(
+                    key,
+                    ids.kpi(key),
+                    kpis[key][0],
+                    ids.kpi_note(key),
+                    kpis[key][2],
+                    kpis[key][1].removeprefix("kpi-value bm-"),
+                    benchmark_text(key, data.context().settings),
+                ),
+                xs=6,
+                md=4,
+                xl=2,
+            )
+            for key in KPIS
+        ],
+        className="g-3 mb-3",
+    )
+    table = html.Div(
+        [
+            html.Div(
+                [
+                    dbc.Button(
+                        "All verticals", id=ids.BACK, color="link", className=back_class
+                    ),
+                    html.Span(crumb_text, id=ids.CRUMB, className="ms-1"),
+                    dbc.Button(
+                        "Download CSV",
+                        id=ids.DOWNLOAD_BUTTON,
+                        color="secondary",
+                        outline=True,
+                        size="sm",
+                        className="float-end",
+                    ),
+                    dcc.Download(id=ids.DOWNLOAD),
+                ],
+                className="breadcrumb-bar",
+            ),
+            dcc.Loading(
+                dag.AgGrid(
+                    id=ids.GRID,
+                    rowData=rows,
+                    columnDefs=column_defs(state),
+                    defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True},
+                    columnSize="responsiveSizeToFit",
+                    dashGridOptions={
+                        "rowClassRules": {
+                            "row-insufficient": "params.data.tier === 'insufficient_data'"
+                        },
+                        "tooltipShowDelay": 300,
+                        "domLayout": "autoHeight",
+                        "animateRows": False,
+                    },
+                    # Sorted by NRR so the best retaining segment leads, as in the URL view.
+                    getRowId="params.data.segment",
+                    className="ag-theme-alpine",
+                    dangerously_allow_code=False,
+                    style={"width": "100%"},
+                ),
+                delay_show=300,
+                type="dot",
+            ),
+            html.Div(
+                "Click a vertical to see its sub-industries; click any other segment to open "
+                "its page. Grey rows have fewer accounts than min_accounts: insufficient data.",
+                id=ids.HINT,
+                className="hint mt-2",
+            ),
+        ],
+        className="panel",
+    )
+    chart = html.Div(
+        dcc.Loading(
+            dcc.Graph(id=ids.MAP, figure=icp_map(rows, state), config=charts.GRAPH_CONFIG),
+            delay_show=300,
+            type="dot",
+        ),
+        className="panel",
+    )
     return html.Div(
         [
-            html.H2("Segment scorecard"),
-            html.P("The segment scorecard is coming with the dashboard pages; no metrics are shown yet."),
-            html.Ul([html.Li(f"{name}: {n:,} rows in the warehouse") for name, n in counts.items()]),
+            dcc.Location(id=ids.URL, refresh=False),
+            dcc.Location(id=ids.NAV, refresh="callback-nav"),
+            dcc.Store(id=ids.STATE, data=state),
+            header,
+            html.Div(id=ids.MESSAGE),
+            _controls(state, months),
+            cards,
+            dbc.Row([dbc.Col(table, xl=8), dbc.Col(chart, xl=4)], className="g-3"),
         ]
     )
+
+
+def _clicked_segment(trigger: str | None, cell: dict | None, click: dict | None) -> str | None:
+    if trigger == ids.GRID and cell and cell.get("colId") == "segment":
+        return cell.get("value")
+    if trigger == ids.MAP and click and click.get("points"):
+        return click["points"][0]["customdata"][0]
+    return None
+
+
+def segment_href(state: dict[str, Any], segment: str) -> str:
+    """Link to the segment page of a row of this view."""
+    filters = {"vertical": state["vertical"]} if state["vertical"] else {}
+    filters[state["by"]] = segment
+    return "/segment" + urlstate.search(
+        {**filters, "as_of": state["as_of"], "window": state["window"]}
+    )
+
+
+KPI_OUTPUTS = [
+    out
+    for key in KPIS
+    for out in (
+        Output(ids.kpi(key), "children"),
+        Output(ids.kpi(key), "className"),
+        Output(ids.kpi_note(key), "children"),
+    )
+]
+
+
+@callback(
+    Output(ids.URL, "search"),
+    Output(ids.NAV, "href"),
+    Output(ids.STATE, "data"),
+    Output(ids.GRID, "rowData"),
+    Output(ids.GRID, "columnDefs"),
+    Output(ids.MAP, "figure"),
+    Output(ids.CRUMB, "children"),
+    Output(ids.BACK, "className"),
+    Output(ids.BY, "disabled"),
+    Output(ids.MESSAGE, "children"),
+    *KPI_OUTPUTS,
+    Input(ids.BY, "value"),
+    Input(ids.AS_OF, "value"),
+    Input(ids.WINDOW, "value"),
+    Input(ids.BACK, "n_clicks"),
+    Input(ids.GRID, "cellClicked"),
+    Input(ids.MAP, "clickData"),
+    State(ids.STATE, "data"),
+    prevent_initial_call=True,
+)
+def update_view(
+    by: str,
+    as_of: str,
+    window: int,
+    _back: int | None,
+    cell: dict | None,
+    click: dict | None,
+    state: dict[str, Any],
+) -> tuple:
+    """Apply a control change, a drill-down or the way back; write the new state to the URL."""
+    no = dash.no_update
+    new = {**state, "as_of": as_of, "window": int(window)}
+    trigger = ctx.triggered_id
+    if trigger == ids.BY:
+        new.update(by=by, vertical=None)
+    elif trigger == ids.BACK:
+        new.update(by="vertical", vertical=None)
+    elif trigger in (ids.GRID, ids.MAP):
+        segment = _clicked_segment(trigger, cell, click)
+        if segment is None:
+            return (no,) * (10 + len(KPI_OUTPUTS))
+        if state["by"] == "vertical" and not state["vertical"]:
+            new.update(by="sub_industry", vertical=segment)
+        else:
+            return (no, segment_href(state, segment)) + (no,) * (8 + len(KPI_OUTPUTS))
+    try:
+        rows = table_rows(new)
+        kpis = kpi_values(new)
+    except data.MetricsError as exc:
+        return (no,) * 9 + (problem(str(exc)),) + (no,) * len(KPI_OUTPUTS)
+    crumb_text, back_class = crumb(new)
+    kpi_out = [v for key in KPIS for v in kpis[key]]
+    return (
+        state_search(new),
+        no,
+        new,
+        rows,
+        column_defs(new),
+        icp_map(rows, new),
+        crumb_text,
+        back_class,
+        bool(new["vertical"]),
+        None,
+        *kpi_out,
+    )
+
+
+@callback(
+    Output(ids.DOWNLOAD, "data"),
+    Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
+    State(ids.GRID, "virtualRowData"),
+    State(ids.GRID, "rowData"),
+    State(ids.STATE, "data"),
+    prevent_initial_call=True,
+)
+def download_csv(_n: int, shown: list[dict] | None, rows: list[dict], state: dict) -> dict:
+    """The table as shown (order and formatted values), safe to open in a spreadsheet."""
+    rows = shown or rows
+    fields = ["segment"] + [f for f, _k, _g in COLUMNS] + ["tier"]
+    header = [urlstate.DIMENSION_LABELS[state["by"]]] + [
+        definitions.name(f) for f in fields[1:]
+    ]
+    body = [
+        [r["segment"]] + [r.get(f"{f}_fmt") for f in fields[1:]]
+        for r in rows
+    ]
+    name = f"icp-scorecard-{state['vertical'] or state['by']}-{state['as_of']}.csv"
+    return dcc.send_string(to_csv(header, body), filename=name.replace(" ", "-").lower())

@@ -1,0 +1,89 @@
+"""The metrics cache: results memoized per data version and view parameters.
+
+flask-caching stores the results: a FileSystemCache in ``get_config().cache_dir``
+by default, a RedisCache shared by every worker when REDIS_URL is set. Each key
+holds the warehouse's data version (the single row of ``data_version``, bumped by
+every import, rollback and settings change), so a change is seen at the next
+request without any explicit invalidation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import Flask, g, has_request_context
+from flask_caching import Cache
+
+from db.config import get_config
+from db.schema import data_version
+
+T = TypeVar("T")
+
+cache = Cache()
+
+# A day: entries of older versions are never read again, so they only need to expire.
+TIMEOUT_SECONDS = 24 * 3600
+
+
+def cache_config() -> dict[str, Any]:
+    """flask-caching configuration: Redis when REDIS_URL is set, else the filesystem."""
+    cfg = get_config()
+    if cfg.redis_url:
+        return {
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": cfg.redis_url,
+            "CACHE_KEY_PREFIX": "icp:",
+            "CACHE_DEFAULT_TIMEOUT": TIMEOUT_SECONDS,
+        }
+    cfg.cache_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "CACHE_TYPE": "FileSystemCache",
+        "CACHE_DIR": str(cfg.cache_dir),
+        "CACHE_THRESHOLD": 2000,
+        "CACHE_DEFAULT_TIMEOUT": TIMEOUT_SECONDS,
+    }
+
+
+def init_cache(server: Flask) -> None:
+    """Attach the metrics cache to the Flask server."""
+    cache.init_app(server, config=cache_config())
+
+
+def read_data_version(engine: sa.Engine) -> int:
+    """The warehouse's data version (0 before the first import)."""
+    with engine.connect() as conn:
+        value = conn.scalar(sa.select(data_version.c.version).where(data_version.c.id == 1))
+    return int(value or 0)
+
+
+def current_version(engine: sa.Engine) -> int:
+    """The data version, read once per request (every callback of a request agrees)."""
+    if not has_request_context():
+        return read_data_version(engine)
+    if "icp_data_version" not in g:
+        g.icp_data_version = read_data_version(engine)
+    return g.icp_data_version
+
+
+def cache_key(name: str, version: int, params: dict[str, Any]) -> str:
+    """Key of a view's result: its name, the data version and its parameters."""
+    digest = hashlib.sha1(
+        json.dumps(params, sort_keys=True, default=str).encode(), usedforsecurity=False
+    ).hexdigest()
+    return f"{name}:v{version}:{digest}"
+
+
+def memoized(name: str, version: int, params: dict[str, Any], compute: Callable[[], T]) -> T:
+    """The cached result of ``compute()`` for this view, computing and storing it on a miss."""
+    key = cache_key(name, version, params)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit[0]
+    value = compute()
+    # Boxed so that a result of None is cached too (a miss reads as None).
+    cache.set(key, (value,))
+    return value

@@ -1,0 +1,1 @@
+"""Shared widgets of the pages: formatting, definitions, KPI cards, badges, charts."""

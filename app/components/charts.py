@@ -1,0 +1,69 @@
+"""Plotly defaults shared by every chart: fonts, colours, margins."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+TIER_COLOURS = {
+    "core_icp": "#1b7f4b",
+    "healthy": "#2b6cb0",
+    "watch": "#c77d05",
+    "accidental_icp": "#c0392b",
+    "insufficient_data": "#9aa1a9",
+}
+MOVEMENT_COLOURS = {
+    "new": "#2b6cb0",
+    "reactivation": "#6b9bd1",
+    "expansion": "#1b7f4b",
+    "contraction": "#e6a23c",
+    "churn": "#c0392b",
+}
+LINE = "#1f2933"
+MUTED = "#9aa1a9"
+FONT = "Liberation Sans, Helvetica Neue, Arial, sans-serif"
+
+
+def styled(fig: go.Figure, height: int = 380, legend: bool = True) -> go.Figure:
+    """Apply the house style to a figure and return it."""
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 56, "r": 16, "t": 36, "b": 48},
+        font={"family": FONT, "size": 13, "color": LINE},
+        showlegend=legend,
+        legend={"orientation": "h", "y": -0.18, "x": 0},
+        hoverlabel={"font": {"family": FONT}},
+    )
+    return fig
+
+
+def empty_figure(message: str, height: int = 300) -> go.Figure:
+    """A blank chart that says why it is blank."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=message, showarrow=False, font={"size": 14, "color": MUTED}, x=0.5, y=0.5,
+        xref="paper", yref="paper",
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return styled(fig, height=height, legend=False)
+
+
+GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+RATIO_AXIS_CAP = 2.0  # 200%: above it a few tiny cohorts would flatten every other line.
+
+
+def ratio_axis(fig: go.Figure, values: list[float | None], title: str) -> go.Figure:
+    """A percentage y axis from 0, capped at 200% when a few points lie above it."""
+    finite = [v for v in values if v is not None and v == v]
+    top = max(finite, default=1.0)
+    capped = top > RATIO_AXIS_CAP
+    upper = RATIO_AXIS_CAP if capped else max(top * 1.05, 1.05)
+    fig.update_yaxes(
+        title=title + (" (axis capped at 200%)" if capped else ""),
+        tickformat=".0%",
+        range=[0, upper],
+    )
+    return fig

@@ -1,0 +1,137 @@
+"""What each metric means, worded from METRICS.md: the text of every tooltip.
+
+One dictionary, keyed by the metric's column name in the metrics layer, so a
+header, a KPI card and a chart axis explain the same number the same way.
+"""
+
+from __future__ import annotations
+
+DEFINITIONS: dict[str, tuple[str, str]] = {
+    # key: (display name, definition)
+    "mrr": (
+        "MRR",
+        "Sum of mrr of the subscriptions active on the last day of the month "
+        "(start_date <= D and end_date empty or >= D).",
+    ),
+    "arr": ("ARR", "12 × MRR at the as-of month."),
+    "nrr": (
+        "NRR",
+        "Net revenue retention over the window: Σ MRR at the as-of month / Σ MRR at the "
+        "window start, over the starting cohort (accounts active at the window start).",
+    ),
+    "grr": (
+        "GRR",
+        "Gross revenue retention: Σ min(end MRR, start MRR) / Σ start MRR over the "
+        "starting cohort, so GRR <= 1 and GRR <= NRR.",
+    ),
+    "logo_retention": (
+        "Logo retention",
+        "#{accounts of the starting cohort still active at the as-of month} / "
+        "#{starting cohort}.",
+    ),
+    "clv": (
+        "CLV",
+        "Cohort CLV: a shifted-beta-geometric model fitted to the segment's cohort logo "
+        "survival; GM × Σ 12 × ARPA_t × S(t) / (1+d)^t over H = 10 years, d = 10% "
+        "(both settable), with a 95% bootstrap interval.",
+    ),
+    "clv_simple": (
+        "Simple CLV",
+        "ARPA × GM / c, with the lifetime 1/c capped at clv_horizon_months "
+        "(default 120). The textbook formula, shown for comparison.",
+    ),
+    "clv_multiple": (
+        "CLV multiple",
+        "The segment's CLV / the lowest CLV among rated segments.",
+    ),
+    "arpa": ("ARPA", "Σ MRR at the as-of month / #{accounts active at the as-of month}."),
+    "quick_ratio": (
+        "Quick ratio",
+        "(new + reactivation + expansion) / (contraction + churn) MRR.",
+    ),
+    "win_rate": (
+        "Win rate",
+        "won / (won + lost), new-business opportunities closed in the window.",
+    ),
+    "avg_deal_size": (
+        "Avg deal size",
+        "Mean amount of won new-business deals closed in the window (ACV).",
+    ),
+    "days_to_close": (
+        "Days to close",
+        "Median of (close_date - created_date) in days over won new-business deals "
+        "closed in the window.",
+    ),
+    "sales_velocity": (
+        "Sales velocity",
+        "Open opportunities × win rate × average deal size / days to close, per day.",
+    ),
+    "accounts": (
+        "Accounts (n)",
+        "The segment's starting cohort: its accounts active at the window start. "
+        "Below min_accounts (default 10) the segment is rated insufficient data.",
+    ),
+    "prospects": ("Prospects", "The segment's accounts that have never been active."),
+    "tam": (
+        "TAM",
+        "Average deal size × prospects of the segment (average selling price × prospect "
+        "accounts matching the profile).",
+    ),
+    "tier": (
+        "Tier",
+        "Core ICP: NRR >= 120% and GRR >= 90%. Healthy: NRR >= 100%. Watch: 90% <= NRR < "
+        "100%. Accidental ICP: NRR < 90%. Insufficient data: n < min_accounts.",
+    ),
+    "new": ("New", "MRR(m) of an account with MRR(m-1) = 0 that was never active before m."),
+    "reactivation": (
+        "Reactivation",
+        "MRR(m) of an account with MRR(m-1) = 0 that was active in some month before m-1.",
+    ),
+    "expansion": ("Expansion", "MRR(m) - MRR(m-1) where both are > 0 and MRR(m) is higher."),
+    "contraction": ("Contraction", "MRR(m-1) - MRR(m) where both are > 0 and MRR(m) is lower."),
+    "churn": ("Churn", "MRR(m-1) of an account with MRR(m) = 0."),
+    "ending_mrr": (
+        "Ending MRR",
+        "Starting MRR + new + reactivation + expansion - contraction - churn.",
+    ),
+    "cohort_nrr": (
+        "Cohort NRR",
+        "Σ MRR(a, f_a+k) / Σ MRR(a, f_a) over the cohort's accounts with f_a + k <= the "
+        "as-of month (f_a: first active month, k: age in months).",
+    ),
+    "cohort_grr": (
+        "Cohort GRR",
+        "Σ min(MRR(a, f_a+k), MRR(a, f_a)) / Σ MRR(a, f_a) over the cohort's accounts "
+        "with f_a + k <= the as-of month.",
+    ),
+    "cohort_logo_retention": (
+        "Cohort logo retention",
+        "#{accounts active in f_a+k} / #{cohort}, counting accounts with f_a + k <= the "
+        "as-of month.",
+    ),
+    "bookings_share": (
+        "Share of bookings",
+        "The segment's share of new-business bookings (won amount) in the window.",
+    ),
+    "new_logo_share": (
+        "Share of new logos",
+        "The segment's share of the accounts that became customers in the window.",
+    ),
+    "accidental_icp_flag": (
+        "Accidental ICP flag",
+        "Raised for an Accidental-ICP segment and for any segment whose logo retention is "
+        "below the company's while its share of new logos in the window is above its "
+        "share of the starting base; severity rises with how attractive it looks at "
+        "acquisition.",
+    ),
+}
+
+
+def name(key: str) -> str:
+    """Display name of a metric."""
+    return DEFINITIONS[key][0]
+
+
+def definition(key: str) -> str:
+    """Definition of a metric, from METRICS.md."""
+    return DEFINITIONS[key][1]

@@ -1,0 +1,93 @@
+"""Numbers formatted for people: $1.2M, 107%, 64 days. The one place pages format values."""
+
+from __future__ import annotations
+
+import math
+
+MISSING = "—"
+
+
+def _missing(value: float | int | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def money(value: float | int | None) -> str:
+    """Currency with a magnitude suffix: $850, $12K, $1.2M, $3.4B."""
+    if _missing(value):
+        return MISSING
+    v = float(value)
+    sign = "-" if v < 0 else ""
+    v = abs(v)
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if v >= limit:
+            scaled = v / limit
+            # One decimal below 10 ($1.2M), none above ($12M): three significant digits at most.
+            text = f"{scaled:.1f}" if scaled < 10 else f"{scaled:.0f}"
+            return f"{sign}${text.removesuffix('.0')}{suffix}"
+    return f"{sign}${v:,.0f}"
+
+
+def pct(value: float | int | None, digits: int = 0) -> str:
+    """A fraction as a percentage: 1.07 -> 107%."""
+    if _missing(value):
+        return MISSING
+    return f"{float(value) * 100:.{digits}f}%"
+
+
+def points(value: float | int | None) -> str:
+    """A difference of fractions in percentage points, signed: -0.06 -> -6 pts."""
+    if _missing(value):
+        return MISSING
+    return f"{float(value) * 100:+.0f} pts"
+
+
+def days(value: float | int | None) -> str:
+    """A duration in whole days: 64 days."""
+    if _missing(value):
+        return MISSING
+    n = round(float(value))
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def months(value: float | int | None) -> str:
+    """A duration in whole months: 18 months."""
+    if _missing(value):
+        return MISSING
+    n = round(float(value))
+    return f"{n} month" if n == 1 else f"{n} months"
+
+
+def multiple(value: float | int | None) -> str:
+    """A ratio shown as a multiple: 3.2×."""
+    if _missing(value):
+        return MISSING
+    return f"{float(value):.1f}×"
+
+
+def count(value: float | int | None) -> str:
+    """A whole number with thousands separators: 1,234."""
+    if _missing(value):
+        return MISSING
+    return f"{round(float(value)):,}"
+
+
+def interval(low: float | None, high: float | None, fmt=pct) -> str:
+    """A 95% interval in the metric's own format: 98%–117%."""
+    if _missing(low) or _missing(high):
+        return MISSING
+    return f"{fmt(low)}–{fmt(high)}"
+
+
+FORMATTERS = {
+    "money": money,
+    "pct": pct,
+    "days": days,
+    "multiple": multiple,
+    "count": count,
+    "months": months,
+}
+
+
+def by_kind(kind: str, value: float | int | None) -> str:
+    """Format ``value`` with the formatter named ``kind`` (money, pct, days, multiple, count)."""
+    return FORMATTERS[kind](value)

@@ -1,0 +1,79 @@
+"""The URL query string is the view's state: parse it strictly, write it back canonically."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import quote, urlencode
+
+from metrics.model import DIMENSIONS
+
+DIMENSION_LABELS = {
+    "vertical": "Vertical",
+    "sub_industry": "Sub-industry",
+    "size_band": "Size band",
+    "region": "Region",
+    "use_case": "Use case",
+    "lead_source": "Lead source",
+}
+# Dimensions offered as the scorecard's "segment by" (sub-industry is reached by drilling).
+TOP_DIMENSIONS = ("vertical", "size_band", "region", "use_case", "lead_source")
+WINDOWS = (3, 6, 12, 24)
+PERIODS = ("month", "quarter", "year")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class BadParameter(ValueError):
+    """A URL parameter the page cannot use; the message names it and its value."""
+
+
+def as_of(query: Mapping[str, str]) -> str | None:
+    """The ``as_of`` month (YYYY-MM), or None for the data's default."""
+    value = query.get("as_of")
+    if not value:
+        return None
+    if not _MONTH.match(value):
+        raise BadParameter(f"as_of={value!r} is not a month; use YYYY-MM, e.g. as_of=2025-12")
+    return value
+
+
+def window(query: Mapping[str, str]) -> int | None:
+    """The retention window in months, or None for the settings' default."""
+    value = query.get("window")
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 120:
+        raise BadParameter(f"window={value!r} is not a number of months between 1 and 120")
+    return int(value)
+
+
+def dimension(query: Mapping[str, str], key: str = "by", default: str = "vertical") -> str:
+    """A segment dimension named in the URL."""
+    value = query.get(key) or default
+    if value not in DIMENSIONS:
+        raise BadParameter(f"{key}={value!r} is not a dimension; use one of {', '.join(DIMENSIONS)}")
+    return value
+
+
+def period(query: Mapping[str, str]) -> str:
+    """The cohort period: month, quarter (default) or year."""
+    value = query.get("period") or "quarter"
+    if value not in PERIODS:
+        raise BadParameter(f"period={value!r}; use month, quarter or year")
+    return value
+
+
+def segment_filters(query: Mapping[str, str], prefix: str = "") -> dict[str, list[str]]:
+    """Filters ``{dimension: [value]}`` from parameters named after dimensions."""
+    return {d: [query[prefix + d]] for d in DIMENSIONS if query.get(prefix + d)}
+
+
+def search(params: Mapping[str, object]) -> str:
+    """A canonical query string (``?a=1&b=x%20y``), leaving out empty values."""
+    kept = {k: str(v) for k, v in params.items() if v not in (None, "")}
+    return "?" + urlencode(kept, quote_via=quote) if kept else ""
+
+
+def segment_label(filters: Mapping[str, list[str]]) -> str:
+    """The name of a segment given by filters: 'Financial Services / Credit Unions'."""
+    return " / ".join(v[0] for v in filters.values()) if filters else "Company"

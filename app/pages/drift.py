@@ -1,0 +1,237 @@
+"""ICP drift (``/drift``): early signs that the ICP is moving, grouped by kind of alert.
+
+URL state: ``by`` (segment dimension, default vertical), ``as_of``, ``window``.
+Each alert shows its segment, when it started, its evidence in words, its test and
+a small chart of the series it was raised on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from app import data
+from app.components import charts, urlstate
+from app.components.widgets import empty_state, page_header, problem
+
+dash.register_page(__name__, path="/drift", name="ICP drift", title="ICP drift · ICP Lens", order=4)
+
+
+class ids:
+    """Component ids of this page."""
+
+    ALERTS = "dr-alerts"
+    BY_LINKS = "dr-by"
+
+
+# (title, what it means) per alert type, in the order of METRICS.md.
+TYPES = {
+    "sales_cycle_lengthening": (
+        "Sales cycle lengthening",
+        "Days to close of the last two quarters against the four before: up by 20% or more "
+        "and significant (Mann-Whitney, p < 0.05).",
+    ),
+    "recent_cohorts_worse": (
+        "Recent cohorts retaining worse",
+        "Cohorts of the last two quarters below the installed base at the same age (logo "
+        "retention or NRR at 3 and 6 months).",
+    ),
+    "bookings_mix_off_icp": (
+        "Bookings mix moving off ICP",
+        "The share of new-business bookings from Core ICP segments falls quarter over quarter "
+        "for two quarters.",
+    ),
+    "nrr_trending_down": (
+        "NRR trending down",
+        "Trailing NRR, computed monthly, falls for 3 months running and by 5 points or more.",
+    ),
+    "contraction_rising": (
+        "Contraction rising",
+        "Contraction MRR / starting MRR of the last quarter at least 1.5× its four-quarter "
+        "average (contraction precedes churn).",
+    ),
+    "win_rate_trap": (
+        "Win-rate trap",
+        "Win rate above the company's in a segment rated Watch or Accidental ICP.",
+    ),
+}
+COLOUR = charts.TIER_COLOURS["accidental_icp"]
+
+
+def _bars(x: list, y: list, axis: dict[str, Any], highlight: int = 0) -> go.Figure:
+    colours = [charts.MUTED] * (len(x) - highlight) + [COLOUR] * highlight
+    fig = go.Figure(go.Bar(x=x, y=y, marker_color=colours))
+    fig.update_yaxes(**axis)
+    return fig
+
+
+def _line(x: list, y: list, axis: dict[str, Any]) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines+markers", line={"color": COLOUR}))
+    fig.update_yaxes(**axis)
+    return fig
+
+
+def _cohort_groups(series: list[dict[str, Any]]) -> go.Figure:
+    fig = go.Figure()
+    for group in dict.fromkeys(r["group"] for r in series):
+        part = [r for r in series if r["group"] == group]
+        fig.add_trace(
+            go.Scatter(
+                x=[r["age"] for r in part], y=[r["logo_retention"] for r in part],
+                mode="lines+markers", name=str(group),
+                line={"color": COLOUR if group != "base" else charts.MUTED},
+            )
+        )
+    fig.update_xaxes(title="age (months)")
+    fig.update_yaxes(tickformat=".0%", title="logo retention")
+    return fig
+
+
+PCT = {"tickformat": ".0%"}
+CHARTS: dict[str, Callable[[list[dict[str, Any]]], go.Figure]] = {
+    "sales_cycle_lengthening": lambda s: _bars(
+        [r["quarter"] for r in s], [r["days_to_close"] for r in s],
+        {"title": "days to close", "ticksuffix": " d"}, highlight=2),
+    "recent_cohorts_worse": _cohort_groups,
+    "bookings_mix_off_icp": lambda s: _bars(
+        [r["quarter"] for r in s], [r["core_share"] for r in s],
+        {**PCT, "title": "Core ICP share"}, highlight=2),
+    "nrr_trending_down": lambda s: _line(
+        [r["month"] for r in s], [r["nrr"] for r in s], {**PCT, "title": "trailing NRR"}),
+    "contraction_rising": lambda s: _bars(
+        [r["quarter"] for r in s], [r["contraction_rate"] for r in s],
+        {"tickformat": ".1%", "title": "contraction rate"}, highlight=1),
+    "win_rate_trap": lambda s: _bars(
+        [r["group"] for r in s], [r["win_rate"] for r in s], {**PCT, "title": "win rate"},
+        highlight=0),
+}
+
+
+def small_chart(alert: dict[str, Any]) -> go.Figure:
+    """The alert's series as a small chart (the recent part highlighted)."""
+    series = alert.get("series") or []
+    if not series or alert["type"] not in CHARTS:
+        return charts.empty_figure("No series for this alert.", height=200)
+    fig = CHARTS[alert["type"]](series)
+    fig = charts.styled(fig, height=220, legend=alert["type"] == "recent_cohorts_worse")
+    fig.update_layout(margin={"l": 50, "r": 10, "t": 10, "b": 40}, legend={"y": -0.35})
+    return fig
+
+
+def _test_line(evidence: dict[str, Any]) -> str:
+    test = evidence.get("test")
+    p = evidence.get("p_value")
+    if not test:
+        return ""
+    return f"Test: {test}" + (f", p = {p:.3f}" if p is not None else "")
+
+
+def alert_card(alert: dict[str, Any], index: int) -> dbc.Card:
+    """One alert: segment, start, explanation, test and its small chart."""
+    severity = alert.get("severity")
+    return dbc.Card(
+        dbc.CardBody(
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.Div(
+                                [
+                                    html.Span(severity.title(),
+                                              className=f"tier-badge severity-{severity} me-2")
+                                    if severity else None,
+                                    html.Strong(alert["segment_label"], className="me-2"),
+                                    html.Span(f"since {alert['started']}", className="hint"),
+                                ],
+                                className="mb-1",
+                            ),
+                            html.P(alert["explanation"], className="evidence"),
+                            html.Div(_test_line(alert.get("evidence", {})), className="hint"),
+                        ],
+                        md=6,
+                    ),
+                    dbc.Col(
+                        dcc.Graph(id={"type": "dr-chart", "index": index},
+                                  figure=small_chart(alert),
+                                  config={"displayModeBar": False}),
+                        md=6,
+                    ),
+                ]
+            )
+        ),
+        className=f"alert-card sev-{severity or 'medium'} mb-2",
+    )
+
+
+def grouped(alerts: list[dict[str, Any]]) -> list[Any]:
+    """Alerts grouped under their type, in the order of METRICS.md."""
+    out: list[Any] = []
+    index = 0
+    for kind, (title, meaning) in TYPES.items():
+        mine = [a for a in alerts if a["type"] == kind]
+        if not mine:
+            continue
+        cards = []
+        for a in mine:
+            cards.append(alert_card(a, index))
+            index += 1
+        out.append(
+            html.Div(
+                [
+                    html.Div([title, html.Span(f" · {len(mine)}", className="hint")],
+                             className="section-title", title=meaning),
+                    html.P(meaning, className="hint"),
+                    *cards,
+                ],
+                className="panel",
+                id=f"dr-group-{kind}",
+            )
+        )
+    return out
+
+
+def layout(**query: str) -> html.Div:
+    """Drift alerts for the view in the URL."""
+    header = page_header(
+        "ICP drift",
+        "Signals that the customers you win are moving away from the ones that stay: "
+        "each alert says what moved, since when, and how sure we are.",
+    )
+    if data.context().empty:
+        return html.Div([header, empty_state()])
+    try:
+        by = urlstate.dimension(query)
+        as_of = urlstate.as_of(query) or data.default_as_of()
+        window = urlstate.window(query) or data.context().settings.window_months
+        alerts = data.alerts(as_of, window, (by,))
+    except (urlstate.BadParameter, data.MetricsError) as exc:
+        return html.Div([header, problem(str(exc))])
+    links = [
+        dbc.Button(
+            urlstate.DIMENSION_LABELS[d],
+            href="/drift" + urlstate.search({"by": d, "as_of": as_of, "window": window}),
+            color="primary" if d == by else "light", size="sm", className="me-1",
+        )
+        for d in urlstate.DIMENSION_LABELS
+    ]
+    body = grouped(alerts) or [
+        dbc.Alert(f"No drift alert by {urlstate.DIMENSION_LABELS[by].lower()} as of {as_of}.",
+                  color="success")
+    ]
+    return html.Div(
+        [
+            header,
+            html.Div(
+                [html.Span("Segment by ", className="hint me-2"), *links,
+                 html.Span(f"{len(alerts)} open alerts as of {as_of}", className="hint ms-2")],
+                id=ids.BY_LINKS, className="mb-3",
+            ),
+            html.Div(body, id=ids.ALERTS),
+        ]
+    )
+

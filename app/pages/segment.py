@@ -1,0 +1,308 @@
+"""Segment (``/segment?vertical=...&sub_industry=...``): everything about one segment.
+
+URL state: one parameter per segment dimension (``vertical``, ``sub_industry``,
+``size_band``, ``region``, ``use_case``, ``lead_source``), plus ``as_of`` and
+``window``. The page is static for its URL: every control is a link.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import dcc, html
+from plotly.subplots import make_subplots
+
+from app import data
+from app.components import charts, definitions, urlstate
+from app.components import formatting as fmt
+from app.components.benchmarks import band, benchmark_text
+from app.components.widgets import empty_state, kpi_card, page_header, problem, tier_badge
+
+dash.register_page(__name__, path="/segment", name="Segment", title="Segment · ICP Lens", order=1)
+
+
+class ids:
+    """Component ids of this page."""
+
+    WATERFALL = "seg-waterfall"
+    COHORTS = "seg-cohorts"
+    QUARTERS = "seg-quarters"
+    FLAGS = "seg-flags"
+
+    @staticmethod
+    def kpi(key: str) -> str:
+        """Id of a metric card's value."""
+        return f"seg-kpi-{key}"
+
+
+CARDS = (
+    ("nrr", fmt.pct, ("nrr_low", "nrr_high")),
+    ("grr", fmt.pct, None),
+    ("logo_retention", fmt.pct, None),
+    ("clv", fmt.money, ("clv_low", "clv_high")),
+    ("win_rate", fmt.pct, None),
+    ("avg_deal_size", fmt.money, None),
+    ("days_to_close", fmt.days, None),
+    ("accounts", fmt.count, None),
+)
+
+
+def _cards(row: dict[str, Any], company: dict[str, Any]) -> dbc.Row:
+    settings = data.context().settings
+    cols = []
+    for key, formatter, bounds in CARDS:
+        if bounds:
+            note = "95% interval " + fmt.interval(row.get(bounds[0]), row.get(bounds[1]), formatter)
+        else:
+            note = f"company {formatter(company.get(key))}"
+        cols.append(
+            dbc.Col(
+                kpi_card(
+                    key, ids.kpi(key), formatter(row.get(key)), f"{ids.kpi(key)}-note", note,
+                    band(key, row.get(key), settings) if row["tier"] != "insufficient_data" else None,
+                    benchmark_text(key, settings),
+                ),
+                xs=6, md=3, xl=3, className="mb-3",
+            )
+        )
+    return dbc.Row(cols, className="g-3")
+
+
+def waterfall(row: dict[str, Any]) -> go.Figure:
+    """NRR decomposition: starting MRR of the cohort, expansion, contraction, churn, ending MRR."""
+    if not row.get("starting_mrr"):
+        return charts.empty_figure("No account of this segment was active at the window start.")
+    steps = [
+        ("Start", row["starting_mrr"], "absolute"),
+        ("Expansion", row["expansion"], "relative"),
+        ("Contraction", -row["contraction"], "relative"),
+        ("Churn", -row["churned"], "relative"),
+        ("End", row["ending_mrr"], "total"),
+    ]
+    fig = go.Figure(
+        go.Waterfall(
+            x=[s[0] for s in steps],
+            y=[s[1] for s in steps],
+            measure=[s[2] for s in steps],
+            text=[fmt.money(abs(s[1])) for s in steps],
+            textposition="outside",
+            increasing={"marker": {"color": charts.MOVEMENT_COLOURS["expansion"]}},
+            decreasing={"marker": {"color": charts.MOVEMENT_COLOURS["churn"]}},
+            totals={"marker": {"color": charts.LINE}},
+            connector={"line": {"color": charts.MUTED, "width": 1}},
+            hoverinfo="skip",
+        )
+    )
+    fig.update_yaxes(tickprefix="$", tickformat="~s", title="MRR of the starting cohort")
+    fig.update_layout(
+        title={"text": f"NRR {fmt.pct(row.get('nrr'))}: where the starting MRR went",
+               "font": {"size": 14}}
+    )
+    top = max(row["starting_mrr"], row["ending_mrr"], row["starting_mrr"] + row["expansion"])
+    fig.update_yaxes(range=[0, top * 1.15])
+    return charts.styled(fig, height=360, legend=False)
+
+
+def cohort_compare(segment: Any, company: Any) -> go.Figure:
+    """The segment's yearly cohort NRR curves (solid) against the company's (grey, dotted)."""
+    if segment.height == 0:
+        return charts.empty_figure("No cohort in this segment yet.")
+    fig = go.Figure()
+    for frame, is_segment in ((company, False), (segment, True)):
+        for cohort in frame.get_column("cohort").unique(maintain_order=True).to_list():
+            part = frame.filter(frame["cohort"] == cohort)
+            fig.add_trace(
+                go.Scatter(
+                    x=part["age"].to_list(),
+                    y=part["nrr"].to_list(),
+                    mode="lines",
+                    name=f"{cohort} {'segment' if is_segment else 'company'}",
+                    legendgroup="segment" if is_segment else "company",
+                    line={
+                        "width": 2 if is_segment else 1.2,
+                        "dash": "solid" if is_segment else "dot",
+                        "color": None if is_segment else charts.MUTED,
+                    },
+                    showlegend=is_segment,
+                    hovertemplate=f"{cohort} age %{{x}} months: NRR %{{y:.0%}}<extra></extra>",
+                )
+            )
+    fig.update_xaxes(title="Age (months since the cohort's first month)")
+    charts.ratio_axis(fig, segment["nrr"].to_list() + company["nrr"].to_list(), "Cohort NRR")
+    fig.update_layout(
+        title={"text": "Yearly cohorts: segment (colour) against company (grey, dotted)",
+               "font": {"size": 14}}
+    )
+    fig = charts.styled(fig, height=360)
+    fig.update_layout(legend={"orientation": "v", "y": 1, "x": 1.02, "font": {"size": 10}})
+    return fig
+
+
+def quarters_figure(frame: Any) -> go.Figure:
+    """Win rate, average deal size and days to close by quarter."""
+    if frame.height == 0:
+        return charts.empty_figure("No closed new-business deal in the last quarters.")
+    fig = make_subplots(
+        rows=1, cols=3,
+        subplot_titles=[definitions.name(k) for k in ("win_rate", "avg_deal_size", "days_to_close")],
+    )
+    q = frame["quarter"].to_list()
+    fig.add_trace(go.Bar(x=q, y=frame["win_rate"].to_list(), marker_color=charts.TIER_COLOURS["healthy"]), 1, 1)
+    fig.add_trace(go.Bar(x=q, y=frame["avg_deal_size"].to_list(), marker_color=charts.MUTED), 1, 2)
+    fig.add_trace(go.Bar(x=q, y=frame["days_to_close"].to_list(), marker_color=charts.TIER_COLOURS["watch"]), 1, 3)
+    fig.update_yaxes(tickformat=".0%", row=1, col=1)
+    fig.update_yaxes(tickprefix="$", tickformat="~s", row=1, col=2)
+    fig.update_yaxes(ticksuffix=" d", row=1, col=3)
+    fig.update_xaxes(tickangle=-45)
+    return charts.styled(fig, height=300, legend=False)
+
+
+def _matches(item: dict[str, Any], filters: dict[str, list[str]]) -> bool:
+    return all(item["segment"].get(d) == v[0] for d, v in filters.items())
+
+
+def flags_and_alerts(
+    as_of: str, window: int, filters: dict[str, list[str]]
+) -> list[Any]:
+    """The segment's Accidental ICP flags and drift alerts, in words."""
+    by = tuple(filters)
+    items = []
+    for flag in data.flags(as_of, window, by):
+        if _matches(flag, filters):
+            items.append(
+                dbc.ListGroupItem(
+                    [
+                        html.Span(f"Accidental ICP · {flag['severity']}",
+                                  className=f"tier-badge severity-{flag['severity']} me-2"),
+                        flag["explanation"],
+                    ]
+                )
+            )
+    for alert in data.alerts(as_of, window, by):
+        if _matches(alert, filters):
+            items.append(
+                dbc.ListGroupItem(
+                    [
+                        html.Span(f"Drift · {alert['type'].replace('_', ' ')}",
+                                  className="tier-badge severity-medium me-2"),
+                        f"since {alert['started']}: {alert['explanation']}",
+                    ]
+                )
+            )
+    if not items:
+        return [html.P("No Accidental ICP flag and no drift alert for this segment.",
+                       className="hint")]
+    return [dbc.ListGroup(items, flush=True)]
+
+
+def _quarter_grid(frame: Any) -> dag.AgGrid:
+    rows = [
+        {
+            "quarter": r["quarter"],
+            "won": fmt.count(r["won"]),
+            "lost": fmt.count(r["lost"]),
+            "win_rate": fmt.pct(r["win_rate"]),
+            "avg_deal_size": fmt.money(r["avg_deal_size"]),
+            "days_to_close": fmt.days(r["days_to_close"]),
+        }
+        for r in frame.iter_rows(named=True)
+    ]
+    cols = [{"field": "quarter", "headerName": "Quarter"}, {"field": "won"}, {"field": "lost"}] + [
+        {"field": k, "headerName": definitions.name(k), "headerTooltip": definitions.definition(k)}
+        for k in ("win_rate", "avg_deal_size", "days_to_close")
+    ]
+    return dag.AgGrid(
+        id=ids.QUARTERS,
+        rowData=rows,
+        columnDefs=cols,
+        columnSize="responsiveSizeToFit",
+        dashGridOptions={"domLayout": "autoHeight", "tooltipShowDelay": 300},
+        className="ag-theme-alpine",
+        dangerously_allow_code=False,
+    )
+
+
+def layout(**query: str) -> html.Div:
+    """Everything about the segment named in the URL."""
+    if data.context().empty:
+        return html.Div([page_header("Segment", "One segment in depth."), empty_state()])
+    filters = urlstate.segment_filters(query)
+    label = urlstate.segment_label(filters)
+    try:
+        as_of = urlstate.as_of(query) or data.default_as_of()
+        window = urlstate.window(query) or data.context().settings.window_months
+        if not filters:
+            raise urlstate.BadParameter(
+                "Name a segment in the URL, e.g. /segment?vertical=Financial%20Services"
+            )
+        board = data.scorecard((), as_of, window, filters)
+        if board.height == 0 or not board["accounts"][0] and not board["active_accounts"][0]:
+            raise data.MetricsError(f"No account matches the segment {label}.")
+        row = board.row(0, named=True)
+        company = data.company(as_of, window)
+        cohorts = data.cohorts(as_of, "year", filters)
+        company_cohorts = data.cohorts(as_of, "year")
+        quarters = data.quarterly_secondary(as_of, filters)
+        notes = flags_and_alerts(as_of, window, filters)
+    except (urlstate.BadParameter, data.MetricsError) as exc:
+        return html.Div([page_header("Segment", label), problem(str(exc)),
+                         dcc.Link("Back to the scorecard", href="/")])
+    back = {"vertical": filters["vertical"][0]} if "sub_industry" in filters and "vertical" in filters else {}
+    back_href = "/" + urlstate.search({**back, "as_of": as_of, "window": window})
+    return html.Div(
+        [
+            html.Div(
+                [dcc.Link("‹ Scorecard", href=back_href), html.Span(f" › {label}")],
+                className="breadcrumb-bar",
+            ),
+            html.Div(
+                [
+                    html.H2([label, " ", tier_badge(row["tier"])], className="page-title"),
+                    html.P(
+                        f"As of {as_of}, over {fmt.months(window)}: {fmt.count(row['accounts'])} "
+                        f"accounts in the starting cohort, {fmt.count(row['active_accounts'])} "
+                        f"active now, MRR {fmt.money(row['mrr'])}.",
+                        className="page-subtitle",
+                    ),
+                ],
+                className="page-header",
+            ),
+            _cards(row, company),
+            dbc.Row(
+                [
+                    dbc.Col(html.Div(dcc.Graph(id=ids.WATERFALL, figure=waterfall(row),
+                                               config=charts.GRAPH_CONFIG), className="panel"), xl=5),
+                    dbc.Col(html.Div(dcc.Graph(id=ids.COHORTS,
+                                               figure=cohort_compare(cohorts, company_cohorts),
+                                               config=charts.GRAPH_CONFIG), className="panel"), xl=7),
+                ],
+                className="g-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        html.Div(
+                            [html.Div("Secondary metrics by quarter", className="section-title"),
+                             dcc.Graph(figure=quarters_figure(quarters), config=charts.GRAPH_CONFIG),
+                             _quarter_grid(quarters)],
+                            className="panel",
+                        ),
+                        xl=7,
+                    ),
+                    dbc.Col(
+                        html.Div(
+                            [html.Div("Flags and alerts", className="section-title"),
+                             html.Div(notes, id=ids.FLAGS)],
+                            className="panel",
+                        ),
+                        xl=5,
+                    ),
+                ],
+                className="g-3",
+            ),
+        ]
+    )

@@ -18,10 +18,12 @@ def create_app(host: str | None = None) -> dash.Dash:
     (no sign-in, the local user is an admin) for 127.0.0.1 and localhost.
     """
     from app import auth, health, security
+    from app.cache import init_cache
     from app.layout import shell
 
     server = Flask(__name__)
     auth.configure(server, host)
+    init_cache(server)
     app = dash.Dash(
         __name__,
         server=server,

@@ -263,9 +263,14 @@ def check_table(
         else:
             values[c] = v(c)
 
-    frame = frame.with_columns(
-        *(e.alias(f"p_{c}") for c, e in values.items()),
-        *(e.alias(f"e_{c}") for c, e in problems.items()),
+    # Lazy, so common subexpressions (each parse feeds both value and problem) run once.
+    frame = (
+        frame.lazy()
+        .with_columns(
+            *(e.alias(f"p_{c}") for c, e in values.items()),
+            *(e.alias(f"e_{c}") for c, e in problems.items()),
+        )
+        .collect()
     )
 
     def p(c: str) -> pl.Expr:

@@ -178,6 +178,7 @@ def fit_sbg_censored(deaths: Sequence[float], censored: Sequence[float]) -> dict
         negll,
         np.log([a0[0], b0[0]]),
         method="Nelder-Mead",
+        bounds=[(_LOG_MIN, _LOG_MAX)] * 2,
         options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 4000},
     )
     alpha, beta = float(np.exp(res.x[0])), float(np.exp(res.x[1]))

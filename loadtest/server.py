@@ -97,3 +97,27 @@ def start(
         time.sleep(0.3)
     server.stop()
     raise RuntimeError(f"gunicorn did not answer /healthz within {wait_s}s:\n{server.log()}")
+
+
+def demo_database(admin_url: str, name: str, data_dir: Path, users: dict[str, tuple[str, str]]) -> str:
+    """Create (or empty) database ``name``, migrate it, load the demo data and add ``users``
+    ({email: (role, password)}); return its URL."""
+    import sqlalchemy as sa
+
+    from app.users import add_user
+    from db import migrate
+    from db.demo import load_demo
+    from db.engine import drop_database, ensure_database
+
+    drop_database(admin_url, name)
+    ensure_database(admin_url, name)
+    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    engine = sa.create_engine(url)
+    try:
+        load_demo(engine, data_dir / "demo")
+        for email, (role, password) in users.items():
+            add_user(engine, email, role, password)
+    finally:
+        engine.dispose()
+    return url

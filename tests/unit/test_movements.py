@@ -30,7 +30,13 @@ EXPECTED = {
     "2024-06": (40, 0, 50, 0, 0, 0, 90, None),
 }
 COLS = (
-    "starting_mrr", "new", "reactivation", "expansion", "contraction", "churn", "ending_mrr",
+    "starting_mrr",
+    "new",
+    "reactivation",
+    "expansion",
+    "contraction",
+    "churn",
+    "ending_mrr",
     "quick_ratio",
 )
 

@@ -6,7 +6,14 @@ import pytest
 
 from metrics.model import MetricsError
 from metrics.months import month_key, month_label
-from tests.unit.builders import accounts, dataset, monthly, opportunities, snapshot_dict, subscriptions
+from tests.unit.builders import (
+    accounts,
+    dataset,
+    monthly,
+    opportunities,
+    snapshot_dict,
+    subscriptions,
+)
 
 
 def _ds():
@@ -91,7 +98,11 @@ def test_snapshot_from_monthly_rows():
         ]
     )
     ds = dataset(accs, mrr=rows)
-    assert snapshot_dict(ds) == {("a", "2024-01"): 10.5, ("a", "2024-03"): 12.25, ("b", "2024-03"): 5}
+    assert snapshot_dict(ds) == {
+        ("a", "2024-01"): 10.5,
+        ("a", "2024-03"): 12.25,
+        ("b", "2024-03"): 5,
+    }
     assert month_label(ds.default_as_of) == "2024-03"
 
 
@@ -101,8 +112,12 @@ def test_duplicate_subscription_rows_count_once():
     opps = opportunities([("o1", "a", "new_business", "2024-01-01", "2024-05-31", "won", 1)])
     once = dataset(accs, subs=subscriptions([row]), opps=opps)
     twice = dataset(accs, subs=subscriptions([row, row]), opps=opps)
-    assert snapshot_dict(once) == snapshot_dict(twice) == {
-        ("a", "2024-01"): 40,
-        ("a", "2024-02"): 40,
-        ("a", "2024-03"): 40,
-    }
+    assert (
+        snapshot_dict(once)
+        == snapshot_dict(twice)
+        == {
+            ("a", "2024-01"): 40,
+            ("a", "2024-02"): 40,
+            ("a", "2024-03"): 40,
+        }
+    )

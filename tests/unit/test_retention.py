@@ -57,7 +57,9 @@ def test_empty_starting_cohort_is_undefined_not_zero():
     ds = dataset(accounts([("a", "X"), ("b", "Y")]), mrr=monthly(series("a", "2024-01", [5, 5])))
     wr = window_retention(ds, "2024-02", 1, by=["vertical"])
     y = wr.filter(vertical="Y").row(0, named=True)
-    assert y["accounts"] == 0 and y["nrr"] is None and y["grr"] is None and y["logo_retention"] is None
+    assert (
+        y["accounts"] == 0 and y["nrr"] is None and y["grr"] is None and y["logo_retention"] is None
+    )
 
 
 def test_trailing_nrr_month_by_month():

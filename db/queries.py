@@ -86,7 +86,7 @@ def read_table(conn: Any, table: str) -> pl.DataFrame:
     if not data.strip():
         return pl.DataFrame(schema=schema)
     # Quoted empty strings ("") stay strings; unquoted empties are NULL.
-    return pl.read_csv(io.BytesIO(data), schema=schema, missing_utf8_is_empty_string=False)
+    return pl.read_csv(io.BytesIO(data), schema=schema)
 
 
 def load_frames(engine: sa.Engine) -> Frames:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from metrics.errors import MetricsError
 from metrics.frames import Frames
 from metrics.months import month_key, month_key_expr
 from metrics.mrr import cents, empty_snapshot, snapshot_from_monthly, snapshot_from_subscriptions
@@ -23,10 +24,6 @@ DIMENSIONS: tuple[str, ...] = (
 )
 UNSPECIFIED = "Unspecified"
 Filters = Mapping[str, Sequence[str]] | None
-
-
-class MetricsError(ValueError):
-    """A request the metrics layer cannot answer, with a message for the user."""
 
 
 @dataclass(frozen=True)

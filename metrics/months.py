@@ -7,6 +7,8 @@ import re
 
 import polars as pl
 
+from metrics.errors import MetricsError
+
 _LABEL = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
@@ -18,14 +20,14 @@ def month_key_expr(date: pl.Expr) -> pl.Expr:
 def month_key(value: str | int | dt.date) -> int:
     """Month key of ``"YYYY-MM"``, a date, or a key (returned as is)."""
     if isinstance(value, bool):
-        raise ValueError(f"not a month: {value!r}")
+        raise MetricsError(f"not a month: {value!r}")
     if isinstance(value, int):
         return value
     if isinstance(value, dt.date):
         return value.year * 12 + value.month - 1
     m = _LABEL.match(value.strip())
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ValueError(f"not a month (expected YYYY-MM): {value!r}")
+        raise MetricsError(f"not a month (expected YYYY-MM): {value!r}")
     return int(m.group(1)) * 12 + int(m.group(2)) - 1
 
 

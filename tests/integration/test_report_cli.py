@@ -1,0 +1,201 @@
+"""``icp report`` end to end on small export folders (``--data``), no warehouse."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli.report import report_app
+
+runner = CliRunner()
+
+ACCOUNTS = """account_id,account_name,vertical,sub_industry,employees
+A1,Alpha,Banking,Credit Unions,50
+A2,Beta,Banking,Credit Unions,500
+A3,Gamma,Retail,Online,5000
+P1,Prospect,Retail,Online,20
+"""
+# A1 expands (100 -> 130 from March), A2 flat, A3 churns at the end of April.
+SUBSCRIPTIONS = """subscription_id,account_id,start_date,end_date,mrr
+S1,A1,2024-01-01,,100
+S2,A1,2024-03-01,,30
+S3,A2,2024-01-10,,50
+S4,A3,2024-01-01,2024-04-30,40
+"""
+OPPORTUNITIES = """opportunity_id,account_id,opportunity_type,created_date,close_date,status,amount
+O1,A1,new_business,2023-11-01,2023-12-31,won,1200
+O2,A3,new_business,2024-03-01,2024-03-21,won,600
+O3,P1,new_business,2024-04-01,2024-05-01,lost,900
+O4,P1,new_business,2024-05-01,,open,300
+O5,A2,new_business,2024-06-01,2024-06-30,won,1000
+"""
+
+
+def _folder(tmp_path: Path, subscriptions: str = SUBSCRIPTIONS) -> Path:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text(ACCOUNTS)
+    (folder / "subscriptions.csv").write_text(subscriptions)
+    (folder / "opportunities.csv").write_text(OPPORTUNITIES)
+    return folder
+
+
+def _json(args: list[str]) -> list[dict]:
+    result = runner.invoke(report_app, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_scorecard_json_keys_and_values(tmp_path):
+    rows = _json(
+        [
+            "scorecard",
+            "--as-of",
+            "2024-06",
+            "--window",
+            "3",
+            "--by",
+            "vertical",
+            "--format",
+            "json",
+            "--data",
+            str(_folder(tmp_path)),
+        ]
+    )
+    assert [r["vertical"] for r in rows] == ["Banking", "Retail"]
+    assert list(rows[0]) == [
+        "vertical",
+        "accounts",
+        "nrr",
+        "grr",
+        "logo_retention",
+        "arpa",
+        "clv",
+        "clv_low",
+        "clv_high",
+        "clv_simple",
+        "win_rate",
+        "avg_deal_size",
+        "days_to_close",
+        "sales_velocity",
+        "prospects",
+        "tam",
+        "tier",
+    ]
+    bank, retail = rows
+    # Window 3 at 2024-06 starts from 2024-03: A1 130, A2 50 -> 130, 50.
+    assert bank["accounts"] == 2 and bank["nrr"] == 1.0 and bank["grr"] == 1.0
+    assert bank["logo_retention"] == 1.0 and bank["arpa"] == 90.0
+    assert bank["tier"] == "insufficient_data"  # 2 accounts < min_accounts 10
+    assert bank["win_rate"] == 1.0 and bank["avg_deal_size"] == 1000.0
+    assert bank["days_to_close"] == 29.0 and bank["prospects"] == 0
+    # Retail: A3 (40) churns; P1 is a prospect with one lost deal and one open.
+    assert retail["accounts"] == 1 and retail["nrr"] == 0.0 and retail["logo_retention"] == 0.0
+    assert retail["arpa"] is None and retail["clv_simple"] is None
+    assert retail["win_rate"] == 0.0 and retail["avg_deal_size"] is None
+    assert retail["prospects"] == 1 and retail["tam"] is None
+
+
+def test_scorecard_two_dimensions_as_csv(tmp_path):
+    result = runner.invoke(
+        report_app,
+        [
+            "scorecard",
+            "--as-of",
+            "2024-06",
+            "--window",
+            "3",
+            "--by",
+            "vertical,sub_industry",
+            "--format",
+            "csv",
+            "--data",
+            str(_folder(tmp_path)),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["vertical"], r["sub_industry"]) for r in rows] == [
+        ("Banking", "Credit Unions"),
+        ("Retail", "Online"),
+    ]
+    assert rows[1]["arpa"] == ""  # undefined is empty in CSV
+    assert float(rows[0]["nrr"]) == 1.0
+
+
+def test_movements(tmp_path):
+    rows = _json(
+        ["movements", "--as-of", "2024-06", "--format", "json", "--data", str(_folder(tmp_path))]
+    )
+    by_month = {r["month"]: r for r in rows}
+    assert list(by_month) == ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06"]
+    assert by_month["2024-01"]["new"] == 190 and by_month["2024-01"]["quick_ratio"] is None
+    assert by_month["2024-03"]["expansion"] == 30
+    assert by_month["2024-05"]["churn"] == 40 and by_month["2024-05"]["ending_mrr"] == 180
+    assert by_month["2024-05"]["quick_ratio"] == 0.0
+
+
+def test_cohorts_for_one_segment(tmp_path):
+    rows = _json(
+        [
+            "cohorts",
+            "--as-of",
+            "2024-06",
+            "--period",
+            "month",
+            "--by",
+            "vertical",
+            "--segment",
+            "Retail",
+            "--format",
+            "json",
+            "--data",
+            str(_folder(tmp_path)),
+        ]
+    )
+    assert {r["cohort"] for r in rows} == {"2024-01"}
+    assert [r["logo_retention"] for r in rows] == [1, 1, 1, 1, 0, 0]
+    assert list(rows[0]) == ["cohort", "age", "accounts", "nrr", "grr", "logo_retention"]
+
+
+def test_flags_and_alerts_print(tmp_path):
+    folder = str(_folder(tmp_path))
+    flags = runner.invoke(report_app, ["flags", "--as-of", "2024-06", "--data", folder])
+    assert flags.exit_code == 0 and "No flags." in flags.stdout  # every segment too small
+    alerts = _json(["alerts", "--as-of", "2024-06", "--format", "json", "--data", folder])
+    assert alerts == []
+
+
+def test_table_is_human_readable(tmp_path):
+    result = runner.invoke(
+        report_app,
+        ["scorecard", "--as-of", "2024-06", "--window", "3", "--data", str(_folder(tmp_path))],
+    )
+    assert result.exit_code == 0
+    assert "100.0%" in result.stdout and "insufficient_data" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["scorecard", "--as-of", "2024-13"], "YYYY-MM"),
+        (["scorecard", "--as-of", "2030-01"], "after the data"),
+        (["scorecard", "--by", "planet"], "unknown segment dimension"),
+    ],
+)
+def test_user_errors(tmp_path, args, message):
+    result = runner.invoke(report_app, [*args, "--data", str(_folder(tmp_path))])
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_bad_folder_gets_the_import_report(tmp_path):
+    bad = SUBSCRIPTIONS.replace("2024-01-10,,50", "2024-01-10,,-50")
+    result = runner.invoke(report_app, ["scorecard", "--data", str(_folder(tmp_path, bad))])
+    assert result.exit_code == 1
+    assert "subscriptions.csv" in result.output and "-50" in result.output

@@ -84,13 +84,16 @@ _NAME_SECOND = (
 # the two quarters of cohorts old enough to be compared at 6 months.
 DRIFT_VERTICAL = "Healthcare"
 DRIFT_MONTHS = 7
-DRIFT_CYCLE = 2.2
+DRIFT_CYCLE = 2.4
 DRIFT_COHORT_MONTHS = 13
 DRIFT_EARLY_CHURN = 0.40
 # Contraction is spread over more, smaller cuts (each 7-20% of the core plan) than
 # a profile's ``contraction`` chance alone suggests, so a quarter's contraction is
 # not one lumpy event that trips the "contraction rising" alert by chance.
 CONTRACTION_SPREAD = 2.5
+# Upsells likewise come as more, smaller steps than a profile's ``expansion``
+# chance: the same growth, but one lucky account does not make a segment's NRR.
+EXPANSION_STEPS = 2.0
 REACTIVATION = 0.15  # chance a churned account comes back, once, 3-18 months later
 
 
@@ -110,12 +113,15 @@ class Profile:
     cycle: float  # multiplier on the size band's sales cycle
     trend: float = 1.0  # how much faster than average its new logos grow over time
     fixed_customers: int | None = None  # exact customer count (the segment too small to rate)
+    # Accounts stop buying more at this multiple of their first MRR (None: no limit),
+    # so a few old accounts do not dominate a segment's revenue by chance.
+    ceiling: float | None = 3.0
 
 
 PROFILES: tuple[Profile, ...] = (
-    Profile("Financial Services", "Credit Unions", "Credit Union", 1.4, (0.45, 0.45, 0.10), 0.03, 0.080, 0.04, 0.33, 1.1),
+    Profile("Financial Services", "Credit Unions", "Credit Union", 1.4, (0.45, 0.45, 0.10), 0.03, 0.076, 0.04, 0.33, 1.1, ceiling=None),
     Profile("Financial Services", "Community Banks", "Bank", 0.7, (0.40, 0.45, 0.15), 0.10, 0.025, 0.10, 0.29, 1.2),
-    Profile("Financial Services", "Insurance", "Insurance", 1.5, (0.40, 0.45, 0.15), 0.32, 0.022, 0.10, 0.30, 1.2),
+    Profile("Financial Services", "Insurance", "Insurance", 1.5, (0.40, 0.45, 0.15), 0.35, 0.022, 0.10, 0.30, 1.2),
     Profile("Financial Services", "Wealth Management", "Wealth Partners", 0.6, (0.50, 0.40, 0.10), 0.12, 0.025, 0.10, 0.31, 1.0),
     Profile("Healthcare", "Hospitals & Health Systems", "Health System", 1.0, (0.20, 0.50, 0.30), 0.06, 0.035, 0.08, 0.27, 1.2),
     Profile("Healthcare", "Clinics & Physician Groups", "Medical Group", 1.8, (0.60, 0.35, 0.05), 0.09, 0.030, 0.10, 0.30, 1.0),
@@ -129,8 +135,10 @@ PROFILES: tuple[Profile, ...] = (
     Profile("Manufacturing", "Industrial Equipment", "Industries", 0.8, (0.30, 0.50, 0.20), 0.07, 0.030, 0.06, 0.28, 1.3),
     Profile("Manufacturing", "Automotive Parts", "Auto Parts", 0.6, (0.35, 0.45, 0.20), 0.10, 0.028, 0.08, 0.27, 1.3),
     Profile("Manufacturing", "Electronics", "Electronics", 0.6, (0.40, 0.45, 0.15), 0.09, 0.030, 0.08, 0.29, 1.2),
-    Profile("Professional Services", "Accounting", "CPAs", 0.9, (0.65, 0.35, 0.00), 0.04, 0.030, 0.04, 0.31, 1.0),
-    Profile("Professional Services", "Marketing Agencies", "Agency", 1.4, (0.65, 0.35, 0.00), 0.40, 0.010, 0.15, 0.35, 0.9),
+    # Story 3: one band, one price list and a low ceiling, so the only difference
+    # between these two is how long they stay.
+    Profile("Professional Services", "Accounting", "CPAs", 2.0, (1.0, 0.0, 0.0), 0.05, 0.025, 0.04, 0.31, 1.0, ceiling=2.0),
+    Profile("Professional Services", "Marketing Agencies", "Agency", 1.4, (1.0, 0.0, 0.0), 0.48, 0.010, 0.15, 0.35, 0.9, ceiling=2.0),
     Profile("Professional Services", "Legal", "Law", 0.7, (0.55, 0.38, 0.07), 0.09, 0.025, 0.08, 0.29, 1.1),
     Profile("Professional Services", "Consulting", "Consulting", 0.7, (0.55, 0.38, 0.07), 0.15, 0.025, 0.10, 0.32, 0.9),
     Profile("Education", "Higher Education", "University", 0.7, (0.20, 0.55, 0.25), 0.09, 0.025, 0.08, 0.25, 1.5),
@@ -167,6 +175,10 @@ class _Customer:
     addons: list[list] = field(default_factory=list)
     reactivated: bool = False
     last_total: float = 0.0
+    initial: float = 0.0  # MRR it started (or came back) with
+
+    def __post_init__(self) -> None:
+        self.initial = self.core[2]
 
     def total(self) -> float:
         return self.core[2] + sum(a[2] for a in self.addons)
@@ -378,7 +390,9 @@ class _Generator:
         if 1 <= age <= 3:
             churned = self.happens(p, f"early {c.early}", c.early / 3)
         elif age % 12 == 0:
-            churned = self.happens(p, "churn", c.churn)
+            # Customers who have grown into the product leave less often.
+            embedded = min(1.0, (c.initial / total) ** 0.5)
+            churned = self.happens(p, "churn", c.churn * embedded)
             if not churned and self.happens(
                 p, "contraction", min(0.9, CONTRACTION_SPREAD * p.contraction)
             ):
@@ -393,8 +407,12 @@ class _Generator:
                     )
                     c.core = self.replace(account, c.core, when, smaller)
             self.renewal(account, when, total, churned)
-        elif self.happens(p, "expansion", p.expansion):
-            delta = max(50.0, round(total * float(rng.uniform(0.2, 0.5)) / 5.0) * 5.0)
+        elif (p.ceiling is None or total < p.ceiling * c.initial) and self.happens(
+            p, "expansion", EXPANSION_STEPS * p.expansion
+        ):
+            delta = max(
+                50.0, round(total * float(rng.uniform(0.2, 0.5)) / EXPANSION_STEPS / 5.0) * 5.0
+            )
             if rng.random() < 0.5:
                 c.addons.append([_ADDONS[int(rng.integers(0, len(_ADDONS)))], when, delta])
             else:

@@ -188,7 +188,7 @@ def rated_verticals(demo: Demo) -> list[str]:
 def test_credit_unions_are_core_icp_at_about_130_percent_nrr(demo: Demo) -> None:
     cu = demo.retention(sub("Credit Unions"))
     assert cu["n"] >= 25
-    assert 1.20 <= cu["nrr"] <= 1.42
+    assert 1.20 <= cu["nrr"] <= 1.45
     assert cu["grr"] >= 0.90
 
 

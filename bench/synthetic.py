@@ -12,8 +12,16 @@ from metrics.frames import Frames
 FIRST_MONTH = 2016 * 12
 MONTHS = 120
 VERTICALS = (
-    "Financial Services", "Insurance", "Healthcare", "Retail", "Manufacturing",
-    "Software", "Education", "Logistics", "Media", "Public Sector",
+    "Financial Services",
+    "Insurance",
+    "Healthcare",
+    "Retail",
+    "Manufacturing",
+    "Software",
+    "Education",
+    "Logistics",
+    "Media",
+    "Public Sector",
 )
 SUB_INDUSTRIES = ("A", "B", "C", "D")
 SIZE_BANDS = ("SMB", "Mid-Market", "Enterprise")
@@ -23,7 +31,11 @@ REGIONS = ("NA", "EMEA", "APAC", "LATAM")
 def _dates(month_keys: np.ndarray, day: np.ndarray | int) -> pl.Series:
     years, months = np.divmod(month_keys, 12)
     return pl.select(
-        pl.date(pl.Series(years), pl.Series(months + 1), pl.Series(np.broadcast_to(day, month_keys.shape)))
+        pl.date(
+            pl.Series(years),
+            pl.Series(months + 1),
+            pl.Series(np.broadcast_to(day, month_keys.shape)),
+        )
     ).to_series()
 
 
@@ -92,20 +104,33 @@ def synthetic_frames(accounts: int, seed: int = 7) -> Frames:
     created_dates = _dates(created, rng.integers(1, 28, m))
     dur = rng.gamma(2.0, 30.0, m).astype(np.int64)
     status = np.array(["won", "lost", "open"])[rng.choice(3, m, p=[0.3, 0.6, 0.1])]
-    opps = pl.DataFrame(
-        {
-            "opportunity_id": pl.Series(np.arange(m)).cast(pl.String),
-            "account_id": pl.Series(o_acc).cast(pl.String).str.zfill(7),
-            "opportunity_type": "new_business",
-            "created_date": created_dates,
-            "close_date": created_dates + pl.Series(dur).cast(pl.Duration("ms")) * 86_400_000,
-            "status": status,
-            "amount": np.round(rng.lognormal(9.5, 0.7, m), 2),
-        }
-    ).with_columns(
-        pl.when(pl.col("status") == "open").then(None).otherwise(pl.col("close_date")).alias("close_date"),
-    ).with_columns(
-        pl.when(pl.col("close_date") > dt.date(2025, 12, 31)).then(None).otherwise(pl.col("close_date")).alias("close_date"),
-        pl.when(pl.col("close_date") > dt.date(2025, 12, 31)).then(pl.lit("open")).otherwise(pl.col("status")).alias("status"),
+    opps = (
+        pl.DataFrame(
+            {
+                "opportunity_id": pl.Series(np.arange(m)).cast(pl.String),
+                "account_id": pl.Series(o_acc).cast(pl.String).str.zfill(7),
+                "opportunity_type": "new_business",
+                "created_date": created_dates,
+                "close_date": created_dates + pl.Series(dur).cast(pl.Duration("ms")) * 86_400_000,
+                "status": status,
+                "amount": np.round(rng.lognormal(9.5, 0.7, m), 2),
+            }
+        )
+        .with_columns(
+            pl.when(pl.col("status") == "open")
+            .then(None)
+            .otherwise(pl.col("close_date"))
+            .alias("close_date"),
+        )
+        .with_columns(
+            pl.when(pl.col("close_date") > dt.date(2025, 12, 31))
+            .then(None)
+            .otherwise(pl.col("close_date"))
+            .alias("close_date"),
+            pl.when(pl.col("close_date") > dt.date(2025, 12, 31))
+            .then(pl.lit("open"))
+            .otherwise(pl.col("status"))
+            .alias("status"),
+        )
     )
     return Frames(accounts=accounts_df, opportunities=opps, subscriptions=subs)

@@ -158,7 +158,18 @@ def build_dataset(frames: Frames, settings: MetricSettings | None = None) -> Dat
             default = month_key(data_end)
             other = _max_date(opp_dates)
             last = max(default, month_key(other)) if other is not None else default
-    # The snapshot is sorted by (idx, month): an account's first row is its first month.
+    return assemble_dataset(accounts, opps, snapshot, last, default)
+
+
+def assemble_dataset(
+    accounts: pl.DataFrame,
+    opportunities: pl.DataFrame,
+    snapshot: pl.DataFrame,
+    last: int,
+    default_as_of: int,
+) -> Dataset:
+    """A dataset from prepared accounts and opportunities and a snapshot sorted by (idx, month)."""
+    # An account's first row in the sorted snapshot is its first active month.
     firsts = snapshot.filter(pl.col("idx") != pl.col("idx").shift(1, fill_value=-1)).select(
         "idx", pl.col("month").alias("first_month"), pl.col("mrr").alias("first_mrr")
     )
@@ -167,10 +178,10 @@ def build_dataset(frames: Frames, settings: MetricSettings | None = None) -> Dat
     return Dataset(
         accounts=accounts,
         snapshot=snapshot,
-        opportunities=opps,
-        first_month=int(first) if first is not None else default,
+        opportunities=opportunities,
+        first_month=int(first) if first is not None else default_as_of,
         last_month=last,
-        default_as_of=default,
+        default_as_of=default_as_of,
     )
 
 

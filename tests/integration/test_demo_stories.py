@@ -13,11 +13,12 @@ import polars as pl
 import pytest
 from scipy.stats import mannwhitneyu
 
-from db.demo import write_demo_files
+from db.demo import as_of_key, write_demo_files
 
 SEED = 7
-AS_OF = "2026-10"
-M = 2026 * 12 + 9  # month key of AS_OF
+# The default as-of month moves with the clock, so the stories are checked at the
+# month the docs quote and at one five months later.
+AS_OF_MONTHS = ("2026-10", "2027-03")
 W = 12
 GROSS_MARGIN = 0.80
 DISCOUNT = 0.10
@@ -37,11 +38,12 @@ def month_of(col: str) -> pl.Expr:
 class Demo:
     """The demo files read back, with the MRR snapshot MRR(a, m) of METRICS.md."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, as_of: int) -> None:
+        self.m = as_of
         self.accounts = pl.read_csv(folder / "accounts.csv", try_parse_dates=True)
         self.subscriptions = pl.read_csv(folder / "subscriptions.csv", try_parse_dates=True)
         self.opportunities = pl.read_csv(folder / "opportunities.csv", try_parse_dates=True)
-        months = pl.DataFrame({"month": list(range(2019 * 12, M + 1))}).with_columns(
+        months = pl.DataFrame({"month": list(range(2019 * 12, as_of + 1))}).with_columns(
             pl.col("month").map_elements(month_end, return_dtype=pl.Date).alias("day")
         )
         # A subscription is active on a month's last day when start <= day <= end (inclusive).
@@ -67,9 +69,10 @@ class Demo:
         return self.snapshot.filter(pl.col("month") == key).select("account_id", "mrr")
 
     def retention(
-        self, segment: pl.Expr | None, as_of: int = M, window: int = W
+        self, segment: pl.Expr | None, as_of: int | None = None, window: int = W
     ) -> dict[str, float]:
         """Point-to-point NRR, GRR and logo retention of a segment's starting cohort."""
+        as_of = self.m if as_of is None else as_of
         start = self.ids(segment).join(self.mrr_at(as_of - window), on="account_id")
         both = start.join(
             self.mrr_at(as_of), on="account_id", how="left", suffix="_end"
@@ -98,13 +101,15 @@ class Demo:
 
     def sales(self, segment: pl.Expr | None) -> dict[str, float]:
         """Win rate and median days to close of won deals over the window."""
-        deals = self.closed_new_business(segment, M - W, M)
+        deals = self.closed_new_business(segment, self.m - W, self.m)
         won = deals.filter(pl.col("status") == "won")
         rate = won.height / deals.height if deals.height else None
         return {"win_rate": rate, "days": won["days"].median(), "won": won.height}
 
     def new_logos(self, segment: pl.Expr | None) -> int:
-        fresh = self.first_month.filter((pl.col("first") > M - W) & (pl.col("first") <= M))
+        fresh = self.first_month.filter(
+            (pl.col("first") > self.m - W) & (pl.col("first") <= self.m)
+        )
         return self.ids(segment).join(fresh, on="account_id").height
 
     def cohort_logo_retention(
@@ -115,7 +120,9 @@ class Demo:
             self.ids(segment)
             .join(self.first_month, on="account_id")
             .filter(
-                (pl.col("first") >= lo) & (pl.col("first") <= hi) & (pl.col("first") + age <= M)
+                (pl.col("first") >= lo)
+                & (pl.col("first") <= hi)
+                & (pl.col("first") + age <= self.m)
             )
         )
         alive = cohort.join(
@@ -138,7 +145,7 @@ class Demo:
         rates = []
         t = 0
         while True:
-            at = cohort.filter(pl.col("first") + 12 * t <= M).join(
+            at = cohort.filter(pl.col("first") + 12 * t <= self.m).join(
                 alive,
                 left_on=["account_id", pl.col("first") + 12 * t],
                 right_on=["account_id", "month"],
@@ -165,11 +172,11 @@ class Demo:
         )
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+@pytest.fixture(scope="module", params=AS_OF_MONTHS)
+def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Demo:
     folder = tmp_path_factory.mktemp("demo")
-    write_demo_files(folder, seed=SEED, as_of=AS_OF)
-    return Demo(folder)
+    write_demo_files(folder, seed=SEED, as_of=request.param)
+    return Demo(folder, as_of_key(request.param))
 
 
 def sub(name: str) -> pl.Expr:
@@ -193,7 +200,7 @@ def test_credit_unions_are_core_icp_at_about_130_percent_nrr(demo: Demo) -> None
 
 
 def test_insurance_loses_about_a_quarter_of_its_logos_a_year(demo: Demo) -> None:
-    yearly = [1 - demo.retention(sub("Insurance"), as_of=M - 12 * k)["logo"] for k in range(3)]
+    yearly = [1 - demo.retention(sub("Insurance"), as_of=demo.m - 12 * k)["logo"] for k in range(3)]
     assert 0.18 <= yearly[0] <= 0.33
     assert 0.20 <= sum(yearly) / len(yearly) <= 0.30
     assert demo.retention(sub("Insurance"))["n"] >= 20
@@ -214,7 +221,7 @@ def test_retail_is_the_accidental_icp(demo: Demo) -> None:
 def test_clv_differs_3_to_5x_between_segments_starting_at_similar_deal_sizes(demo: Demo) -> None:
     first_acv = {}
     for name in ("Accounting", "Marketing Agencies"):
-        won = demo.closed_new_business(sub(name), 0, M).filter(pl.col("status") == "won")
+        won = demo.closed_new_business(sub(name), 0, demo.m).filter(pl.col("status") == "won")
         first_acv[name] = won["amount"].mean()
         assert demo.retention(sub(name))["n"] >= 10
     assert abs(first_acv["Accounting"] / first_acv["Marketing Agencies"] - 1) <= 0.15
@@ -224,18 +231,20 @@ def test_clv_differs_3_to_5x_between_segments_starting_at_similar_deal_sizes(dem
 
 def test_healthcare_sales_cycle_lengthens_over_the_last_two_quarters(demo: Demo) -> None:
     won = pl.col("status") == "won"
-    recent = demo.closed_new_business(vertical("Healthcare"), M - 6, M).filter(won)["days"]
-    before = demo.closed_new_business(vertical("Healthcare"), M - 18, M - 6).filter(won)["days"]
+    m = demo.m
+    recent = demo.closed_new_business(vertical("Healthcare"), m - 6, m).filter(won)["days"]
+    before = demo.closed_new_business(vertical("Healthcare"), m - 18, m - 6).filter(won)["days"]
     assert recent.len() >= 15 and before.len() >= 30
     assert recent.median() >= 1.4 * before.median()
     assert mannwhitneyu(recent.to_numpy(), before.to_numpy(), alternative="greater").pvalue < 0.05
 
 
 def test_healthcare_recent_cohorts_retain_worse_at_three_months(demo: Demo) -> None:
-    # The two complete quarters before AS_OF (2026-10) are 2026Q2 and 2026Q3.
-    q2 = 2026 * 12 + 3
-    recent, n_recent = demo.cohort_logo_retention(vertical("Healthcare"), q2, q2 + 5, 3)
-    base, n_base = demo.cohort_logo_retention(None, 2019 * 12, q2 - 1, 3)
+    # Cohorts of the two complete quarters before the as-of month's quarter
+    # (2026Q2-Q3 for 2026-10), those old enough to be seen at 3 months.
+    start = demo.m - demo.m % 3 - 6
+    recent, n_recent = demo.cohort_logo_retention(vertical("Healthcare"), start, start + 5, 3)
+    base, n_base = demo.cohort_logo_retention(None, 2019 * 12, start - 1, 3)
     assert n_recent >= 8 and n_base >= 500
     assert recent <= base - 0.15
 

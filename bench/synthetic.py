@@ -48,7 +48,7 @@ def synthetic_frames(accounts: int, seed: int = 7) -> Frames:
     rng = np.random.default_rng(seed)
     n = accounts
     start = rng.integers(0, MONTHS, n)
-    life = rng.geometric(1 / 70, n)
+    life = rng.geometric(1 / 90, n)
     stop = np.minimum(start + life, MONTHS)  # exclusive
     still_active = start + life >= MONTHS
     pieces = 1 + rng.poisson(3.2, n)

@@ -19,7 +19,8 @@ def account_ages(ds: Dataset, as_of: int, segs: Segments) -> pl.DataFrame:
     ``s`` is the account's MRR in its first active month.
     """
     acc = ds.accounts
-    snap = segs.attach(ds.snapshot.filter(pl.col("month") <= as_of))
+    snap = ds.snapshot if as_of >= ds.last_month else ds.snapshot.filter(pl.col("month") <= as_of)
+    snap = segs.attach(snap)
     idx = snap.get_column("idx")
     return snap.with_columns(
         acc.get_column("first_month").gather(idx).alias("first_month"),

@@ -218,9 +218,8 @@ class Segments:
 
     def attach(self, df: pl.DataFrame, idx: str = "idx") -> pl.DataFrame:
         """Add the ``seg`` column to rows holding an account number, dropping filtered ones."""
-        return df.with_columns(self.codes.gather(df.get_column(idx)).alias("seg")).filter(
-            pl.col("seg").is_not_null()
-        )
+        out = df.with_columns(self.codes.gather(df.get_column(idx)).alias("seg"))
+        return out.filter(pl.col("seg").is_not_null()) if self.codes.null_count() else out
 
     def label_rows(self, df: pl.DataFrame, order: Sequence[str] = ()) -> pl.DataFrame:
         """Replace ``seg`` by the dimension columns; rows sorted by segment, then ``order``."""

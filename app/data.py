@@ -15,12 +15,24 @@ from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 
 from app.cache import current_version, memoized
+from db.engine import get_engine
+from db.queries import load_frames, load_settings
 from db.schema import accounts as accounts_table
 from db.schema import data_version
 from db.schema import settings as settings_table
-from metrics.model import Dataset, MetricsError
+from metrics.cohorts import cohort_curves
+from metrics.declared import declared_icp_diagnostic
+from metrics.drift import drift_alerts
+from metrics.icp import accidental_icp_flags
+from metrics.model import Dataset, MetricsError, account_mask, build_dataset, check_dimensions
+from metrics.months import month_label
+from metrics.movements import mrr_movements
+from metrics.retention import nrr_decomposition
+from metrics.scorecard import company_summary, segment_scorecard
+from metrics.secondary import secondary_by_quarter
 from metrics.settings import MetricSettings
 
 __all__ = ["MetricsError", "Context", "context", "engine"]
@@ -48,16 +60,10 @@ _current: Context | None = None
 
 def engine() -> sa.Engine:
     """The warehouse engine of this process."""
-    from db.engine import get_engine
-
     return get_engine()
 
 
 def _build(version: int) -> Context:
-    from db.queries import load_frames, load_settings
-
-    from metrics.model import build_dataset
-
     eng = engine()
     settings = load_settings(eng)
     with eng.connect() as conn:
@@ -91,8 +97,6 @@ def _view(name: str, params: dict[str, Any], compute) -> Any:
 
 def months_available() -> list[str]:
     """As-of months the data supports, newest first (``YYYY-MM``)."""
-    from metrics.months import month_label
-
     ds = context().dataset
     if ds is None:
         return []
@@ -102,16 +106,12 @@ def months_available() -> list[str]:
 
 def default_as_of() -> str | None:
     """The default as-of month: the last complete month in the data."""
-    from metrics.months import month_label
-
     ds = context().dataset
     return month_label(ds.default_as_of) if ds is not None else None
 
 
 def dimension_values(dimension: str, filters: Filters = None) -> list[str]:
     """The values of a segment dimension among the accounts kept by ``filters``."""
-    from metrics.model import account_mask, check_dimensions
-
     check_dimensions([dimension])
     ds = context().dataset
     if ds is None:
@@ -124,8 +124,6 @@ def scorecard(
     by: Sequence[str], as_of: str | None, window: int | None, filters: Filters = None
 ) -> pl.DataFrame:
     """Segment scorecard rows (metrics.scorecard.segment_scorecard) for this view."""
-    from metrics.scorecard import segment_scorecard
-
     params = {"by": list(by), "as_of": as_of, "window": window, "filters": _filters_key(filters)}
     return _view(
         "scorecard",
@@ -138,8 +136,6 @@ def scorecard(
 
 def company(as_of: str | None, window: int | None) -> dict[str, Any]:
     """Company headline numbers (metrics.scorecard.company_summary)."""
-    from metrics.scorecard import company_summary
-
     return _view(
         "company",
         {"as_of": as_of, "window": window},
@@ -149,8 +145,6 @@ def company(as_of: str | None, window: int | None) -> dict[str, Any]:
 
 def flags(as_of: str | None, window: int | None, by: Sequence[str]) -> list[dict[str, Any]]:
     """Accidental ICP flags of the segments of ``by``, most severe first."""
-    from metrics.icp import accidental_icp_flags
-
     def compute(ctx: Context) -> list[dict[str, Any]]:
         board = scorecard(by, as_of, window)
         return accidental_icp_flags(board, company(as_of, window), ctx.settings, tuple(by))
@@ -160,8 +154,6 @@ def flags(as_of: str | None, window: int | None, by: Sequence[str]) -> list[dict
 
 def alerts(as_of: str | None, window: int | None, by: Sequence[str]) -> list[dict[str, Any]]:
     """ICP drift alerts of the segments of ``by``."""
-    from metrics.drift import drift_alerts
-
     def compute(ctx: Context) -> list[dict[str, Any]]:
         board = scorecard(by, as_of, window)
         return drift_alerts(
@@ -180,8 +172,6 @@ def open_alert_count() -> int:
 
 def cohorts(as_of: str | None, period: str, filters: Filters = None) -> pl.DataFrame:
     """Cohort curves (metrics.cohorts.cohort_curves) of the accounts kept by ``filters``."""
-    from metrics.cohorts import cohort_curves
-
     return _view(
         "cohorts",
         {"as_of": as_of, "period": period, "filters": _filters_key(filters)},
@@ -191,8 +181,6 @@ def cohorts(as_of: str | None, period: str, filters: Filters = None) -> pl.DataF
 
 def movements(as_of: str | None, filters: Filters = None) -> pl.DataFrame:
     """MRR movements by month (metrics.movements.mrr_movements)."""
-    from metrics.movements import mrr_movements
-
     return _view(
         "movements",
         {"as_of": as_of, "filters": _filters_key(filters)},
@@ -202,8 +190,6 @@ def movements(as_of: str | None, filters: Filters = None) -> pl.DataFrame:
 
 def decomposition(as_of: str | None, window: int | None, filters: Filters = None) -> pl.DataFrame:
     """NRR decomposition of the accounts kept by ``filters`` (one row)."""
-    from metrics.retention import nrr_decomposition
-
     def compute(ctx: Context) -> pl.DataFrame:
         w = window or ctx.settings.window_months
         return nrr_decomposition(ctx.dataset, as_of=as_of, window=w, filters=filters)
@@ -217,8 +203,6 @@ def decomposition(as_of: str | None, window: int | None, filters: Filters = None
 
 def quarterly_secondary(as_of: str | None, filters: Filters = None) -> pl.DataFrame:
     """Win rate, deal size and days to close by quarter (last eight quarters)."""
-    from metrics.secondary import secondary_by_quarter
-
     return _view(
         "secondary_by_quarter",
         {"as_of": as_of, "filters": _filters_key(filters)},
@@ -228,8 +212,6 @@ def quarterly_secondary(as_of: str | None, filters: Filters = None) -> pl.DataFr
 
 def declared(as_of: str | None, window: int | None) -> pl.DataFrame:
     """The declared-ICP diagnostic: inside against outside the declared ICP."""
-    from metrics.declared import declared_icp_diagnostic
-
     return _view(
         "declared",
         {"as_of": as_of, "window": window},
@@ -239,8 +221,6 @@ def declared(as_of: str | None, window: int | None) -> pl.DataFrame:
 
 def save_settings(new: MetricSettings, user: str) -> None:
     """Store the metrics settings and bump the data version in one transaction."""
-    from sqlalchemy.dialects.postgresql import insert
-
     value = new.model_dump(mode="json")
     stmt = insert(settings_table).values(key="metrics", value=value, updated_by=user)
     stmt = stmt.on_conflict_do_update(

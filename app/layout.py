@@ -51,7 +51,8 @@ def shell() -> html.Div:
                 dbc.Container(
                     [
                         dbc.NavbarBrand("ICP Lens", href="/", className="fw-bold"),
-                        dbc.Nav(links, navbar=True),
+                        dbc.Nav(links, navbar=True, className="ms-auto"),
+                        html.Div(auth.session_bar(), className="session-slot ms-3"),
                     ],
                     fluid=True,
                 ),
@@ -59,7 +60,6 @@ def shell() -> html.Div:
                 dark=True,
             ),
             banner,
-            auth.session_bar(),
             health.data_status_banner(),
             dbc.Container(dash.page_container, fluid=True, className="pt-3 pb-4"),
         ]

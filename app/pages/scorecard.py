@@ -154,6 +154,9 @@ def column_defs(state: dict[str, Any]) -> list[dict[str, Any]]:
             "wrapHeaderText": True,
             "autoHeaderHeight": True,
         }
+        if field == "nrr":
+            # The best-retaining segment leads: NRR is the scorecard's first question.
+            col["sort"] = "desc"
         if field in BANDED:
             col["cellClassRules"] = {
                 f"cell-{b}": f"params.data.{field}_band === '{b}'"
@@ -387,7 +390,6 @@ def layout(**query: str) -> html.Div:
                         "domLayout": "autoHeight",
                         "animateRows": False,
                     },
-                    # Sorted by NRR so the best retaining segment leads, as in the URL view.
                     getRowId="params.data.segment",
                     className="ag-theme-alpine",
                     dangerously_allow_code=False,

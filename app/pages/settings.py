@@ -1,0 +1,291 @@
+"""Settings (``/settings``): ICP thresholds and the declared ICP (analysts and admins),
+gross margins, discount rate and horizons (admins).
+
+Saving writes the ``settings`` row ``'metrics'`` (the metrics layer's
+MetricSettings as JSON) and bumps the data version in the same transaction, so
+every cached view is recomputed with the new settings at the next request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html
+from pydantic import ValidationError
+
+from app import auth, data
+from app.components import urlstate
+from app.components.widgets import metric_label, page_header
+from metrics.settings import MetricSettings
+
+dash.register_page(__name__, path="/settings", name="Settings", title="Settings · ICP Lens", order=7)
+
+
+class ids:
+    """Component ids of this page."""
+
+    CORE_NRR = "st-core-nrr"
+    CORE_GRR = "st-core-grr"
+    HEALTHY_NRR = "st-healthy-nrr"
+    WATCH_NRR = "st-watch-nrr"
+    MIN_ACCOUNTS = "st-min-accounts"
+    WINDOW = "st-window"
+    SAVE_ICP = "st-save-icp"
+    ICP_RESULT = "st-icp-result"
+    GROSS_MARGIN = "st-gross-margin"
+    MARGINS = "st-margins"
+    DISCOUNT = "st-discount"
+    CLV_YEARS = "st-clv-years"
+    HORIZON = "st-horizon"
+    SAVE_ECONOMICS = "st-save-economics"
+    ECONOMICS_RESULT = "st-economics-result"
+
+    @staticmethod
+    def declared(dim: str) -> str:
+        """Id of the declared-ICP dropdown of a dimension."""
+        return f"st-declared-{dim}"
+
+
+PERCENT_FIELDS = {
+    ids.CORE_NRR: "core_nrr",
+    ids.CORE_GRR: "core_grr",
+    ids.HEALTHY_NRR: "healthy_nrr",
+    ids.WATCH_NRR: "watch_nrr",
+}
+
+
+def _percent_input(id_: str, value: float, label: Any) -> dbc.Col:
+    return dbc.Col(
+        [
+            html.Label(label, htmlFor=id_),
+            dbc.InputGroup(
+                [dbc.Input(id=id_, type="number", value=round(value * 100, 2), min=0, step=0.5),
+                 dbc.InputGroupText("%")]
+            ),
+        ],
+        md=3,
+    )
+
+
+def _number_input(id_: str, value: float, label: str, step: float = 1, md: int = 3) -> dbc.Col:
+    return dbc.Col(
+        [html.Label(label, htmlFor=id_), dbc.Input(id=id_, type="number", value=value, min=0, step=step)],
+        md=md,
+    )
+
+
+def _margin_rows(settings: MetricSettings) -> list[dict[str, Any]]:
+    overrides = settings.gross_margin_overrides.get("vertical", {})
+    return [
+        {"vertical": v, "margin": round(overrides[v] * 100, 2) if v in overrides else None}
+        for v in data.dimension_values("vertical")
+    ]
+
+
+def _icp_form(settings: MetricSettings) -> html.Div:
+    declared = [
+        dbc.Col(
+            [
+                html.Label(urlstate.DIMENSION_LABELS[d], htmlFor=ids.declared(d)),
+                dcc.Dropdown(
+                    id=ids.declared(d),
+                    options=data.dimension_values(d),
+                    value=settings.declared_icp.get(d, []),
+                    multi=True,
+                    placeholder="Any",
+                ),
+            ],
+            md=4,
+            className="mb-2",
+        )
+        for d in urlstate.DIMENSION_LABELS
+    ]
+    return html.Div(
+        [
+            html.Div("ICP tiers and thresholds", className="section-title"),
+            html.P(
+                [metric_label("tier", "st", "Tiers"), ": Core ICP needs both NRR and GRR at "
+                 "their thresholds; Healthy, Watch and Accidental ICP follow NRR."],
+                className="hint",
+            ),
+            dbc.Row(
+                [
+                    _percent_input(ids.CORE_NRR, settings.core_nrr, "Core ICP: NRR at least"),
+                    _percent_input(ids.CORE_GRR, settings.core_grr, "Core ICP: GRR at least"),
+                    _percent_input(ids.HEALTHY_NRR, settings.healthy_nrr, "Healthy: NRR at least"),
+                    _percent_input(ids.WATCH_NRR, settings.watch_nrr,
+                                   "Watch: NRR at least (below: Accidental ICP)"),
+                ],
+                className="g-3 mb-3",
+            ),
+            dbc.Row(
+                [
+                    _number_input(ids.MIN_ACCOUNTS, settings.min_accounts,
+                                  "min_accounts: smallest segment rated"),
+                    _number_input(ids.WINDOW, settings.window_months, "Default window (months)"),
+                ],
+                className="g-3 mb-3",
+            ),
+            html.Div("Declared ICP", className="section-title"),
+            html.P("The segment the company says it targets; the Revenue page checks it "
+                   "against the rest. Leave a dimension empty for any value.", className="hint"),
+            dbc.Row(declared, className="g-3 mb-2"),
+            dbc.Button("Save thresholds and declared ICP", id=ids.SAVE_ICP, color="primary"),
+            html.Div(id=ids.ICP_RESULT, className="mt-2"),
+        ],
+        className="panel",
+    )
+
+
+def _economics_form(settings: MetricSettings) -> html.Div:
+    return html.Div(
+        [
+            html.Div("Economics (admins)", className="section-title"),
+            html.P([metric_label("clv", "st", "CLV"), " uses the gross margin, the discount rate "
+                    "and the horizon below."], className="hint"),
+            dbc.Row(
+                [
+                    _percent_input(ids.GROSS_MARGIN, settings.gross_margin, "Default gross margin"),
+                    _percent_input(ids.DISCOUNT, settings.discount_rate, "Yearly discount rate"),
+                    _number_input(ids.CLV_YEARS, settings.cohort_clv_years,
+                                  "Cohort CLV horizon (years)"),
+                    _number_input(ids.HORIZON, settings.clv_horizon_months,
+                                  "Simple CLV lifetime cap (months)"),
+                ],
+                className="g-3 mb-3",
+            ),
+            html.Label("Gross margin per vertical (empty = the default)"),
+            dag.AgGrid(
+                id=ids.MARGINS,
+                rowData=_margin_rows(settings),
+                columnDefs=[
+                    {"field": "vertical", "headerName": "Vertical"},
+                    {"field": "margin", "headerName": "Gross margin (%)", "editable": True,
+                     "cellDataType": "number"},
+                ],
+                columnSize="responsiveSizeToFit",
+                dashGridOptions={"domLayout": "autoHeight", "singleClickEdit": True,
+                                 "stopEditingWhenCellsLoseFocus": True},
+                className="ag-theme-alpine mb-3",
+                dangerously_allow_code=False,
+            ),
+            dbc.Button("Save economics", id=ids.SAVE_ECONOMICS, color="primary"),
+            html.Div(id=ids.ECONOMICS_RESULT, className="mt-2"),
+        ],
+        className="panel",
+    )
+
+
+def layout(**_query: str) -> html.Div:
+    """The settings forms the user may change."""
+    header = page_header(
+        "Settings",
+        "Thresholds and assumptions behind every number. Saving recomputes all pages.",
+    )
+    user = auth.current_user()
+    if user is None or not user.can("analyst"):
+        return html.Div([header, dbc.Alert("Settings need the analyst or admin role.",
+                                           color="warning")])
+    settings = data.context().settings
+    forms = [_icp_form(settings)]
+    if user.can("admin"):
+        forms.append(_economics_form(settings))
+    return html.Div([header, *forms])
+
+
+def _saved(new: MetricSettings) -> dbc.Alert:
+    data.save_settings(new, auth.current_user().email)
+    return dbc.Alert("Saved. Every page now uses these settings.", color="success",
+                     duration=6000)
+
+
+def _invalid(exc: ValidationError | ValueError) -> dbc.Alert:
+    if isinstance(exc, ValidationError):
+        text = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+    else:
+        text = str(exc)
+    return dbc.Alert(f"Not saved: {text}", color="danger")
+
+
+def _fraction(value: float | None, name: str) -> float:
+    if value is None:
+        raise ValueError(f"{name} is empty")
+    return float(value) / 100
+
+
+@callback(
+    Output(ids.ICP_RESULT, "children"),
+    Input(ids.SAVE_ICP, "n_clicks"),
+    State(ids.CORE_NRR, "value"),
+    State(ids.CORE_GRR, "value"),
+    State(ids.HEALTHY_NRR, "value"),
+    State(ids.WATCH_NRR, "value"),
+    State(ids.MIN_ACCOUNTS, "value"),
+    State(ids.WINDOW, "value"),
+    *[State(ids.declared(d), "value") for d in urlstate.DIMENSION_LABELS],
+    prevent_initial_call=True,
+)
+@auth.require_role("analyst")
+def save_icp(
+    _n: int, core_nrr: float | None, core_grr: float | None, healthy_nrr: float | None,
+    watch_nrr: float | None, min_accounts: int | None, window: int | None, *declared: list[str],
+) -> dbc.Alert:
+    """Save the tier thresholds, min_accounts, the default window and the declared ICP."""
+    current = data.context().settings.model_dump()
+    try:
+        update = {
+            "core_nrr": _fraction(core_nrr, "Core ICP NRR"),
+            "core_grr": _fraction(core_grr, "Core ICP GRR"),
+            "healthy_nrr": _fraction(healthy_nrr, "Healthy NRR"),
+            "watch_nrr": _fraction(watch_nrr, "Watch NRR"),
+            "min_accounts": min_accounts,
+            "window_months": window,
+            "declared_icp": {
+                d: list(v) for d, v in zip(urlstate.DIMENSION_LABELS, declared, strict=True) if v
+            },
+        }
+        new = MetricSettings.model_validate({**current, **update})
+    except (ValidationError, ValueError) as exc:
+        return _invalid(exc)
+    return _saved(new)
+
+
+@callback(
+    Output(ids.ECONOMICS_RESULT, "children"),
+    Input(ids.SAVE_ECONOMICS, "n_clicks"),
+    State(ids.GROSS_MARGIN, "value"),
+    State(ids.DISCOUNT, "value"),
+    State(ids.CLV_YEARS, "value"),
+    State(ids.HORIZON, "value"),
+    State(ids.MARGINS, "rowData"),
+    prevent_initial_call=True,
+)
+@auth.require_role("admin")
+def save_economics(
+    _n: int, gross_margin: float | None, discount: float | None, clv_years: int | None,
+    horizon: int | None, margins: list[dict[str, Any]],
+) -> dbc.Alert:
+    """Save the gross margins, discount rate and CLV horizons."""
+    current = data.context().settings.model_dump()
+    try:
+        overrides = {
+            r["vertical"]: _fraction(r["margin"], f"gross margin of {r['vertical']}")
+            for r in margins or []
+            if r.get("margin") not in (None, "")
+        }
+        update = {
+            "gross_margin": _fraction(gross_margin, "Default gross margin"),
+            "discount_rate": _fraction(discount, "Discount rate"),
+            "cohort_clv_years": clv_years,
+            "clv_horizon_months": horizon,
+            "gross_margin_overrides": {**current["gross_margin_overrides"], "vertical": overrides},
+        }
+        new = MetricSettings.model_validate({**current, **update})
+    except (ValidationError, ValueError) as exc:
+        return _invalid(exc)
+    return _saved(new)

@@ -1,0 +1,447 @@
+"""Upload (``/upload``, admins): drop export files, check them, import them, roll back.
+
+Flow: dropping files plans the import (detected kind and column mapping per file,
+every problem listed, nothing written); the kind and each column's mapping can be
+changed and the files re-validated; "Import" loads them in one transaction; the
+history lists every batch with a rollback behind a confirmation. The file bytes
+stay in the browser's ``dcc.Upload`` and are sent again with each step, so no
+worker keeps state between steps. Every callback checks the admin role on the
+server.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+
+from app import auth, data
+from app.components import formatting as fmt
+from app.components.csv_export import to_csv
+from app.components.widgets import page_header
+from db.config import get_config
+from db.importer import (
+    ImportFile,
+    ImportRefused,
+    ImportRejected,
+    import_history,
+    plan_import,
+    rollback_batch,
+    run_import,
+)
+from db.importer.columns import KINDS, SPECS
+
+dash.register_page(__name__, path="/upload", name="Upload", title="Upload · ICP Lens", order=6)
+
+
+class ids:
+    """Component ids of this page."""
+
+    UPLOAD = "up-upload"
+    FILES = "up-files"
+    REPORT = "up-report"
+    REPORT_GRID = "up-report-grid"
+    REPORT_DOWNLOAD_BUTTON = "up-report-download-button"
+    REPORT_DOWNLOAD = "up-report-download"
+    REVALIDATE = "up-revalidate"
+    IMPORT = "up-import"
+    RESULT = "up-result"
+    HISTORY = "up-history"
+    ROLLBACK = "up-rollback"
+    CONFIRM = "up-confirm"
+    CONFIRM_TEXT = "up-confirm-text"
+    CONFIRM_YES = "up-confirm-yes"
+    CONFIRM_NO = "up-confirm-no"
+    ROLLBACK_RESULT = "up-rollback-result"
+    PROBLEMS = "up-problems"
+    KIND = "up-kind"
+    MAP = "up-map"
+
+
+IGNORE = "(ignore)"
+PROBLEM_COLUMNS = (("file", "File"), ("row", "Row"), ("column", "Column"), ("value", "Value"),
+                   ("expected", "Problem"))
+
+
+def _files(contents: list[str] | None, names: list[str] | None) -> list[Any]:
+    files = []
+    for content, name in zip(contents or [], names or [], strict=True):
+        _header, _, payload = content.partition(",")
+        files.append(ImportFile(name, base64.b64decode(payload)))
+    return files
+
+
+def _choices(kinds: list[str] | None, kind_ids: list[dict] | None, maps: list[str] | None,
+             map_ids: list[dict] | None) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    chosen_kinds = {i["file"]: k for i, k in zip(kind_ids or [], kinds or [], strict=True) if k}
+    mappings: dict[str, dict[str, str]] = {}
+    for i, target in zip(map_ids or [], maps or [], strict=True):
+        mapping = mappings.setdefault(i["file"], {})
+        if target and target != IGNORE:
+            mapping[i["source"]] = target
+    return chosen_kinds, mappings
+
+
+def mapping_editor(plan: Any) -> list[Any]:
+    """Per file: its detected kind and, per source column, the canonical column it feeds."""
+    cards = []
+    for f in plan.files:
+        canonical = list(SPECS[f.kind].names) if f.kind in SPECS else []
+        sources = list(f.mapping) + [c for c in f.ignored if c not in f.mapping]
+        rows = [
+            html.Tr(
+                [
+                    html.Td(source),
+                    html.Td(
+                        dcc.Dropdown(
+                            id={"type": ids.MAP, "file": f.name, "source": source},
+                            options=[IGNORE, *canonical],
+                            value=f.mapping.get(source, IGNORE),
+                            clearable=False,
+                        ),
+                        style={"minWidth": "220px"},
+                    ),
+                ]
+            )
+            for source in sources
+        ]
+        status = (
+            html.Span(f"{fmt.count(f.problem_count)} problems", className="text-danger")
+            if f.problem_count else html.Span("valid", className="text-success")
+        )
+        cards.append(
+            dbc.Card(
+                dbc.CardBody(
+                    [
+                        html.Div(
+                            [
+                                html.Strong(f.name, className="me-2"),
+                                html.Span(f"{fmt.count(f.rows)} rows · ", className="hint"),
+                                status,
+                            ],
+                            className="mb-2",
+                        ),
+                        dbc.Row(
+                            dbc.Col(
+                                [
+                                    html.Label("Kind of export"),
+                                    dcc.Dropdown(
+                                        id={"type": ids.KIND, "file": f.name},
+                                        options=list(KINDS),
+                                        value=f.kind,
+                                        clearable=False,
+                                    ),
+                                ],
+                                md=6,
+                            ),
+                            className="mb-2",
+                        ),
+                        html.Ul([html.Li(n) for n in f.notices], className="hint")
+                        if f.notices else None,
+                        dbc.Table(
+                            [html.Thead(html.Tr([html.Th("Column in the file"),
+                                                 html.Th("Feeds")])),
+                             html.Tbody(rows)],
+                            size="sm", className="mb-0",
+                        ),
+                    ]
+                ),
+                className="mb-2",
+            )
+        )
+    return cards
+
+
+def report(plan: Any) -> list[Any]:
+    """The validation report: a summary line and every problem in a grid."""
+    if plan.ok:
+        summary = dbc.Alert(
+            f"All {len(plan.files)} files are valid: {fmt.count(sum(f.rows for f in plan.files))} "
+            "rows ready to import.",
+            color="success",
+        )
+    else:
+        listed = len(plan.problems)
+        more = f" (the first {fmt.count(listed)} listed)" if listed < plan.problem_count else ""
+        summary = dbc.Alert(
+            f"{fmt.count(plan.problem_count)} problems{more}: nothing will be imported until "
+            "they are fixed in the files (or the mapping) and the files checked again.",
+            color="danger",
+        )
+    rows = [{k: ("" if v is None else str(v)) for k, v in p.to_dict().items()}
+            for p in plan.problems]
+    grid = dag.AgGrid(
+        id=ids.REPORT_GRID,
+        rowData=rows,
+        columnDefs=[{"field": k, "headerName": h, "tooltipField": k} for k, h in PROBLEM_COLUMNS],
+        defaultColDef={"sortable": True, "resizable": True, "filter": True},
+        columnSize="responsiveSizeToFit",
+        dashGridOptions={"pagination": True, "paginationPageSize": 20,
+                         "paginationPageSizeSelector": False, "domLayout": "autoHeight"},
+        className="ag-theme-alpine",
+        dangerously_allow_code=False,
+    ) if rows else None
+    return [summary, grid]
+
+
+def history_rows() -> list[dict[str, Any]]:
+    """Import batches, newest first, as grid rows."""
+    rows = []
+    for b in import_history(data.engine()):
+        rows.append(
+            {
+                "batch_id": b["batch_id"],
+                "when": b["created_at"].strftime("%Y-%m-%d %H:%M") if b.get("created_at") else "",
+                "who": b.get("created_by"),
+                "status": b.get("status"),
+                "files": ", ".join(f["file_name"] for f in b.get("files", [])),
+                "inserted": b.get("rows_inserted"),
+                "updated": b.get("rows_updated"),
+                "unchanged": b.get("rows_unchanged"),
+                "message": b.get("message") or "",
+            }
+        )
+    return rows
+
+
+HISTORY_COLUMNS = [
+    {"field": "batch_id", "headerName": "Batch", "maxWidth": 110},
+    {"field": "when", "headerName": "When"},
+    {"field": "who", "headerName": "Who"},
+    {"field": "status", "headerName": "Status", "maxWidth": 120},
+    {"field": "files", "headerName": "Files", "tooltipField": "files"},
+    {"field": "inserted", "headerName": "Inserted", "maxWidth": 110, "type": "rightAligned"},
+    {"field": "updated", "headerName": "Updated", "maxWidth": 110, "type": "rightAligned"},
+    {"field": "unchanged", "headerName": "Unchanged", "maxWidth": 120, "type": "rightAligned"},
+    {"field": "message", "headerName": "Message", "tooltipField": "message"},
+]
+
+
+def layout(**_query: str) -> html.Div:
+    """The drop zone, the plan, the import and the history."""
+    header = page_header(
+        "Upload exports",
+        "Drop your CRM and billing exports (accounts, subscriptions or monthly MRR, "
+        "opportunities; CSV or XLSX). Nothing is written until every file is valid.",
+    )
+    user = auth.current_user()
+    if user is None or not user.can("admin"):
+        return html.Div([header, dbc.Alert("Uploading data needs the admin role.",
+                                           color="warning")])
+    max_mb = get_config().icp_upload_max_mb
+    return html.Div(
+        [
+            header,
+            dcc.Upload(
+                id=ids.UPLOAD,
+                children=html.Div(
+                    [html.Strong("Drag and drop export files here"),
+                     html.Span(" or click to choose them"),
+                     html.Div(f"Several files at once; up to {max_mb} MB each.", className="hint")]
+                ),
+                multiple=True,
+                max_size=max_mb * 1024 * 1024,
+                className="upload-zone mb-3",
+            ),
+            dcc.Loading(
+                html.Div(
+                    [
+                        html.Div(id=ids.FILES),
+                        html.Div(
+                            [
+                                dbc.Button("Check again with these kinds and columns",
+                                           id=ids.REVALIDATE, color="secondary", outline=True,
+                                           className="me-2"),
+                                dbc.Button("Import", id=ids.IMPORT, color="primary",
+                                           disabled=True, className="me-2"),
+                                dbc.Button("Download the report (CSV)",
+                                           id=ids.REPORT_DOWNLOAD_BUTTON, color="link"),
+                                dcc.Download(id=ids.REPORT_DOWNLOAD),
+                            ],
+                            id="up-actions",
+                            className="mb-2 d-none",
+                        ),
+                        html.Div(id=ids.REPORT),
+                        html.Div(id=ids.RESULT),
+                    ]
+                ),
+                type="circle",
+                delay_show=300,
+            ),
+            html.Div(
+                [
+                    html.Div("Import history", className="section-title"),
+                    dag.AgGrid(
+                        id=ids.HISTORY,
+                        rowData=history_rows(),
+                        columnDefs=HISTORY_COLUMNS,
+                        defaultColDef={"resizable": True, "sortable": True},
+                        columnSize="responsiveSizeToFit",
+                        dashGridOptions={"rowSelection": {"mode": "singleRow"},
+                                         "domLayout": "autoHeight", "pagination": True,
+                                         "paginationPageSize": 10,
+                                         "paginationPageSizeSelector": False,
+                                         "tooltipShowDelay": 300},
+                        className="ag-theme-alpine mb-2",
+                        dangerously_allow_code=False,
+                    ),
+                    dbc.Button("Roll back the selected batch", id=ids.ROLLBACK, color="danger",
+                               outline=True, size="sm"),
+                    html.Div(id=ids.ROLLBACK_RESULT, className="mt-2"),
+                ],
+                className="panel mt-3",
+            ),
+            dbc.Modal(
+                [
+                    dbc.ModalHeader(dbc.ModalTitle("Roll back this import?")),
+                    dbc.ModalBody(id=ids.CONFIRM_TEXT),
+                    dbc.ModalFooter(
+                        [dbc.Button("Cancel", id=ids.CONFIRM_NO, color="secondary"),
+                         dbc.Button("Roll back", id=ids.CONFIRM_YES, color="danger")]
+                    ),
+                ],
+                id=ids.CONFIRM,
+                is_open=False,
+            ),
+        ]
+    )
+
+
+@callback(
+    Output(ids.FILES, "children"),
+    Output(ids.REPORT, "children"),
+    Output(ids.IMPORT, "disabled"),
+    Output("up-actions", "className"),
+    Output(ids.RESULT, "children", allow_duplicate=True),
+    Input(ids.UPLOAD, "contents"),
+    Input(ids.REVALIDATE, "n_clicks"),
+    State(ids.UPLOAD, "filename"),
+    State({"type": ids.KIND, "file": ALL}, "value"),
+    State({"type": ids.KIND, "file": ALL}, "id"),
+    State({"type": ids.MAP, "file": ALL, "source": ALL}, "value"),
+    State({"type": ids.MAP, "file": ALL, "source": ALL}, "id"),
+    prevent_initial_call=True,
+)
+@auth.require_role("admin")
+def check_files(
+    contents: list[str] | None, _revalidate: int | None, names: list[str] | None,
+    kinds: list[str], kind_ids: list[dict], maps: list[str], map_ids: list[dict],
+) -> tuple:
+    """Plan the import of the dropped files: kinds, mappings, every problem; nothing written."""
+    if not contents:
+        return None, None, True, "mb-2 d-none", None
+    files = _files(contents, names)
+    if ctx.triggered_id == ids.REVALIDATE:
+        chosen_kinds, mappings = _choices(kinds, kind_ids, maps, map_ids)
+    else:
+        chosen_kinds, mappings = {}, {}
+    try:
+        plan = plan_import(files, data.engine(), kinds=chosen_kinds or None,
+                           mappings=mappings or None)
+    except ImportRefused as exc:
+        return None, dbc.Alert(str(exc), color="danger"), True, "mb-2 d-none", None
+    return mapping_editor(plan), report(plan), not plan.ok, "mb-2", None
+
+
+@callback(
+    Output(ids.RESULT, "children", allow_duplicate=True),
+    Output(ids.HISTORY, "rowData", allow_duplicate=True),
+    Output(ids.REPORT, "children", allow_duplicate=True),
+    Input(ids.IMPORT, "n_clicks"),
+    State(ids.UPLOAD, "contents"),
+    State(ids.UPLOAD, "filename"),
+    State({"type": ids.KIND, "file": ALL}, "value"),
+    State({"type": ids.KIND, "file": ALL}, "id"),
+    State({"type": ids.MAP, "file": ALL, "source": ALL}, "value"),
+    State({"type": ids.MAP, "file": ALL, "source": ALL}, "id"),
+    prevent_initial_call=True,
+    running=[(Output(ids.IMPORT, "disabled"), True, True)],
+)
+@auth.require_role("admin")
+def import_files(
+    _n: int, contents: list[str] | None, names: list[str] | None,
+    kinds: list[str], kind_ids: list[dict], maps: list[str], map_ids: list[dict],
+) -> tuple:
+    """Import the checked files in one transaction and say what changed."""
+    chosen_kinds, mappings = _choices(kinds, kind_ids, maps, map_ids)
+    try:
+        result = run_import(_files(contents, names), data.engine(),
+                            user=auth.current_user().email,
+                            kinds=chosen_kinds or None, mappings=mappings or None)
+    except ImportRejected as exc:
+        return None, history_rows(), report(exc.plan)
+    except ImportRefused as exc:
+        return dbc.Alert(str(exc), color="danger"), history_rows(), dash.no_update
+    summary = dbc.Alert(
+        [
+            html.Strong("Imported. " if result.changed else "Nothing changed. "),
+            f"{fmt.count(result.inserted)} rows inserted, {fmt.count(result.updated)} updated, "
+            f"{fmt.count(result.unchanged)} unchanged",
+            f" (batch {result.batch_id})." if result.batch_id is not None else ".",
+            html.Ul([html.Li(f"{f.name} ({f.kind}): {fmt.count(f.inserted)} inserted, "
+                             f"{fmt.count(f.updated)} updated, {fmt.count(f.unchanged)} unchanged")
+                     for f in result.files], className="mb-0 mt-1"),
+        ],
+        color="success",
+        id="up-result-summary",
+    )
+    return summary, history_rows(), dash.no_update
+
+
+@callback(
+    Output(ids.REPORT_DOWNLOAD, "data"),
+    Input(ids.REPORT_DOWNLOAD_BUTTON, "n_clicks"),
+    State(ids.REPORT_GRID, "rowData"),
+    prevent_initial_call=True,
+)
+@auth.require_role("admin")
+def download_report(_n: int, rows: list[dict] | None) -> dict:
+    """The validation report as CSV, safe to open in a spreadsheet."""
+    body = [[r.get(k) for k, _h in PROBLEM_COLUMNS] for r in rows or []]
+    return dcc.send_string(to_csv([h for _k, h in PROBLEM_COLUMNS], body),
+                           filename="import-problems.csv")
+
+
+@callback(
+    Output(ids.CONFIRM, "is_open"),
+    Output(ids.CONFIRM_TEXT, "children"),
+    Input(ids.ROLLBACK, "n_clicks"),
+    Input(ids.CONFIRM_NO, "n_clicks"),
+    State(ids.HISTORY, "selectedRows"),
+    prevent_initial_call=True,
+)
+def ask_rollback(_open: int | None, _cancel: int | None, selected: list[dict] | None) -> tuple:
+    """Open the confirmation for the selected batch (or close it on Cancel)."""
+    if ctx.triggered_id == ids.CONFIRM_NO or not selected:
+        return False, dash.no_update
+    b = selected[0]
+    return True, (
+        f"Batch {b['batch_id']} ({b['files']}, {b['when']} by {b['who']}) will be undone: the "
+        f"{b['inserted']} rows it inserted are deleted and the {b['updated']} it updated are "
+        "restored as they were. Every page is recomputed."
+    )
+
+
+@callback(
+    Output(ids.ROLLBACK_RESULT, "children"),
+    Output(ids.HISTORY, "rowData", allow_duplicate=True),
+    Output(ids.CONFIRM, "is_open", allow_duplicate=True),
+    Input(ids.CONFIRM_YES, "n_clicks"),
+    State(ids.HISTORY, "selectedRows"),
+    prevent_initial_call=True,
+)
+@auth.require_role("admin")
+def rollback(_n: int, selected: list[dict] | None) -> tuple:
+    """Roll back the selected batch, after the confirmation."""
+    if not selected:
+        return dbc.Alert("Select a batch first.", color="warning"), dash.no_update, False
+    batch_id = int(selected[0]["batch_id"])
+    try:
+        result = rollback_batch(data.engine(), batch_id, user=auth.current_user().email)
+    except ImportRefused as exc:
+        return dbc.Alert(str(exc), color="danger"), history_rows(), False
+    return dbc.Alert(result.message.capitalize() + ".", color="success"), history_rows(), False

@@ -1,0 +1,166 @@
+"""Browser tests: the real app under gunicorn on demo data, driven by headless Chromium.
+
+datasette-style: one session-wide server in a subprocess on a free port (the demo
+loaded into its own database, an admin and a viewer able to sign in), one
+Chromium for the session, one signed-in browser context per role. Screenshots go
+to test-artifacts/screenshots/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from db.engine import drop_database
+from loadtest import server as gunicorn
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+PASSWORD = "e2e-Pa55word-long-enough"
+USERS = {
+    "admin@example.com": ("admin", PASSWORD),
+    "viewer@example.com": ("viewer", PASSWORD),
+}
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run",
+]
+VIEWPORT = {"width": 1440, "height": 900}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here is a browser test."""
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def demo_server(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[gunicorn.Server]:
+    """ICP Lens under gunicorn on the demo data, not in local mode (sign-in required)."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    name = f"icp_test_e2e_{tmp.name[-6:].replace('-', '_')}"
+    url = gunicorn.demo_database(pg_admin_url, name, tmp, USERS)
+    server = gunicorn.start(
+        url, tmp / "gunicorn.log", workers=2,
+        env={"ICP_SECRET_KEY": "e2e-" + "k" * 40, "ICP_DATA_DIR": str(tmp)},
+    )
+    yield server
+    server.stop()
+    drop_database(pg_admin_url, name)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Debian Chromium for the session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def signed_in_context(browser, server: gunicorn.Server, email: str):
+    """A browser context whose session belongs to ``email``."""
+    context = browser.new_context(viewport=VIEWPORT, base_url=server.url, accept_downloads=True)
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(server.url + "/")
+    page.close()
+    return context
+
+
+@pytest.fixture(scope="session")
+def admin_context(browser, demo_server: gunicorn.Server) -> Iterator[object]:
+    """A browser context signed in as an admin."""
+    context = signed_in_context(browser, demo_server, "admin@example.com")
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def viewer_context(browser, demo_server: gunicorn.Server) -> Iterator[object]:
+    """A browser context signed in as a viewer."""
+    context = signed_in_context(browser, demo_server, "viewer@example.com")
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(admin_context) -> Iterator[object]:
+    """A fresh tab of the admin's context, failing the test on any page error."""
+    tab = admin_context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    yield tab
+    tab.close()
+    assert not errors, errors
+
+
+def settle(page, timeout_s: float = 60) -> None:
+    """Wait until Dash has no callback in flight (twice, so chained callbacks land too).
+
+    Polls with page.evaluate: wait_for_function evals a string, which the CSP forbids.
+    """
+    for _ in range(2):
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if page.evaluate("() => Boolean(window.store) && !window.store.getState().isLoading"):
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Dash did not settle on {page.url}")
+            page.wait_for_timeout(100)
+        page.wait_for_timeout(300)
+
+
+def open_page(page, path: str) -> None:
+    """Navigate to ``path`` and wait for its callbacks."""
+    page.goto(path)
+    page.wait_for_selector("#_pages_content > *", timeout=60000)
+    settle(page)
+
+
+def shoot(page, name: str) -> Path:
+    """Save a full-page screenshot as test-artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def grid_column(page, grid_id: str, col_id: str) -> list[str]:
+    """The texts of one grid column in display order, once two reads agree.
+
+    AG Grid renders rows, then sorts them in place: a single read can catch rows
+    mid-way, so read until the column is stable.
+    """
+    previous = None
+    for _ in range(20):
+        current = _grid_column_once(page, grid_id, col_id)
+        if current and current == previous:
+            return current
+        previous = current
+        page.wait_for_timeout(150)
+    return previous or []
+
+
+def _grid_column_once(page, grid_id: str, col_id: str) -> list[str]:
+    cells = page.locator(f"#{grid_id} .ag-row [col-id='{col_id}']")
+    rows = page.locator(f"#{grid_id} .ag-row:has([col-id='{col_id}'])")
+    indexed = {}
+    for i in range(cells.count()):
+        index = rows.nth(i).get_attribute("row-index")
+        indexed[int(index)] = cells.nth(i).inner_text().strip()
+    return [indexed[k] for k in sorted(indexed)]
+
+
+def at_least(locator, n: int, timeout_ms: float = 30000) -> None:
+    """Wait until ``locator`` matches at least ``n`` elements (charts render after the page)."""
+    locator.nth(n - 1).wait_for(state="attached", timeout=timeout_ms)

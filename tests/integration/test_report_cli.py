@@ -199,3 +199,45 @@ def test_bad_folder_gets_the_import_report(tmp_path):
     result = runner.invoke(report_app, ["scorecard", "--data", str(_folder(tmp_path, bad))])
     assert result.exit_code == 1
     assert "subscriptions.csv" in result.output and "-50" in result.output
+
+
+def test_warehouse_is_the_default_source(tmp_path, env_db):
+    import sqlalchemy as sa
+
+    from db.importer import ImportFile, run_import
+    from db.queries import load_frames, load_settings, save_settings
+    from metrics.settings import MetricSettings
+
+    folder = _folder(tmp_path)
+    files = [ImportFile.from_path(p) for p in sorted(folder.iterdir())]
+    run_import(files, env_db, user="test")
+    save_settings(env_db, MetricSettings(min_accounts=1), user="test")
+    with env_db.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO settings (key, value) VALUES ('declared_icp', CAST(:v AS jsonb))"),
+            {"v": json.dumps({"vertical": ["Banking"]})},
+        )
+    settings = load_settings(env_db)
+    assert settings.min_accounts == 1 and settings.declared_icp == {"vertical": ["Banking"]}
+    frames = load_frames(env_db)
+    assert frames.accounts.height == 4 and frames.subscriptions.height == 4
+    assert frames.opportunities.get_column("close_date").null_count() == 1
+    rows = _json(["scorecard", "--as-of", "2024-06", "--window", "3", "--format", "json"])
+    bank = rows[0]
+    assert bank["vertical"] == "Banking" and bank["nrr"] == 1.0
+    assert bank["tier"] == "healthy"  # min_accounts 1 from the stored settings
+    from_files = _json(
+        [
+            "scorecard",
+            "--as-of",
+            "2024-06",
+            "--window",
+            "3",
+            "--format",
+            "json",
+            "--data",
+            str(folder),
+        ]
+    )
+    keys = ("accounts", "nrr", "grr", "logo_retention", "arpa", "win_rate", "prospects")
+    assert [[r[k] for k in keys] for r in rows] == [[r[k] for k in keys] for r in from_files]

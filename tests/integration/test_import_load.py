@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import io
 import json
 
+import pytest
 import sqlalchemy as sa
 import xlsxwriter
 
 from db.importer import ImportFile, data_version, import_history, plan_import, run_import
+from db.importer.load import BULK_MIN_ROWS
 from tests.integration.test_import_support import checksums, good, seed
 
 DATA_TABLES = ("accounts", "subscriptions", "mrr_monthly", "opportunities")
@@ -56,8 +60,6 @@ def test_canonical_csvs_load_in_one_batch(db: sa.Engine) -> None:
     assert sorted(batch["kinds"]) == ["accounts", "opportunities", "subscriptions"]
     files = {f["file_name"]: f for f in batch["files"]}
     accounts_csv = good("accounts.csv")[0]
-    import hashlib
-
     assert files["accounts.csv"]["sha256"] == hashlib.sha256(accounts_csv.data).hexdigest()
     assert files["accounts.csv"]["column_mapping"]["vertical"] == "vertical"
     assert files["subscriptions.csv"]["rows_in_file"] == 4
@@ -180,8 +182,6 @@ def test_xlsx_with_the_kind_sheet_second_formulas_and_excel_dates(db: sa.Engine)
     ws = wb.add_worksheet("subscriptions")
     dates = wb.add_format({"num_format": "yyyy-mm-dd"})
     ws.write_row(0, 0, ["Subscription ID", "Account ID", "Plan", "Start Date", "End Date", "MRR"])
-    import datetime as dt
-
     ws.write_row(1, 0, [701, "A001", "Pro"])
     ws.write_datetime(1, 3, dt.datetime(2023, 7, 1), dates)
     ws.write_number(1, 5, 300)
@@ -250,3 +250,35 @@ def test_plan_to_dict_is_json(db: sa.Engine) -> None:
     payload = json.loads(json.dumps(plan.to_dict()))
     assert payload["ok"] is True and payload["problem_count"] == 0
     assert [f["kind"] for f in payload["files"]] == ["accounts", "subscriptions", "opportunities"]
+
+
+def _table_shape(engine: sa.Engine) -> list[tuple]:
+    return _rows(
+        engine,
+        "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+        "AND tablename IN ('accounts', 'subscriptions', 'mrr_monthly', 'opportunities') "
+        "UNION ALL SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid::regclass::text IN ('accounts', 'subscriptions', 'mrr_monthly', 'opportunities') "
+        "ORDER BY 1, 2",
+    )
+
+
+def test_bulk_load_rebuilds_indexes_and_foreign_keys_exactly(db: sa.Engine) -> None:
+    seed(db)
+    shape = _table_shape(db)
+    assert any(name == "fk_subscriptions_account_id_accounts" for _, name, _ in shape)
+    rows = BULK_MIN_ROWS + 10
+    lines = ["subscription_id,account_id,product,start_date,end_date,mrr"]
+    lines += [f"B{i:06d},A00{1 + i % 4},Pro,2023-01-01,,{i % 500}.50" for i in range(rows)]
+    result = run_import([ImportFile("bulk.csv", "\n".join(lines).encode())], db, user="tester")
+    assert (result.inserted, result.unchanged) == (rows, 0)
+    assert _table_shape(db) == shape
+    assert _rows(db, "SELECT count(*), sum(mrr)::text FROM subscriptions WHERE batch_id = 2") == [
+        (rows, f"{sum(i % 500 for i in range(rows)) + rows * 0.5:.2f}")
+    ]
+    with pytest.raises(sa.exc.IntegrityError), db.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO subscriptions VALUES ('X', 'NOPE', 'p', '2024-01-01', NULL, 1, NULL)"
+            )
+        )

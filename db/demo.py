@@ -119,7 +119,7 @@ class Profile:
 
 
 PROFILES: tuple[Profile, ...] = (
-    Profile("Financial Services", "Credit Unions", "Credit Union", 1.4, (0.45, 0.45, 0.10), 0.03, 0.076, 0.04, 0.33, 1.1, ceiling=None),
+    Profile("Financial Services", "Credit Unions", "Credit Union", 1.4, (0.45, 0.45, 0.10), 0.03, 0.090, 0.04, 0.33, 1.1, ceiling=8.0),
     Profile("Financial Services", "Community Banks", "Bank", 0.7, (0.40, 0.45, 0.15), 0.10, 0.025, 0.10, 0.29, 1.2),
     Profile("Financial Services", "Insurance", "Insurance", 1.5, (0.40, 0.45, 0.15), 0.35, 0.022, 0.10, 0.30, 1.2),
     Profile("Financial Services", "Wealth Management", "Wealth Partners", 0.6, (0.50, 0.40, 0.10), 0.12, 0.025, 0.10, 0.31, 1.0),
@@ -138,12 +138,12 @@ PROFILES: tuple[Profile, ...] = (
     # Story 3: one band, one price list and a low ceiling, so the only difference
     # between these two is how long they stay.
     Profile("Professional Services", "Accounting", "CPAs", 2.0, (1.0, 0.0, 0.0), 0.05, 0.025, 0.04, 0.31, 1.0, ceiling=2.0),
-    Profile("Professional Services", "Marketing Agencies", "Agency", 1.4, (1.0, 0.0, 0.0), 0.48, 0.010, 0.15, 0.35, 0.9, ceiling=2.0),
-    Profile("Professional Services", "Legal", "Law", 0.7, (0.55, 0.38, 0.07), 0.09, 0.025, 0.08, 0.29, 1.1),
-    Profile("Professional Services", "Consulting", "Consulting", 0.7, (0.55, 0.38, 0.07), 0.15, 0.025, 0.10, 0.32, 0.9),
-    Profile("Education", "Higher Education", "University", 0.7, (0.20, 0.55, 0.25), 0.09, 0.025, 0.08, 0.25, 1.5),
-    Profile("Education", "K-12", "School District", 0.6, (0.50, 0.45, 0.05), 0.12, 0.022, 0.10, 0.26, 1.4),
-    Profile("Education", "EdTech", "Learning", 0.6, (0.65, 0.30, 0.05), 0.12, 0.030, 0.12, 0.31, 0.9),
+    Profile("Professional Services", "Marketing Agencies", "Agency", 1.1, (1.0, 0.0, 0.0), 0.48, 0.010, 0.15, 0.35, 0.9, ceiling=1.5),
+    Profile("Professional Services", "Legal", "Law", 0.8, (0.55, 0.38, 0.07), 0.08, 0.035, 0.08, 0.29, 1.1),
+    Profile("Professional Services", "Consulting", "Consulting", 0.8, (0.55, 0.38, 0.07), 0.12, 0.035, 0.10, 0.32, 0.9),
+    Profile("Education", "Higher Education", "University", 0.7, (0.20, 0.55, 0.25), 0.08, 0.035, 0.08, 0.25, 1.5),
+    Profile("Education", "K-12", "School District", 0.6, (0.50, 0.45, 0.05), 0.10, 0.032, 0.10, 0.26, 1.4),
+    Profile("Education", "EdTech", "Learning", 0.6, (0.65, 0.30, 0.05), 0.12, 0.035, 0.12, 0.31, 0.9),
     Profile("Government", "Local Government", "County", 0.0, (0.30, 0.60, 0.10), 0.05, 0.010, 0.05, 0.20, 2.0, fixed_customers=4),
     Profile("Government", "State Agencies", "State Agency", 0.0, (0.00, 0.40, 0.60), 0.05, 0.010, 0.05, 0.18, 2.2, fixed_customers=2),
 )  # fmt: skip
@@ -391,7 +391,7 @@ class _Generator:
             churned = self.happens(p, f"early {c.early}", c.early / 3)
         elif age % 12 == 0:
             # Customers who have grown into the product leave less often.
-            embedded = min(1.0, (c.initial / total) ** 0.5)
+            embedded = min(1.0, c.initial / total)
             churned = self.happens(p, "churn", c.churn * embedded)
             if not churned and self.happens(
                 p, "contraction", min(0.9, CONTRACTION_SPREAD * p.contraction)

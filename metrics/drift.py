@@ -13,12 +13,12 @@ from metrics.cohorts import account_ages, cohort_members, cohort_table
 from metrics.icp import RATED, TIER_NAMES, days, pct
 from metrics.model import Dataset, Segments, segment_label, segments
 from metrics.months import last_complete_quarter_end, month_label, quarter_label
-from metrics.movements import mrr_movements
+from metrics.movements import account_movements, mrr_movements
 from metrics.retention import trailing_nrr
 from metrics.scorecard import segment_scorecard
 from metrics.secondary import closed_between, new_business, secondary_by_quarter
 from metrics.settings import MetricSettings
-from metrics.stats import fisher_exact, mann_whitney
+from metrics.stats import fisher_exact, mann_whitney, poisson_greater
 
 ALERT_TYPES = (
     "sales_cycle_lengthening",
@@ -370,7 +370,13 @@ def nrr_trend_alerts(
 def contraction_alerts(
     ds: Dataset, settings: MetricSettings, as_of: int, segs: Segments, rated: dict[int, dict]
 ) -> list[dict[str, Any]]:
-    """Last quarter's contraction / starting MRR at least 1.5x its four-quarter average."""
+    """Last quarter's contraction / starting MRR at least 1.5x its four-quarter average.
+
+    The rate must also be significant: the number of account-months that
+    contracted in the last quarter against the four quarters' mean count, under a
+    one-sided Poisson test (p < ``significance``), so a couple of small cuts in a
+    quiet segment raise nothing.
+    """
     lq = last_complete_quarter_end(as_of) // 3
     first = (lq - 4) * 3
     if first < ds.first_month:
@@ -378,12 +384,23 @@ def contraction_alerts(
     mov = mrr_movements(ds, lq * 3 + 2, start=first, segs=segs).with_columns(
         (pl.col("month_key") // 3).alias("quarter_key")
     )
+    snap = ds.snapshot.filter(pl.col("month").is_between(first - 1, lq * 3 + 2))
+    events = (
+        account_movements(segs.attach(snap))
+        .filter((pl.col("month") >= first) & (pl.col("contraction") > 0))
+        .group_by("seg", (pl.col("month") // 3).alias("quarter_key"))
+        .agg(pl.len().alias("contractions"))
+        .collect()
+    )
+    events = segs.label_rows(events) if segs.by else events.drop("seg")
     q = (
         mov.group_by(*segs.by, "quarter_key")
         .agg(
             pl.col("contraction").sum(),
             pl.col("starting_mrr").sort_by("month_key").first().alias("starting_mrr"),
         )
+        .join(events, on=[*segs.by, "quarter_key"], how="left")
+        .with_columns(pl.col("contractions").fill_null(0))
         .with_columns(
             pl.when(pl.col("starting_mrr") > 0)
             .then(pl.col("contraction") / pl.col("starting_mrr"))
@@ -404,6 +421,10 @@ def contraction_alerts(
         avg = float(np.mean(rates[:4]))
         if avg <= 0 or rates[-1] < settings.contraction_multiple * avg:
             continue
+        counts = rows.get_column("contractions").to_list()
+        p = poisson_greater(int(counts[-1]), float(np.mean(counts[:4])))
+        if p is None or p >= settings.significance:
+            continue
         row = rated[seg]
         label = row["_label"]
         multiple = rates[-1] / avg
@@ -421,11 +442,14 @@ def contraction_alerts(
                     "average_rate": avg,
                     "multiple": multiple,
                     "threshold": settings.contraction_multiple,
-                    "test": "last quarter's rate against the mean of the four quarters before",
-                    "p_value": None,
+                    "contractions_last_quarter": int(counts[-1]),
+                    "contractions_average": float(np.mean(counts[:4])),
+                    "test": "Poisson, one-sided: contracting account-months in the last quarter "
+                    "against the mean of the four quarters before",
+                    "p_value": p,
                 },
                 rows.select(
-                    "quarter", "contraction", "starting_mrr", "contraction_rate"
+                    "quarter", "contraction", "starting_mrr", "contraction_rate", "contractions"
                 ).to_dicts(),
             )
         )
@@ -486,7 +510,9 @@ def drift_alerts(
     scorecard: pl.DataFrame | None = None,
     company: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """All drift alerts for the segments of ``by`` (rated segments only), in ALERT_TYPES order.
+    """All drift alerts for the segments of ``by`` (rated segments only).
+
+    Sorted by type (ALERT_TYPES order), then segment.
 
     ``scorecard`` and ``company`` (from ``segment_scorecard`` / ``company_summary``
     at the same as-of and window) are reused when given.
@@ -510,7 +536,7 @@ def drift_alerts(
             row["_window_start"] = month_label(m - w + 1)
             rated[seg] = row
     core = [s for s, r in rated.items() if r["tier"] == "core_icp"]
-    return [
+    alerts = [
         *sales_cycle_alerts(ds, settings, m, segs, rated),
         *recent_cohort_alerts(ds, settings, m, segs, rated),
         *bookings_mix_alerts(ds, settings, m, segs, core, names),
@@ -518,3 +544,4 @@ def drift_alerts(
         *contraction_alerts(ds, settings, m, segs, rated),
         *win_rate_trap_alerts(scorecard, company, rated),
     ]
+    return sorted(alerts, key=lambda a: (ALERT_TYPES.index(a["type"]), a["segment_label"]))

@@ -89,3 +89,10 @@ def fisher_exact(
         return None
     res = sps.fisher_exact([[hits_a, misses_a], [hits_b, misses_b]], alternative=alternative)
     return float(res.pvalue)
+
+
+def poisson_greater(count: int, expected: float) -> float | None:
+    """One-sided Poisson p-value of seeing ``count`` or more events when ``expected`` are."""
+    if expected <= 0:
+        return None
+    return float(sps.poisson.sf(count - 1, expected))

@@ -121,6 +121,9 @@ def test_nrr_trending_down_and_contraction_rising():
     assert ev["contraction_rate"] == pytest.approx(100 / 960)
     assert ev["average_rate"] == pytest.approx((10 / 1000 + 10 / 990 + 10 / 980 + 10 / 970) / 4)
     assert contraction["started"] == "2025Q4"
+    # One cut a quarter before, five account-months cut in 2025Q4: Poisson p = P(X >= 5 | 1).
+    assert ev["contractions_last_quarter"] == 5 and ev["contractions_average"] == 1
+    assert ev["p_value"] == pytest.approx(0.00365985, rel=1e-4)
 
 
 def test_recent_cohorts_retaining_worse():

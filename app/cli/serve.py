@@ -45,6 +45,11 @@ def demo(
         typer.echo("\n".join(str(p) for p in paths.values()))
         return
     from db.engine import get_engine
+    from db.importer import ImportRefused
 
-    message = demo_data.load_demo(get_engine(), out, seed=seed, as_of=month, if_empty=if_empty)
+    try:
+        message = demo_data.load_demo(get_engine(), out, seed=seed, as_of=month, if_empty=if_empty)
+    except ImportRefused as exc:
+        typer.echo(f"demo data not loaded: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(message)

@@ -193,10 +193,10 @@ def layout(**query: str) -> html.Div:
     months = data.months_available()
     controls = dbc.Row(
         [
-            dbc.Col([html.Label("Cohort period"),
-                     dbc.RadioItems(id=ids.PERIOD, options=[{"label": p.title(), "value": p}
-                                                           for p in urlstate.PERIODS],
-                                    value=state["period"], inline=True)], md=3, xl=2),
+            dbc.Col([html.Label("Cohorts by"),
+                     dcc.Dropdown(id=ids.PERIOD, options=[{"label": p.title(), "value": p}
+                                                         for p in urlstate.PERIODS],
+                                  value=state["period"], clearable=False)], md=3, xl=2),
             dbc.Col([html.Label("As of month"),
                      dcc.Dropdown(id=ids.AS_OF, options=months, value=state["as_of"],
                                   clearable=False)], md=2),

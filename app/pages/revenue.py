@@ -89,9 +89,15 @@ def bridge(frame: pl.DataFrame, title: str) -> go.Figure:
     # A month with almost no loss has a huge ratio; cap the axis so the rest stays readable.
     capped = max(ratios, default=0) > QUICK_RATIO_CAP
     fig.update_yaxes(
-        title="Quick ratio" + (f" (cap {QUICK_RATIO_CAP:.0f}×)" if capped else ""),
-        row=2, col=1, range=[0, QUICK_RATIO_CAP if capped else max(ratios, default=1) * 1.1],
+        title="Quick ratio", row=2, col=1,
+        range=[0, QUICK_RATIO_CAP if capped else max(ratios, default=1) * 1.1],
     )
+    if capped:
+        fig.add_annotation(
+            text=f"axis capped at {QUICK_RATIO_CAP:.0f}×", xref="x2 domain", yref="y3 domain",
+            x=0, y=1.08, showarrow=False, font={"size": 10, "color": charts.MUTED},
+            xanchor="left",
+        )
     return charts.styled(fig, height=560)
 
 

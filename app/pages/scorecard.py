@@ -79,7 +79,8 @@ COLUMNS = (
     ("tam", "money", "other"),
 )
 BANDED = ("nrr", "grr")
-WIDTHS = {"clv": 108, "logo_retention": 74, "avg_deal_size": 70, "days_to_close": 72}
+WIDTHS = {"nrr": 78, "clv": 108, "logo_retention": 74, "avg_deal_size": 70,
+          "days_to_close": 72, "accounts": 84}
 
 
 def view_state(query: dict[str, str]) -> dict[str, Any]:
@@ -169,9 +170,7 @@ def column_defs(state: dict[str, Any]) -> list[dict[str, Any]]:
             "headerName": definitions.name("tier"),
             "headerTooltip": definitions.definition("tier"),
             "valueFormatter": {"function": "params.data.tier_fmt"},
-            "cellClassRules": {
-                f"tier-cell tier-cell-{t}": f"params.value === '{t}'" for t in TIER_LABELS
-            },
+            "cellClassRules": {f"tier-cell-{t}": f"params.value === '{t}'" for t in TIER_LABELS},
             "minWidth": 118,
         }
     )
@@ -186,6 +185,9 @@ def icp_map(rows: list[dict[str, Any]], state: dict[str, Any]) -> go.Figure:
     settings = data.context().settings
     fig = go.Figure()
     largest = max((r["tam"] or 0) for r in plotted) or 1
+    # Labels alternate above and below along the CLV axis so neighbours overlap less.
+    by_clv = sorted(plotted, key=lambda r: r["clv"])
+    label_at = {r["segment"]: ("top center", "bottom center")[i % 2] for i, r in enumerate(by_clv)}
     # Segments without a TAM (no won deal or no prospect) still get a visible bubble.
     smallest = largest * 0.03
     for tier, label in TIER_LABELS.items():
@@ -199,7 +201,7 @@ def icp_map(rows: list[dict[str, Any]], state: dict[str, Any]) -> go.Figure:
                 mode="markers+text",
                 name=label,
                 text=[r["segment"] for r in part],
-                textposition="top center",
+                textposition=[label_at[r["segment"]] for r in part],
                 textfont={"size": 11},
                 customdata=[[r["segment"], r["tam_fmt"], r["clv_fmt"], r["nrr_fmt"]] for r in part],
                 hovertemplate="<b>%{customdata[0]}</b><br>NRR %{customdata[3]}<br>"

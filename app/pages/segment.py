@@ -66,10 +66,10 @@ def _cards(row: dict[str, Any], company: dict[str, Any]) -> dbc.Row:
                     band(key, row.get(key), settings) if row["tier"] != "insufficient_data" else None,
                     benchmark_text(key, settings),
                 ),
-                xs=6, md=3, xl=3, className="mb-3",
+                xs=6, md=3, xl=3,
             )
         )
-    return dbc.Row(cols, className="g-3")
+    return dbc.Row(cols, className="g-3 mb-3")
 
 
 def waterfall(row: dict[str, Any]) -> go.Figure:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from db.engine import drop_database
 from loadtest import server as gunicorn
@@ -29,6 +30,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--no-first-run",
 ]
 VIEWPORT = {"width": 1440, "height": 900}
+# A view not yet in the metrics cache is computed on first request (bootstrap intervals
+# included): allow for it on this 2-core machine.
+expect.set_options(timeout=30000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

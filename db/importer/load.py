@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
+import psycopg
 import sqlalchemy as sa
 
 from db.importer.errors import ImportFailed, ImportRejected
@@ -134,6 +135,11 @@ def run_import(
         return _load(plan, engine, user, after_staging)
     except sa.exc.DBAPIError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        if isinstance(getattr(exc, "orig", None), psycopg.errors.ForeignKeyViolation):
+            # The references were checked before the lock; only a rollback in between removes an account.
+            reason = (
+                f"an account the files refer to was removed meanwhile, by a rollback? ({reason})"
+            )
         record_failed(engine, plan, user, f"load failed: {reason}")
         raise ImportFailed(
             f"the import failed and nothing was written ({reason}); try again"

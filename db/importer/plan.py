@@ -195,6 +195,16 @@ def _plan_file(
             1,
         )
     plan.kind, plan.mapping, plan.ignored = mapped.kind, mapped.mapping, list(mapped.ignored)
+    repeated = sorted({h for h in raw.headers if raw.headers.count(h) > 1})
+    if repeated:
+        message = "each column once; the header repeats " + ", ".join(repr(h) for h in repeated)
+        return (
+            plan,
+            problem_frame(
+                [{"row": raw.first_row - 1, "column": None, "value": None, "expected": message}]
+            ),
+            1,
+        )
     if raw.frame.height == 0:
         message = "at least one data row (the file has only a header)"
         return (
@@ -205,8 +215,18 @@ def _plan_file(
             1,
         )
     checked = check_table(raw, mapped.kind, mapped.mapping, bands)
+    if checked.frame.height == 0:
+        message = "at least one data row (the file's rows are all empty)"
+        return (
+            plan,
+            problem_frame(
+                [{"row": raw.first_row, "column": None, "value": None, "expected": message}]
+            ),
+            1,
+        )
     plan.notices.extend(checked.notices)
     plan.frame = checked.frame
+    plan.rows = checked.frame.height
     return plan, checked.problems, checked.problem_count
 
 

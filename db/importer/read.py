@@ -208,6 +208,7 @@ def _read_csv(f: ImportFile, limits: ReadLimits, mapped: Collection[str]) -> Raw
     headers = _header_fields(first_line, delimiter)
     if len(headers) != frame.width:
         headers = frame.columns
+    headers = _named(headers)
     frame.columns = [f"c{i}" for i in range(frame.width)]
     notices = [notice] if notice else []
     if delimiter != ",":
@@ -221,6 +222,11 @@ def _read_csv(f: ImportFile, limits: ReadLimits, mapped: Collection[str]) -> Raw
         decimal_comma=delimiter == ";",
         notices=notices,
     )
+
+
+def _named(headers: list[str]) -> list[str]:
+    """Headers with the empty ones named by position, so reports can point at them."""
+    return [h.strip() or f"(unnamed column {i + 1})" for i, h in enumerate(headers)]
 
 
 def _csv_structure_error(name: str, text: str, delimiter: str) -> tuple[str | None, int | None]:
@@ -391,7 +397,7 @@ def _read_xlsx(
         raise ImportRefused(
             f"{f.name}: {frame.height:,} rows; the limit is {limits.max_rows:,} rows per file"
         )
-    headers = list(frame.columns)
+    headers = _named([h if not h.startswith("__UNNAMED__") else "" for h in frame.columns])
     if _score(headers, mapped) == 0:
         others = [s for s in parts if s != sheet]
         hint = (

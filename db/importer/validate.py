@@ -207,6 +207,15 @@ def check_table(
     frame = raw.frame.with_columns(
         pl.int_range(raw.first_row, raw.first_row + pl.len(), dtype=pl.Int64).alias(ROW)
     )
+    # Wholly empty rows (blank lines, trailing ",,,," rows of spreadsheet exports) are
+    # not data; rows keep their numbers, so later problems still point at the right row.
+    cells = [c for c in frame.columns if c != ROW]
+    blank = pl.all_horizontal(
+        pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cells
+    )
+    before = frame.height
+    frame = frame.filter(~blank)
+    skipped = before - frame.height
     frame = frame.with_columns(cleaned(raw_col(c)).alias(f"v_{c}") for c in source)
 
     def v(c: str) -> pl.Expr:
@@ -362,7 +371,7 @@ def check_table(
         out_exprs
     )
 
-    notices = []
+    notices = [f"{skipped:,} empty row{'s' if skipped != 1 else ''} skipped"] if skipped else []
     text_cols = [c for c in source if c in TEXT_COLUMNS]
     if text_cols:
         counts = frame.select(looks_like_formula(v(c)).sum().alias(c) for c in text_cols).row(

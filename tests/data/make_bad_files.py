@@ -9,6 +9,7 @@ test time instead, to keep the repository small.
 
 from __future__ import annotations
 
+import datetime
 import io
 import random
 import re
@@ -18,6 +19,7 @@ from pathlib import Path
 import xlsxwriter
 
 BAD = Path(__file__).resolve().parent / "bad"
+FIXED_TIME = datetime.datetime(2024, 2, 1)
 
 SUBS_HEADER = "subscription_id,account_id,product,start_date,end_date,mrr\n"
 OPPS_HEADER = "opportunity_id,account_id,opportunity_type,created_date,close_date,status,amount\n"
@@ -56,6 +58,8 @@ TEXT_FILES: dict[str, str | bytes] = {
     "bad_month.csv": "account_id,month,mrr\nA001,2024-01,100\nA001,2024-13,100\n",
     "formula_in_id_and_amount.csv": SUBS_HEADER
     + 'S100,A001,Pro,2024-01-01,,100\n=1+1,A001,Pro,2024-01-01,,"=SUM(F2:F3)"\n',
+    "duplicate_header.csv": "account_id,vertical,Industry,vertical\nA100,Software,Tech,Software\n",
+    "only_empty_rows.csv": ACCTS_HEADER + ",,,,\n\n,,,,\n",
     "ragged_row.csv": SUBS_HEADER
     + "S100,A001,Pro,2024-01-01,,100\nS101,A002,Pro,2024-01-01,,100,extra,fields\n",
     "latin1_with_bad_amount.csv": (ACCTS_HEADER + "A100,Café Crème,Hôtellerie,SMB,ten\n").encode(
@@ -80,6 +84,7 @@ def _old_xls() -> bytes:
 def _workbook(sheets: dict[str, list[list[object]]]) -> bytes:
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
+    wb.set_properties({"created": FIXED_TIME})  # same bytes on every run
     for name, rows in sheets.items():
         ws = wb.add_worksheet(name)
         for r, row in enumerate(rows):
@@ -118,14 +123,21 @@ def _far_dimension() -> bytes:
                 body = re.sub(
                     rb'<dimension ref="[^"]+"/>', b'<dimension ref="A1:XFD1048576"/>', body
                 )
-            dst.writestr(item.filename, body)
+            dst.writestr(
+                zipfile.ZipInfo(item.filename, FIXED_TIME.timetuple()[:6]),
+                body,
+                zipfile.ZIP_DEFLATED,
+            )
     return out.getvalue()
 
 
 def _zip_not_xlsx() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
-        z.writestr("report.csv", "account_id,vertical\nA1,Software\n")
+        z.writestr(
+            zipfile.ZipInfo("report.csv", FIXED_TIME.timetuple()[:6]),
+            "account_id,vertical\nA1,Software\n",
+        )
     return out.getvalue()
 
 

@@ -163,6 +163,10 @@ EXPECTED: dict[str, list[tuple[int | None, str | None, str | None, str]]] = {
     ],
     "formula_text_id.xlsx": [(2, "subscription_id", '=B2&"-1"', "an id, not a formula")],
     "ragged_row.csv": [(3, None, None, "row 3 has 8 fields; the header has 6")],
+    "duplicate_header.csv": [(1, None, None, "each column once; the header repeats 'vertical'")],
+    "only_empty_rows.csv": [
+        (2, None, None, "at least one data row (the file's rows are all empty)")
+    ],
 }
 
 

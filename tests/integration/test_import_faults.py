@@ -8,7 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from db.importer import ImportFailed, import_history, run_import
+from db.importer import ImportFailed, ImportFile, import_history, run_import
 from tests.integration.test_import_support import batch_statuses, checksums, good, seed
 
 DATA_TABLES = (
@@ -76,3 +76,23 @@ def test_connection_killed_mid_import_leaves_nothing_and_the_file_loads_afterwar
     result = run_import(files, db, user="tester")
     assert (result.inserted, result.updated, result.unchanged) == (1, 3, 6)
     assert result.batch_id == after[-1][0] + 1
+
+
+def test_account_removed_between_validation_and_load_is_a_clear_failure(db: sa.Engine) -> None:
+    run_import(good("accounts.csv"), db, user="tester")
+    before = checksums(db, DATA_TABLES)
+    data = b"subscription_id,account_id,product,start_date,end_date,mrr\nS900,A004,Pro,2024-01-01,,10\n"
+
+    def remove_account(_pid: int) -> None:
+        with db.begin() as other:
+            other.execute(sa.text("DELETE FROM accounts WHERE account_id = 'A004'"))
+
+    with pytest.raises(ImportFailed) as info:
+        run_import([ImportFile("late.csv", data)], db, user="tester", after_staging=remove_account)
+    assert "an account the files refer to was removed meanwhile" in str(info.value)
+    assert "nothing was written" in str(info.value)
+    after = checksums(db, DATA_TABLES)
+    assert (
+        after["subscriptions"] == before["subscriptions"]
+        and after["import_changes"] == before["import_changes"]
+    )

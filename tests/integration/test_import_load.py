@@ -282,3 +282,12 @@ def test_bulk_load_rebuilds_indexes_and_foreign_keys_exactly(db: sa.Engine) -> N
                 "INSERT INTO subscriptions VALUES ('X', 'NOPE', 'p', '2024-01-01', NULL, 1, NULL)"
             )
         )
+
+
+def test_empty_rows_are_skipped_and_rows_keep_their_numbers(db: sa.Engine) -> None:
+    data = b"account_id,vertical,employees\nA1,Soft,1\n\nA2,Soft,x\n,,\nA3,Soft,2\n"
+    plan = plan_import([ImportFile("gaps.csv", data)], db)
+    assert plan.files[0].notices == ["2 empty rows skipped"]
+    assert [(p.row, p.column, p.value) for p in plan.problems] == [(4, "employees", "x")]
+    result = run_import([ImportFile("gaps.csv", data.replace(b",x", b",3"))], db, user="tester")
+    assert (result.files[0].rows, result.inserted) == (3, 3)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from app.cli import app
+from db.config import get_config
 from db.demo import load_demo, write_demo_files
 from db.schema import accounts, import_batches, opportunities, subscriptions
 
@@ -85,3 +87,15 @@ def test_icp_demo_if_empty_loads_then_leaves_the_warehouse_alone(
     assert second.exit_code == 0, second.output
     assert "nothing loaded" in second.output
     assert _table_rows(env_db) == loaded
+
+
+def test_icp_demo_says_why_when_the_import_is_refused(
+    env_db: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ICP_MAX_ROWS", "100")
+    get_config.cache_clear()
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path), "--as-of", AS_OF])
+    assert result.exit_code == 1
+    assert "demo data not loaded" in result.output
+    assert "the limit is 100 rows" in result.output
+    assert _table_rows(env_db) == {"accounts": 0, "subscriptions": 0, "opportunities": 0}

@@ -188,10 +188,10 @@ class _Customer:
 class _Rows:
     """Rows gathered while simulating, keyed by the account's index until ids are given."""
 
-    subscriptions: list[tuple] = field(default_factory=list)  # idx, product, start, end, mrr
-    opportunities: list[tuple] = field(
-        default_factory=list
-    )  # idx, type, created, close, status, amount
+    # (idx, product, start, end, mrr)
+    subscriptions: list[tuple] = field(default_factory=list)
+    # (idx, type, created, close, status, amount)
+    opportunities: list[tuple] = field(default_factory=list)
 
 
 def last_complete_month(today: dt.date | None = None) -> str:
@@ -245,8 +245,8 @@ class _Generator:
         self.extract = _day(as_of + 1, 1)  # the export is taken on the first of the next month
         self.accounts: list[_Account] = []
         self.rows = _Rows()
-        # Won new-business deals per profile: (close date, band) drives lost deals and pipeline.
-        self.wins: dict[Profile, list[tuple[dt.date, int]]] = {p: [] for p in PROFILES}
+        # Close dates of won new-business deals per profile: they pace lost deals and pipeline.
+        self.wins: dict[Profile, list[dt.date]] = {p: [] for p in PROFILES}
         self.levels: dict[tuple[Profile, str], float] = {}
         self.returning: dict[int, list[_Customer]] = {}
         # Customers' size bands follow each profile's mix closely (golden-ratio sequence),
@@ -316,7 +316,7 @@ class _Generator:
         close = start - dt.timedelta(days=int(self.rng.integers(0, 12)))
         created = close - dt.timedelta(days=self.cycle_days(account.profile, account.band, close))
         self.opportunity(account, "new_business", created, close, "won", 12 * mrr)
-        self.wins[account.profile].append((close, account.band))
+        self.wins[account.profile].append(close)
 
     # customers --------------------------------------------------------------------------
     def start_months(self, profile: Profile, total_weight: float) -> list[int]:
@@ -488,10 +488,10 @@ class _Generator:
         rng = self.rng
         wins = self.wins[profile]
         odds = (1.0 - profile.win_rate) / profile.win_rate
-        lost = [(close, band) for close, band in wins for _ in range(int(rng.poisson(odds)))]
+        lost = [close for close in wins for _ in range(int(rng.poisson(odds)))]
         pool = [self.new_account(profile) for _ in range(max(1, round(len(lost) / 2.6)))]
         last_day = _month_end(self.as_of)
-        for close, _band in lost:
+        for close in lost:
             account = pool[int(rng.integers(0, len(pool)))]
             close = min(last_day, close + dt.timedelta(days=int(rng.integers(-40, 41))))
             created = close - dt.timedelta(
@@ -500,7 +500,7 @@ class _Generator:
             self.opportunity(
                 account, "new_business", created, close, "lost", 12 * self.base_mrr(account.band)
             )
-        recent = sum(1 for close, _ in wins if close.year * 12 + close.month - 1 > self.as_of - 3)
+        recent = sum(1 for close in wins if close.year * 12 + close.month - 1 > self.as_of - 3)
         for _ in range(int(rng.poisson(0.6 * recent / profile.win_rate + 0.5))):
             account = (
                 pool[int(rng.integers(0, len(pool)))]

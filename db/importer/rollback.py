@@ -54,7 +54,8 @@ def _refuse_if_blocked(conn: sa.Connection, batch_id: int) -> None:
             f"batch {batch_id} cannot be rolled back: later imports changed the same rows: {listed}. "
             f"Roll back batch {newest} first (newest first)."
         )
-    # Accounts this batch inserted must not be referenced by rows it did not insert.
+    # Accounts this batch inserted must not be referenced by rows outside it: its
+    # own rows are deleted or restored to a state from before those accounts existed.
     for child in _CHILDREN:
         refs = conn.execute(
             sa.text(
@@ -62,7 +63,7 @@ def _refuse_if_blocked(conn: sa.Connection, batch_id: int) -> None:
                 f"JOIN {child} x ON x.account_id = c.row_key "
                 f"WHERE c.batch_id = :batch AND c.table_name = 'accounts' AND c.op = 'insert' "
                 f"AND NOT EXISTS (SELECT 1 FROM import_changes i WHERE i.batch_id = :batch "
-                f"AND i.table_name = :child AND i.op = 'insert' AND i.row_key = {row_key(child, 'x')}) "
+                f"AND i.table_name = :child AND i.row_key = {row_key(child, 'x')}) "
                 f"GROUP BY x.batch_id ORDER BY x.batch_id"
             ),
             {"batch": batch_id, "child": child},
@@ -106,22 +107,13 @@ def rollback_batch(engine: sa.Engine, batch_id: int, *, user: str) -> RollbackRe
             )
         _refuse_if_blocked(conn, batch_id)
         params = {"batch": batch_id}
-        # Children before accounts when deleting (their rows reference accounts);
-        # accounts before children when restoring (a restored row may reference one).
-        for kind in reversed(KINDS):
-            deleted = conn.execute(
-                sa.text(
-                    f"DELETE FROM {kind} t USING import_changes c WHERE c.batch_id = :batch "
-                    f"AND c.table_name = '{kind}' AND c.op = 'insert' AND c.row_key = {row_key(kind, 't')}"
-                ),
-                params,
-            ).rowcount
-            result.deleted[kind] = deleted
+        # Restore updated rows first, so none still points at an account this batch
+        # added; then delete inserted rows, children before the accounts they reference.
         for kind in KINDS:
             cols = [*OUTPUT_COLUMNS[kind], "batch_id"]
             keys = key_columns(kind)
             settable = [c for c in cols if c not in keys]
-            restored = conn.execute(
+            result.restored[kind] = conn.execute(
                 sa.text(
                     f"UPDATE {kind} t SET ({', '.join(settable)}) = ({', '.join('r.' + c for c in settable)}) "
                     f"FROM import_changes c, jsonb_populate_record(NULL::{kind}, c.before) r "
@@ -130,7 +122,14 @@ def rollback_batch(engine: sa.Engine, batch_id: int, *, user: str) -> RollbackRe
                 ),
                 params,
             ).rowcount
-            result.restored[kind] = restored
+        for kind in reversed(KINDS):
+            result.deleted[kind] = conn.execute(
+                sa.text(
+                    f"DELETE FROM {kind} t USING import_changes c WHERE c.batch_id = :batch "
+                    f"AND c.table_name = '{kind}' AND c.op = 'insert' AND c.row_key = {row_key(kind, 't')}"
+                ),
+                params,
+            ).rowcount
         conn.execute(
             sa.text(
                 "UPDATE import_batches SET status = 'rolled_back', rolled_back_at = now(), "

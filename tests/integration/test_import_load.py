@@ -291,3 +291,101 @@ def test_empty_rows_are_skipped_and_rows_keep_their_numbers(db: sa.Engine) -> No
     assert [(p.row, p.column, p.value) for p in plan.problems] == [(4, "employees", "x")]
     result = run_import([ImportFile("gaps.csv", data.replace(b",x", b",3"))], db, user="tester")
     assert (result.files[0].rows, result.inserted) == (3, 3)
+
+
+def test_bulk_load_by_a_role_that_cannot_drop_indexes_still_loads(
+    db: sa.Engine, database_url: str
+) -> None:
+    seed(db)
+    shape = _table_shape(db)
+    role = "icp_import_writer"
+    with db.begin() as conn:
+        conn.execute(sa.text(f"DROP ROLE IF EXISTS {role}"))
+        conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+        conn.execute(
+            sa.text(
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+            )
+        )
+        conn.execute(sa.text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+        conn.execute(
+            sa.text(f"GRANT TEMPORARY ON DATABASE {sa.make_url(database_url).database} TO {role}")
+        )
+    writer = sa.create_engine(sa.make_url(database_url).set(username=role, password=None))
+    try:
+        rows = BULK_MIN_ROWS + 1
+        lines = ["subscription_id,account_id,product,start_date,end_date,mrr"]
+        lines += [f"W{i:06d},A001,Pro,2023-01-01,,1" for i in range(rows)]
+        result = run_import([ImportFile("w.csv", "\n".join(lines).encode())], writer, user="writer")
+        assert result.inserted == rows
+    finally:
+        writer.dispose()
+        with db.begin() as conn:
+            conn.execute(sa.text(f"REASSIGN OWNED BY {role} TO CURRENT_USER"))
+            conn.execute(sa.text(f"DROP OWNED BY {role}"))
+            conn.execute(sa.text(f"DROP ROLE {role}"))
+    assert _table_shape(db) == shape
+
+
+def test_is_won_flag_with_close_date(db: sa.Engine) -> None:
+    seed(db)
+    data = (
+        b"Id,Account ID,Created Date,Close Date,Is Won,Amount\n"
+        b"X1,A001,2023-01-01,2023-02-01,true,100\nX2,A001,2023-01-01,2023-02-01,false,100\n"
+        b"X3,A001,2023-01-01,,false,100\n"
+    )
+    result = run_import([ImportFile("sf.csv", data)], db, user="tester")
+    assert result.plan.files[0].mapping["Is Won"] == "status"
+    assert _rows(
+        db,
+        "SELECT opportunity_id, status FROM opportunities WHERE opportunity_id LIKE 'X%' ORDER BY 1",
+    ) == [
+        ("X1", "won"),
+        ("X2", "lost"),
+        ("X3", "open"),
+    ]
+
+
+def test_hubspot_companies_export_needs_no_mapping(db: sa.Engine) -> None:
+    data = (
+        b"Record ID,Company name,Industry,Number of Employees,Country/Region,Create Date,Company owner\n"
+        b"7001,Acme,COMPUTER_SOFTWARE,120,France,2023-03-04 10:00,Ann\n"
+        b"7002,Bolt,FINANCIAL_SERVICES,,Germany,2023-03-05 11:30,Bob\n"
+    )
+    result = run_import([ImportFile("hubspot-companies.csv", data)], db, user="tester")
+    assert result.plan.files[0].kind == "accounts"
+    assert result.plan.files[0].ignored == ["Company owner"]
+    assert _rows(
+        db,
+        "SELECT account_id, account_name, vertical, size_band, region, created_date::text FROM accounts ORDER BY 1",
+    ) == [
+        ("7001", "Acme", "COMPUTER_SOFTWARE", "SMB", "France", "2023-03-04"),
+        ("7002", "Bolt", "FINANCIAL_SERVICES", None, "Germany", "2023-03-05"),
+    ]
+
+
+def test_read_export_folder_gives_canonical_frames_or_the_report(tmp_path) -> None:
+    from db.importer import ImportRejected, read_export_folder
+    from tests.integration.test_import_support import GOOD
+
+    for name in ("accounts.csv", "subscriptions.csv", "opportunities.csv"):
+        (tmp_path / name).write_bytes((GOOD / name).read_bytes())
+    frames = read_export_folder(tmp_path)
+    assert sorted(frames) == ["accounts", "opportunities", "subscriptions"]
+    subs = frames["subscriptions"]
+    assert subs.columns == [
+        "subscription_id",
+        "account_id",
+        "product",
+        "start_date",
+        "end_date",
+        "mrr",
+    ]
+    assert subs["mrr"].to_list() == [1200.0, 8000.5, 950.0, 150.25]
+    assert str(subs.schema["start_date"]) == "Date"
+    (tmp_path / "subscriptions.csv").write_bytes(
+        b"subscription_id,account_id,start_date,mrr\nS1,NOPE,2024-01-01,1\n"
+    )
+    with pytest.raises(ImportRejected) as info:
+        read_export_folder(tmp_path)
+    assert "subscriptions.csv, row 2, column 'account_id': 'NOPE'" in str(info.value)

@@ -108,3 +108,17 @@ def test_reimport_after_rollback_loads_again(db: sa.Engine) -> None:
     assert again.batch_id == 2
     # Same values as the first load, but written by (and rollback-able as) batch 2.
     assert checksums(db, ("subscriptions",))["subscriptions"] != after_seed["subscriptions"]
+
+
+def test_rollback_of_a_batch_that_moved_rows_to_an_account_it_added(db: sa.Engine) -> None:
+    seed(db)
+    after_seed = checksums(db, DATA_TABLES)
+    accounts = b"account_id,vertical\nA005,Software\n"
+    moved = b"subscription_id,account_id,product,start_date,end_date,mrr\nS001,A005,Pro,2022-02-01,,1200.00\n"
+    result = run_import(
+        [ImportFile("new.csv", accounts), ImportFile("moved.csv", moved)], db, user="tester"
+    )
+    assert (result.inserted, result.updated) == (1, 1)
+    rolled = rollback_batch(db, 2, user="boss")
+    assert (rolled.deleted["accounts"], rolled.restored["subscriptions"]) == (1, 1)
+    assert checksums(db, DATA_TABLES) == after_seed

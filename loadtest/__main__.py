@@ -30,6 +30,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"),
                    help="seconds a user looks at a view before the next click (uniform)")
     p.add_argument("--phases", default="steady,import", help="comma-separated: steady, import")
+    p.add_argument("--warmup", type=float, default=20,
+                   help="seconds of load before measuring (fills each worker's and the shared cache)")
     args = p.parse_args(argv)
     if not 1 <= args.users <= MAX_USERS or not 1 <= args.seconds <= MAX_SECONDS:
         p.error(f"--users must be 1..{MAX_USERS} and --seconds 1..{MAX_SECONDS}")
@@ -90,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     drilldowns = _drilldowns(url)
     summaries = []
     try:
+        if args.warmup:
+            print(f"warm-up: {args.users} users for {args.warmup:.0f} s (not counted) ...", flush=True)
+            warm = run.run_phase("warmup", server.url, viewers, args.warmup, tuple(args.think), drilldowns)
+            print(f"warm-up done: {warm.summary()['requests']} requests, {warm.summary()['errors']} errors", flush=True)
         for name in args.phases.split(","):
             importer = None
             if name == "import":

@@ -4,7 +4,8 @@ The payloads are built from the app's own callback map (``/_dash-dependencies``)
 and the layouts the server returns, the way dash-renderer does it: after a
 navigation, the callbacks listening to the URL fire first (the page container
 among them), then every callback whose inputs all exist once the new page is in
-place and that is not ``prevent_initial_call``. Pattern-matching and clientside
+place and that is not ``prevent_initial_call``; then, as a user would, each
+control of the page is changed once. Pattern-matching and clientside
 callbacks are left out (the first need the browser's wildcard expansion, the
 second never reach the server).
 """
@@ -117,6 +118,19 @@ def initial_callbacks(callbacks: list[Callback], page_ids: set[str], known_ids: 
         and cb.input_ids & page_ids
         and cb.input_ids <= known_ids
     ]
+
+
+def control_callbacks(callbacks: list[Callback], page_ids: set[str], known_ids: set[str]) -> list[tuple[Callback, str]]:
+    """Callbacks a user fires by changing a control (a dropdown value or a tab) of the page,
+    each with the input that changed. Clicks are left out: they save, roll back or download."""
+    found = []
+    for cb in callbacks:
+        if LOCATION in cb.input_ids or not cb.input_ids <= known_ids or not cb.input_ids & page_ids:
+            continue
+        controls = [f"{cid}.{prop}" for cid, prop in cb.inputs if cid in page_ids and prop in ("value", "active_tab")]
+        if controls:
+            found.append((cb, controls[0]))
+    return found
 
 
 def page_tree(response: dict[str, Any]) -> Any:

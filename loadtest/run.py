@@ -99,6 +99,8 @@ class Replayer:
         for cb in dr.initial_callbacks(self.callbacks, set(page_values), known):
             changed = [f"{cid}.{prop}" for cid, prop in cb.inputs]
             samples.append(self._call(http, name, cb, values, changed)[0])
+        for cb, control in dr.control_callbacks(self.callbacks, set(page_values), known):
+            samples.append(self._call(http, name, cb, values, [control])[0])
         return samples
 
     def _call(self, http: requests.Session, name: str, cb: dr.Callback, values: dict, changed: list[str]) -> tuple[Sample, dict | None]:

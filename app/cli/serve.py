@@ -14,10 +14,20 @@ def serve(
 ) -> None:
     """Serve the dashboard with the development server (use gunicorn in production)."""
     from app import create_app
+    from app.auth import LOCAL_HOSTS
+    from app.security import StartupRefused
     from db.config import get_config
 
     cfg = get_config()
-    dash_app = create_app(host=host or cfg.icp_host)
+    if debug and (host or cfg.icp_host) not in LOCAL_HOSTS:
+        # Debug mode sends tracebacks to the browser: never to other machines.
+        typer.echo("error: --debug is only allowed on 127.0.0.1 or localhost", err=True)
+        raise typer.Exit(code=1)
+    try:
+        dash_app = create_app(host=host or cfg.icp_host)
+    except StartupRefused as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
     typer.echo(f"ICP Lens on http://{host or cfg.icp_host}:{port or cfg.icp_port}  (Ctrl-C stops)")
     dash_app.run(host=host or cfg.icp_host, port=port or cfg.icp_port, debug=debug)
 

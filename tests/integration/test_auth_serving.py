@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -245,6 +246,56 @@ def test_admin_imports_through_the_route_all_or_nothing(app_server: gunicorn.Ser
         with engine.connect() as conn:
             assert conn.scalar(sa.text("SELECT created_by FROM import_batches WHERE status = 'committed'")) == ADMIN
             assert conn.scalar(sa.text("SELECT count(*) FROM accounts")) == 2
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("TRUNCATE accounts, import_batches, import_files, import_changes RESTART IDENTITY CASCADE"))
+            conn.execute(sa.text("UPDATE data_version SET version = 0"))
+
+
+def _upload_callback_body(server: gunicorn.Server, http: requests.Session, trigger: str, csv: bytes) -> dict:
+    """The exact request the Upload page's callback fired by ``trigger`` sends, built from the
+    app's callback map (its pattern-matching states empty: no mapping chosen)."""
+    deps = http.get(server.url + "/_dash-dependencies", timeout=10).json()
+    dep = next(d for d in deps if f"{d['inputs'][0]['id']}.{d['inputs'][0]['property']}" == trigger)
+    outputs = [
+        {"id": spec.rsplit(".", 1)[0], "property": spec.rsplit(".", 1)[1].split("@")[0]}
+        for spec in dep["output"].strip(".").split("...")
+    ]
+    content = "data:text/csv;base64," + base64.b64encode(csv).decode()
+    values = {"up-upload.contents": [content], "up-upload.filename": ["accounts.csv"], trigger: 1}
+
+    def entry(item: dict) -> dict | list:
+        if item["id"].startswith("{"):
+            return []
+        key = f"{item['id']}.{item['property']}"
+        return {"id": item["id"], "property": item["property"], "value": values.get(key)}
+
+    return {
+        "output": dep["output"],
+        "outputs": outputs,
+        "inputs": [entry(i) for i in dep["inputs"]],
+        "state": [entry(s) for s in dep.get("state", [])],
+        "changedPropIds": [trigger],
+    }
+
+
+def test_viewer_gets_403_from_the_upload_callbacks(app_server: gunicorn.Server, engine: sa.Engine) -> None:
+    csv = b"account_id,vertical\nV1,Fintech\n"
+    viewer = _signed_in(app_server, VIEWER)
+    for trigger in ("up-upload.contents", "up-import.n_clicks"):
+        body = _upload_callback_body(app_server, viewer, trigger, csv)
+        resp = viewer.post(app_server.url + "/_dash-update-component", json=body, timeout=30)
+        assert resp.status_code == 403, (trigger, resp.text[:200])
+        assert "V1" not in resp.text
+    with engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT count(*) FROM accounts")) == 0
+    admin = _signed_in(app_server, ADMIN)
+    try:
+        body = _upload_callback_body(app_server, admin, "up-import.n_clicks", csv)
+        resp = admin.post(app_server.url + "/_dash-update-component", json=body, timeout=60)
+        assert resp.status_code == 200, resp.text[:300]
+        with engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT count(*) FROM accounts")) == 1
     finally:
         with engine.begin() as conn:
             conn.execute(sa.text("TRUNCATE accounts, import_batches, import_files, import_changes RESTART IDENTITY CASCADE"))

@@ -81,10 +81,12 @@ def test_compose_names_real_services_modules_and_variables() -> None:
     assert (ROOT / gunicorn.GUNICORN_CMD[2]).is_file()
 
 
-def test_deploy_doc_lists_every_environment_variable() -> None:
+def test_deploy_doc_and_readme_list_every_environment_variable() -> None:
     doc = (ROOT / "docs" / "deploy.md").read_text()
-    missing = [var for var in sorted(CONFIG_VARS) if f"`{var}`" not in doc]
-    assert not missing, missing
+    readme = (ROOT / "README.md").read_text()
+    for text in (doc, readme):
+        missing = [var for var in sorted(CONFIG_VARS) if f"| `{var}` |" not in text]
+        assert not missing, missing
     for topic in ("pg_dump", "Rotate", "Scale out", "docker compose"):
         assert topic in doc
 
@@ -133,3 +135,48 @@ def test_health_ready_and_json_logs_with_request_ids(
     access = [entry for entry in lines if entry["logger"] == "gunicorn.access"]
     assert any("GET /login" in e["message"] and "rid=trace-12345678" in e["message"] for e in access)
     assert any(e["logger"] == "icp.health" or "readyz" in e["message"] for e in lines)
+
+
+def test_icp_serve_on_another_address_refuses_without_users(env_db: sa.Engine) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import app as cli
+
+    with env_db.begin() as conn:
+        conn.execute(sa.text("DELETE FROM users"))
+    refused = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "1"], env={"ICP_SECRET_KEY": "k" * 40})
+    assert refused.exit_code == 1
+    assert "icp users add you@company.com --role admin" in refused.output
+    debug = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--debug"])
+    assert debug.exit_code == 1 and "--debug is only allowed on 127.0.0.1" in debug.output
+
+
+def test_local_mode_needs_no_sign_in_and_says_so(db: sa.Engine, database_url: str, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    port = gunicorn.free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "ICP_DATA_DIR": str(tmp_path)}
+    env.pop("ICP_SECRET_KEY", None)
+    icp = Path(sys.executable).parent / "icp"
+    proc = subprocess.Popen([str(icp), "serve", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                home = requests.get(url + "/", allow_redirects=False, timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        assert home.status_code == 200
+        layout = requests.get(url + "/_dash-layout", timeout=10)
+        assert layout.status_code == 200 and "Local mode" in layout.text
+        assert "Sign out" not in layout.text
+        assert requests.get(url + "/", timeout=10).headers["X-Frame-Options"] == "DENY"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

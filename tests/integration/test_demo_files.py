@@ -97,6 +97,10 @@ def test_about_2500_accounts_in_8_verticals_of_2_to_5_sub_industries(
     assert subs["n"].min() >= 2 and subs["n"].max() <= 5
     customers = files["subscriptions"]["account_id"].n_unique()
     assert 1_000 <= customers <= accounts.height - 800  # prospects are a large minority
+    for column in ("region", "use_case", "lead_source", "account_name", "created_date"):
+        assert accounts[column].null_count() == 0, column
+    for column in ("region", "use_case", "lead_source"):
+        assert accounts[column].n_unique() >= 4, column
 
 
 def test_size_bands_agree_with_employees(files: dict[str, pl.DataFrame]) -> None:
@@ -182,6 +186,8 @@ def test_opportunities_cover_every_type_and_status(files: dict[str, pl.DataFrame
     never_active = set(files["accounts"]["account_id"]) - set(files["subscriptions"]["account_id"])
     prospect_deals = opps.filter(pl.col("account_id").is_in(list(never_active)))
     assert set(prospect_deals["status"]) == {"lost", "open"}
+    untouched = never_active - set(opps["account_id"])
+    assert 50 <= len(untouched) < len(never_active) / 4  # some prospects have no deal yet
 
 
 def test_sales_cycles_lengthen_with_company_size(files: dict[str, pl.DataFrame]) -> None:

@@ -170,10 +170,12 @@ def assemble_dataset(
 ) -> Dataset:
     """A dataset from prepared accounts and opportunities and a snapshot sorted by (idx, month)."""
     # An account's first row in the sorted snapshot is its first active month.
-    firsts = snapshot.filter(pl.col("idx") != pl.col("idx").shift(1, fill_value=-1)).select(
-        "idx", pl.col("month").alias("first_month"), pl.col("mrr").alias("first_mrr")
+    firsts = snapshot.filter(pl.col("idx") != pl.col("idx").shift(1, fill_value=-1))
+    idx = firsts.get_column("idx")
+    accounts = accounts.drop("first_month", "first_mrr", strict=False).with_columns(
+        _scatter(accounts.height, idx, firsts.get_column("month"), "first_month"),
+        _scatter(accounts.height, idx, firsts.get_column("mrr"), "first_mrr"),
     )
-    accounts = accounts.join(firsts, on="idx", how="left").sort("idx")
     first = snapshot.get_column("month").min()
     return Dataset(
         accounts=accounts,
@@ -183,6 +185,12 @@ def assemble_dataset(
         last_month=last,
         default_as_of=default_as_of,
     )
+
+
+def _scatter(n: int, idx: pl.Series, values: pl.Series, name: str) -> pl.Series:
+    """A column of ``n`` nulls with ``values`` placed at rows ``idx``."""
+    empty = pl.select(pl.repeat(None, n, dtype=values.dtype)).to_series()
+    return empty.scatter(idx, values).alias(name)
 
 
 def _month_end(d: dt.date) -> dt.date:

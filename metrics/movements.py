@@ -75,13 +75,19 @@ def mrr_movements(
     rows = account_movements(snap)
     # Churn of month m is booked on the row of m-1: aggregate from the month before.
     rows = rows.filter(pl.col("month").is_between(first - 1, m))
+    # One integer key (segment, month) groups faster than two columns.
     agg = (
-        rows.group_by("seg", "month")
+        rows.group_by((pl.col("seg").cast(pl.Int64) * 65536 + pl.col("month")).alias("key"))
         .agg(
             pl.col("mrr").sum().alias("ending_mrr"),
             *(pl.col(c).sum() for c in ("new", "reactivation", "expansion", "contraction")),
             pl.col("churn_next").sum(),
         )
+        .with_columns(
+            (pl.col("key") // 65536).cast(pl.UInt32).alias("seg"),
+            (pl.col("key") % 65536).cast(pl.Int32).alias("month"),
+        )
+        .drop("key")
         .collect()
     )
     grid = segs.labels.select("seg").join(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from metrics.months import month_key_expr
+from metrics.months import month_key_expr, month_keys_of_days
 
 # Combined sort key: account number shifted past the month offset (PERF_NOTES: one
 # integer key sorts far faster than two columns).
@@ -18,12 +18,6 @@ def cents(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return (col.cast(pl.Float64) * 100).round(0).cast(pl.Int64)
 
 
-def last_active_month(end_date: pl.Expr) -> pl.Expr:
-    """Last month whose last day is covered by an inclusive end date."""
-    # The day after a month's last day falls in the next month.
-    return month_key_expr(end_date + pl.duration(days=1)) - 1
-
-
 def snapshot_from_subscriptions(subs: pl.DataFrame, horizon: int) -> pl.DataFrame:
     """MRR(a, m) > 0 rows from subscriptions ``idx, start_date, end_date, mrr`` (cents).
 
@@ -34,14 +28,17 @@ def snapshot_from_subscriptions(subs: pl.DataFrame, horizon: int) -> pl.DataFram
     which are then expanded with ``int_ranges`` (no group-by over account-months,
     overlapping subscriptions add up by construction).
     """
+    start = subs.get_column("start_date").cast(pl.Int32)
+    # The day after a month's last day falls in the next month.
+    end_next = subs.get_column("end_date").cast(pl.Int32) + 1
     iv = (
         subs.lazy()
         .select(
             pl.col("idx").cast(pl.Int64),
-            month_key_expr(pl.col("start_date")).alias("first"),
-            pl.when(pl.col("end_date").is_null())
-            .then(pl.lit(horizon, pl.Int32))
-            .otherwise(pl.min_horizontal(last_active_month(pl.col("end_date")), pl.lit(horizon)))
+            pl.lit(month_keys_of_days(start)).alias("first"),
+            pl.lit(month_keys_of_days(end_next) - 1)
+            .fill_null(horizon)
+            .clip(upper_bound=horizon)
             .cast(pl.Int32)
             .alias("last"),
             pl.col("mrr"),

@@ -9,14 +9,14 @@ or the warehouse (unknown accounts, ids repeated across files) live in plan.py.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
 from db.importer.columns import SPECS, normalize
 from db.importer.read import RawTable
 from db.importer.values import (
-    DateOrder,
+    PLAIN_AMOUNT,
     cleaned,
     looks_like_formula,
     parse_count,
@@ -235,7 +235,7 @@ def check_table(
     for c in date_columns:
         order = orders[c]
         if not order.decided and deciding:
-            order = DateOrder(deciding[0].month_first, False, None, True)
+            order = replace(order, month_first=deciding[0].month_first, decided=True)
         if order.ambiguous_row is not None and not order.decided:
             amb = frame.filter(pl.col(ROW) == order.ambiguous_row).select(raw_col(c)).item()
             column_problems.append(
@@ -257,7 +257,10 @@ def check_table(
         if c in values or c not in source:
             continue
         if c in MONEY_COLUMNS or c == "arr":
-            values[c], problems[c] = parse_money(v(c), decimal_comma=raw.decimal_comma)
+            plain = frame.select((v(c).is_null() | v(c).str.contains(PLAIN_AMOUNT)).all()).item()
+            values[c], problems[c] = parse_money(
+                v(c), decimal_comma=raw.decimal_comma, plain_only=plain
+            )
         elif c == "employees":
             values[c], problems[c] = parse_count(v(c))
         elif c == "size_band":

@@ -9,9 +9,9 @@ keyed by the data version and the view's parameters.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 import sqlalchemy as sa
@@ -38,6 +38,7 @@ from metrics.settings import MetricSettings
 __all__ = ["MetricsError", "Context", "context", "engine"]
 
 Filters = Mapping[str, Sequence[str]] | None
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,11 @@ def _filters_key(filters: Filters) -> dict[str, list[str]]:
 def _view(name: str, params: dict[str, Any], compute) -> Any:
     ctx = context()
     return memoized(name, ctx.version, params, lambda: compute(ctx))
+
+
+def cached_view(name: str, params: dict[str, Any], compute: Callable[[], T]) -> T:
+    """Memoize a page's derived result (e.g. a figure as a dict) for this data version."""
+    return memoized(name, context().version, params, compute)
 
 
 def months_available() -> list[str]:

@@ -81,38 +81,41 @@ def _colour(i: int, n: int) -> str:
     return PALETTE[round(i * (len(PALETTE) - 1) / max(n - 1, 1))]
 
 
-def curves_figure(frame: pl.DataFrame, metric: str, title: str) -> go.Figure:
+def curves_figure(frame: pl.DataFrame, metric: str, title: str) -> dict:
     """One line per cohort: the metric against age in months."""
     if frame.height == 0:
-        return charts.empty_figure("No cohort for this selection.")
-    cohorts = frame.get_column("cohort").unique(maintain_order=True).to_list()
+        return charts.empty_figure("No cohort for this selection.").to_plotly_json()
+    parts = frame.partition_by("cohort", maintain_order=True)
+    name = definitions.name(METRIC_DEFINITION[metric])
+    # Traces as plain dicts: with a hundred monthly cohorts, validating each one as a
+    # go.Scatter costs more than the rest of the callback.
+    traces = [
+        {
+            "type": "scatter",
+            "x": part["age"].to_list(),
+            "y": part[metric].to_list(),
+            "customdata": part["accounts"].to_list(),
+            "mode": "lines",
+            "name": str(part["cohort"][0]),
+            "line": {"width": 1.6, "color": _colour(i, len(parts))},
+            "hovertemplate": f"<b>{part['cohort'][0]}</b> age %{{x}} months<br>{name} "
+            "%{y:.0%}<br>%{customdata} accounts<extra></extra>",
+        }
+        for i, part in enumerate(parts)
+    ]
+    # The layout is built on an empty figure; the traces above join it as they are.
     fig = go.Figure()
-    for i, cohort in enumerate(cohorts):
-        part = frame.filter(pl.col("cohort") == cohort)
-        fig.add_trace(
-            go.Scatter(
-                x=part["age"].to_list(),
-                y=part[metric].to_list(),
-                customdata=part["accounts"].to_list(),
-                mode="lines",
-                name=str(cohort),
-                line={"width": 1.6, "color": _colour(i, len(cohorts))},
-                hovertemplate=f"<b>{cohort}</b> age %{{x}} months<br>"
-                f"{definitions.name(METRIC_DEFINITION[metric])} %{{y:.0%}}"
-                "<br>%{customdata} accounts<extra></extra>",
-            )
-        )
     fig.add_hline(y=1.0, line={"dash": "dot", "color": charts.MUTED, "width": 1})
     fig.update_xaxes(title="Age (months since the cohort's first month)")
     charts.ratio_axis(fig, frame[metric].to_list(), definitions.name(METRIC_DEFINITION[metric]))
-    few = len(cohorts) <= 12
+    few = len(parts) <= 12
     fig.update_layout(
         title={"text": title + ("" if few else " (darker = more recent; hover for the cohort)"),
                "font": {"size": 14}},
     )
     fig = charts.styled(fig, height=400, legend=few)
     fig.update_layout(legend={"orientation": "v", "y": 1, "x": 1.02, "font": {"size": 10}})
-    return fig
+    return {"data": traces, "layout": fig.to_plotly_json()["layout"]}
 
 
 def heatmap_figure(frame: pl.DataFrame, metric: str) -> go.Figure:
@@ -122,14 +125,13 @@ def heatmap_figure(frame: pl.DataFrame, metric: str) -> go.Figure:
     wide = frame.pivot(on="age", index="cohort", values=metric, sort_columns=False)
     ages = sorted(int(c) for c in wide.columns if c != "cohort")
     z = wide.select([str(a) for a in ages]).to_numpy()
-    text = [["" if v != v else f"{v:.0%}" for v in row] for row in z]
     fig = go.Figure(
         go.Heatmap(
             z=z,
             x=ages,
             y=wide["cohort"].to_list(),
-            text=text,
-            texttemplate="%{text}" if len(ages) <= 16 else None,
+            # Values printed in the cells only while they stay readable.
+            texttemplate="%{z:.0%}" if len(ages) <= 16 else None,
             textfont={"size": 9},
             colorscale="RdYlGn",
             # Fixed scales so colours mean the same across segments; NRR centred on 100%.
@@ -144,13 +146,23 @@ def heatmap_figure(frame: pl.DataFrame, metric: str) -> go.Figure:
     return charts.styled(fig, height=max(320, 14 * wide.height + 120), legend=False)
 
 
-def figures(state: dict[str, Any], which: str) -> tuple[go.Figure, go.Figure, str]:
-    """Curves, heatmap and title for segment ``a`` or ``b`` of the view."""
+def figures(state: dict[str, Any], which: str) -> tuple[dict, dict, str]:
+    """Curves, heatmap (as figure dicts) and title for segment ``a`` or ``b`` of the view.
+
+    Memoized per data version: drawing a hundred cohorts is the slow part of the page.
+    """
     filters = state[which] or None
-    frame = data.cohorts(state["as_of"], state["period"], filters).sort("cohort_start", "age")
     label = urlstate.segment_label(state[which]) if state[which] else "All accounts"
-    title = f"{label}: {state['period']}ly cohorts"
-    return curves_figure(frame, state["metric"], title), heatmap_figure(frame, state["metric"]), label
+
+    def draw() -> tuple[dict, dict, str]:
+        frame = data.cohorts(state["as_of"], state["period"], filters).sort("cohort_start", "age")
+        title = f"{label}: {state['period']}ly cohorts"
+        heat = heatmap_figure(frame, state["metric"])
+        return curves_figure(frame, state["metric"], title), heat.to_plotly_json(), label
+
+    params = {"period": state["period"], "metric": state["metric"], "as_of": state["as_of"],
+              "filters": filters}
+    return data.cached_view("cohort-figures", params, draw)
 
 
 def _dim_value_controls(dim_id: str, value_id: str, chosen: dict[str, list[str]], label: str) -> dbc.Col:

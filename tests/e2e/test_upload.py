@@ -1,0 +1,74 @@
+"""Uploading through the page: a bad file gets its report, a good one is imported.
+
+Runs after the read-only page tests (file order): the good upload adds two accounts
+to the session's demo warehouse.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import at_least, grid_column, open_page, settle, shoot
+
+GOOD_ACCOUNTS = (
+    "Account ID,Account Name,Industry,Sub-Industry,Employees,Region\n"
+    "E2E-0001,Upload Test One,Technology,Dev Tools,120,North America\n"
+    "E2E-0002,Upload Test Two,Healthcare,Clinics,3400,EMEA\n"
+)
+BAD_OPPORTUNITIES = (
+    "opportunity_id,account_id,created_date,close_date,status,amount\n"
+    "E2E-OPP-1,NO-SUCH-ACCOUNT,2025-03-01,2025-04-01,won,1000\n"
+    "E2E-OPP-2,E2E-0001,2025-03-01,2025-02-01,won,-50\n"
+)
+
+
+def _drop(page, name: str, text: str) -> None:
+    page.set_input_files(
+        "#up-upload input[type=file]",
+        files=[{"name": name, "mimeType": "text/csv", "buffer": text.encode()}],
+    )
+
+
+def test_a_bad_file_is_reported_cell_by_cell_and_nothing_is_imported(page) -> None:
+    open_page(page, "/upload")
+    _drop(page, "deals.csv", BAD_OPPORTUNITIES)
+    expect(page.locator("#up-report")).to_contain_text("problems")
+    at_least(page.locator("#up-report-grid .ag-row"), 2)
+    settle(page)
+    files = grid_column(page, "up-report-grid", "file")
+    rows = grid_column(page, "up-report-grid", "row")
+    columns = grid_column(page, "up-report-grid", "column")
+    values = grid_column(page, "up-report-grid", "value")
+    assert set(files) == {"deals.csv"}
+    assert ("3", "amount", "-50") in set(zip(rows, columns, values, strict=True))
+    assert "NO-SUCH-ACCOUNT" in values
+    expect(page.locator("#up-import")).to_be_disabled()
+    # The detected kind and mapping are shown, with a way to change them.
+    expect(page.locator("#up-files")).to_contain_text("opportunities")
+    at_least(page.locator("#up-files table tbody tr"), 6)
+    shoot(page, "upload-bad-file")
+    with page.expect_download() as download:
+        page.click("#up-report-download-button")
+    report = list(csv.reader(io.StringIO(download.value.path().read_text())))
+    assert report[0] == ["File", "Row", "Column", "Value", "Problem"]
+    # A negative amount starts with "-": prefixed so a spreadsheet cannot run it.
+    assert ["deals.csv", "3", "amount", "'-50"] == report[[r[3] for r in report].index("'-50")][:4]
+
+
+def test_a_good_file_is_imported_and_appears_in_the_history(page) -> None:
+    open_page(page, "/upload")
+    before = len(grid_column(page, "up-history", "batch_id"))
+    _drop(page, "new-accounts.csv", GOOD_ACCOUNTS)
+    expect(page.locator("#up-report")).to_contain_text("valid")
+    expect(page.locator("#up-files")).to_contain_text("accounts")
+    expect(page.locator("#up-import")).to_be_enabled()
+    page.click("#up-import")
+    summary = page.locator("#up-result-summary")
+    expect(summary).to_contain_text(re.compile(r"2 rows inserted, 0 updated, 0 unchanged"))
+    settle(page)
+    assert len(grid_column(page, "up-history", "batch_id")) == before + 1
+    shoot(page, "upload-imported")

@@ -264,6 +264,8 @@ def _apply(conn: sa.Connection, kind: str, stage: str, batch_id: int) -> dict[in
             f"FROM {diff} GROUP BY __file"
         )
     ).all()
+    changes = sum(ins + upd for _, ins, upd in counts)
+    rebuilt_changes = _suspend_indexes(conn, "import_changes", changes)
     conn.execute(
         sa.text(
             "INSERT INTO import_changes (batch_id, table_name, row_key, op, before) "
@@ -273,9 +275,11 @@ def _apply(conn: sa.Connection, kind: str, stage: str, batch_id: int) -> dict[in
         ),
         {"batch": batch_id, "kind": kind},
     )
+    for definition in rebuilt_changes:
+        conn.exec_driver_sql(definition)
     keys = ", ".join(key_columns(kind))
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c not in key_columns(kind))
-    rebuilt = _drop_secondary_indexes(conn, kind, sum(ins for _, ins, _ in counts))
+    rebuilt = _suspend_indexes(conn, kind, sum(ins for _, ins, _ in counts))
     # ON CONFLICT stays the arbiter: the advisory lock keeps other imports out,
     # but any other writer between the diff and here still gets upserted, not duplicated.
     # Key order keeps the primary key's inserts on neighbouring pages.
@@ -297,8 +301,8 @@ BULK_MIN_ROWS = 50_000
 """New rows from which a load rebuilds the table's indexes and foreign keys instead of maintaining them."""
 
 
-def _drop_secondary_indexes(conn: sa.Connection, kind: str, new_rows: int) -> list[str]:
-    """Drop ``kind``'s secondary indexes and foreign keys when a load adds a large share of the table.
+def _suspend_indexes(conn: sa.Connection, kind: str, new_rows: int) -> list[str]:
+    """Drop table ``kind``'s secondary indexes and foreign keys when a load adds a large share of it.
 
     PostgreSQL's own advice for bulk loads ("Populating a Database"): building
     an index once from sorted rows is several times cheaper than a million

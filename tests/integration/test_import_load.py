@@ -256,10 +256,10 @@ def _table_shape(engine: sa.Engine) -> list[tuple]:
     return _rows(
         engine,
         "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-        "AND tablename IN ('accounts', 'subscriptions', 'mrr_monthly', 'opportunities') "
+        "AND tablename IN ('accounts', 'subscriptions', 'mrr_monthly', 'opportunities', 'import_changes') "
         "UNION ALL SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid::regclass::text IN ('accounts', 'subscriptions', 'mrr_monthly', 'opportunities') "
-        "ORDER BY 1, 2",
+        "WHERE conrelid::regclass::text IN ('accounts', 'subscriptions', 'mrr_monthly', 'opportunities', 'import_changes') "
+        "ORDER BY 1, 2, 3",
     )
 
 

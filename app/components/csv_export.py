@@ -19,7 +19,8 @@ def safe_cell(value: object) -> str:
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """A CSV document of ``rows`` under ``header``, every cell formula-injection safe."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    # RFC 4180 line ends: the writer then quotes any cell holding a CR or an LF.
+    writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([safe_cell(h) for h in header])
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])

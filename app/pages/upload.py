@@ -177,9 +177,14 @@ def report(plan: Any) -> list[Any]:
     grid = dag.AgGrid(
         id=ids.REPORT_GRID,
         rowData=rows,
-        columnDefs=[{"field": k, "headerName": h, "tooltipField": k} for k, h in PROBLEM_COLUMNS],
+        columnDefs=[
+            {"field": k, "headerName": h, "tooltipField": k,
+             # The problem is a sentence: give it room and wrap it.
+             **({"flex": 3, "wrapText": True, "autoHeight": True} if k == "expected"
+                else {"flex": 1})}
+            for k, h in PROBLEM_COLUMNS
+        ],
         defaultColDef={"sortable": True, "resizable": True, "filter": True},
-        columnSize="responsiveSizeToFit",
         dashGridOptions={"pagination": True, "paginationPageSize": 20,
                          "paginationPageSizeSelector": False, "domLayout": "autoHeight"},
         className="ag-theme-alpine",

@@ -33,7 +33,7 @@ def _csv(frame: pl.DataFrame) -> bytes:
     return frame.write_csv().encode()
 
 
-def make_files(rows: int, accounts: int = ACCOUNTS, seed: int = 7) -> tuple[ImportFile, ImportFile]:
+def make_files(rows: int, accounts: int = ACCOUNTS) -> tuple[ImportFile, ImportFile]:
     """An accounts export and a subscriptions export of ``rows`` rows, deterministic."""
     acct = pl.DataFrame({"n": pl.int_range(0, accounts, eager=True)}).select(
         pl.format("A{}", pl.col("n").cast(pl.String).str.pad_start(6, "0")).alias("account_id"),
@@ -72,7 +72,6 @@ def make_files(rows: int, accounts: int = ACCOUNTS, seed: int = 7) -> tuple[Impo
             (pl.col("n") % 100).cast(pl.String).str.pad_start(2, "0"),
         ).alias("mrr"),
     )
-    del seed
     return ImportFile("accounts.csv", _csv(acct)), ImportFile("subscriptions.csv", _csv(subs))
 
 

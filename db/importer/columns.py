@@ -196,7 +196,7 @@ _LOOKUPS = {kind: _lookup(spec) for kind, spec in SPECS.items()}
 
 
 @dataclass(frozen=True)
-class Mapping_:
+class ColumnMapping:
     """How one file's headers map to one kind's canonical columns."""
 
     kind: str
@@ -213,7 +213,7 @@ class Mapping_:
 
 def map_columns(
     kind: str, headers: Iterable[str], explicit: Mapping[str, str] | None = None
-) -> Mapping_:
+) -> ColumnMapping:
     """Map ``headers`` to ``kind``'s columns; ``explicit`` (source -> canonical) wins.
 
     An explicit target that is not a column of ``kind`` (e.g. ``""``) ignores
@@ -241,12 +241,12 @@ def map_columns(
     missing = [c for c in spec.required if c not in best]
     if spec.one_of and not any(c in best for c in spec.one_of):
         missing.append(" or ".join(spec.one_of))
-    return Mapping_(kind, mapping, ignored, tuple(missing))
+    return ColumnMapping(kind, mapping, ignored, tuple(missing))
 
 
 def detect_kind(
     headers: Iterable[str], explicit: Mapping[str, str] | None = None
-) -> Mapping_ | None:
+) -> ColumnMapping | None:
     """The kind whose required columns the headers provide, best match first; None if none."""
     headers = list(headers)
     complete = [m for m in (map_columns(k, headers, explicit) for k in KINDS) if m.complete]
@@ -264,7 +264,7 @@ def header_score(headers: Iterable[str]) -> int:
     return sum(1 for h in headers if normalize(h) in known)
 
 
-def closest_kind(headers: Iterable[str]) -> Mapping_:
+def closest_kind(headers: Iterable[str]) -> ColumnMapping:
     """The kind the headers come closest to, for a 'missing columns' report."""
     headers = list(headers)
     return max(

@@ -357,7 +357,8 @@ def _sheet_layout(
     return header_row, first_col, formulas
 
 
-def _pick_sheet(name: str, sheets: list[str], kind: str | None) -> str:
+def _pick_sheet(sheets: list[str], kind: str | None) -> str:
+    """The sheet named after the kind (or any kind when none is given), else the first."""
     wanted = [kind] if kind else list(KINDS)
     for sheet in sheets:
         n = normalize(sheet)
@@ -386,7 +387,7 @@ def _read_xlsx(
             raise ImportRefused(f"{f.name}: a damaged XLSX workbook ({exc})") from None
         if not parts:
             raise ImportRefused(f"{f.name}: the workbook has no sheets")
-        sheet = _pick_sheet(f.name, list(parts), kind)
+        sheet = _pick_sheet(list(parts), kind)
         header_row, first_col, formula_cols = _sheet_layout(f.name, z, parts[sheet], limits)
     try:
         reader = fastexcel.read_excel(f.data)

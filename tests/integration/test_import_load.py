@@ -389,3 +389,44 @@ def test_read_export_folder_gives_canonical_frames_or_the_report(tmp_path) -> No
     with pytest.raises(ImportRejected) as info:
         read_export_folder(tmp_path)
     assert "subscriptions.csv, row 2, column 'account_id': 'NOPE'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "notices"),
+    [
+        ("bom_crlf.csv", b"\xef\xbb\xbfaccount_id,vertical\r\nA1,Soft\r\nA2,Caf\xc3\xa9\r\n", []),
+        ("tabs.tsv", b"account_id\tvertical\nA1\tSoft\nA2\tCaf\xc3\xa9\n", ["tab-separated"]),
+        ("pipes.csv", b"account_id|vertical\nA1|Soft\nA2|Caf\xc3\xa9\n", ["pipe-separated"]),
+        (
+            "utf16.csv",
+            "account_id,vertical\nA1,Soft\nA2,Café\n".encode("utf-16"),
+            ["read as UTF-16"],
+        ),
+        (
+            "latin1.csv",
+            "account_id,vertical\nA1,Soft\nA2,Café\n".encode("latin-1"),
+            ["not valid UTF-8 (first at byte 34); read as Latin-1 (Windows-1252)"],
+        ),
+    ],
+)
+def test_encodings_and_delimiters(
+    db: sa.Engine, name: str, data: bytes, notices: list[str]
+) -> None:
+    result = run_import([ImportFile(name, data)], db, user="tester")
+    assert result.plan.files[0].notices == notices
+    assert _rows(db, "SELECT account_id, vertical FROM accounts ORDER BY 1") == [
+        ("A1", "Soft"),
+        ("A2", "Café"),
+    ]
+
+
+def test_xlsx_rows_are_reported_as_the_sheet_numbers_them(db: sa.Engine) -> None:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = wb.add_worksheet("Accounts")
+    ws.write_row(2, 1, ["Account ID", "Industry", "Employees"])
+    ws.write_row(3, 1, ["A1", "Software", 10])
+    ws.write_row(4, 1, ["A2", "Software", "lots"])
+    wb.close()
+    plan = plan_import([ImportFile("crm.xlsx", buf.getvalue())], db)
+    assert [(p.row, p.column, p.value) for p in plan.problems] == [(5, "Employees", "lots")]

@@ -333,6 +333,12 @@ def plan_import(
     used. With ``engine=None`` references are checked against the files alone.
     """
     limits = limits or ReadLimits.from_config()
+    if not files:
+        raise ImportRefused("no files to import")
+    names = [f.name for f in files]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ImportRefused(f"two files share the name {', '.join(repeated)}; rename one")
     kinds = dict(kinds or {})
     mappings = dict(mappings or {})
     for name, kind in kinds.items():

@@ -181,7 +181,11 @@ def choose_delimiter(text: str, mapped: Collection[str] = ()) -> str | None:
 
 def _read_csv(f: ImportFile, limits: ReadLimits, mapped: Collection[str]) -> RawTable:
     text, notice = _decode(f)
-    delimiter = choose_delimiter(text, mapped)
+    # Excel's "sep=;" first line names the delimiter; Excel hides it, so rows keep their numbers.
+    hint = re.match(r"sep=(.)\r?\n", text)
+    if hint:
+        text = text[hint.end() :]
+    delimiter = hint.group(1) if hint else choose_delimiter(text, mapped)
     first_line = text.split("\n", 1)[0].rstrip("\r")
     if delimiter is None:
         raise ImportRefused(
@@ -212,7 +216,7 @@ def _read_csv(f: ImportFile, limits: ReadLimits, mapped: Collection[str]) -> Raw
     frame.columns = [f"c{i}" for i in range(frame.width)]
     notices = [notice] if notice else []
     if delimiter != ",":
-        notices.append(f"{_DELIMITER_NAMES[delimiter]}-separated")
+        notices.append(f"{_DELIMITER_NAMES.get(delimiter, repr(delimiter))}-separated")
     return RawTable(
         name=f.name,
         frame=frame,

@@ -430,3 +430,23 @@ def test_xlsx_rows_are_reported_as_the_sheet_numbers_them(db: sa.Engine) -> None
     wb.close()
     plan = plan_import([ImportFile("crm.xlsx", buf.getvalue())], db)
     assert [(p.row, p.column, p.value) for p in plan.problems] == [(5, "Employees", "lots")]
+
+
+def test_excel_sep_hint_line_names_the_delimiter(db: sa.Engine) -> None:
+    data = b"sep=;\r\naccount_id;vertical;employees\r\nA1;Soft;x\r\n"
+    plan = plan_import([ImportFile("excel.csv", data)], db)
+    assert plan.files[0].notices == ["semicolon-separated"]
+    assert [(p.row, p.column, p.value) for p in plan.problems] == [(2, "employees", "x")]
+
+
+def test_no_files_or_two_files_with_one_name_are_refused(db: sa.Engine) -> None:
+    from db.importer import ImportRefused
+
+    with pytest.raises(ImportRefused, match="^no files to import$"):
+        run_import([], db, user="tester")
+    twice = [
+        ImportFile("a.csv", b"account_id,vertical\nA1,S\n"),
+        ImportFile("a.csv", b"account_id,vertical\nA2,S\n"),
+    ]
+    with pytest.raises(ImportRefused, match="^two files share the name a.csv; rename one$"):
+        run_import(twice, db, user="tester")

@@ -22,6 +22,10 @@ Public API (the upload page, ``icp import``, ``icp demo`` and ``icp report`` use
   ``updated``, ``unchanged``, ``changed``, ``message``, ``data_version``,
   ``to_dict()``. Re-importing the same export changes nothing; the attempt is
   still recorded as a committed batch whose message starts "no changes".
+  Optional: ``settings`` (size-band bounds, as for plan_import), ``limits``
+  (``ReadLimits``: size, row and zip caps; default from ICP_UPLOAD_MAX_MB and
+  ICP_MAX_ROWS) and ``after_staging(backend_pid)``, a hook called once the rows
+  are staged and before they are applied (fault-injection tests use it).
 - ``rollback_batch(engine, batch_id, *, user) -> RollbackResult`` restores every
   row the batch inserted (deleted) or updated (restored), in one transaction.
 - ``import_history(engine, limit=100) -> list[dict]`` -- batches newest first

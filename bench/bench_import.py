@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import resource
 import secrets
+import subprocess
 import sys
 import time
 
@@ -116,8 +117,18 @@ def run(rows: int = ROWS) -> dict[str, float]:
 
 
 def main() -> None:
-    """Print the import benchmark's figures."""
-    rows = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else ROWS
+    """Print the import benchmark's figures, measured in a fresh process.
+
+    A fresh process makes the peak memory the import's own, not that of
+    whatever ran before it (``python -m bench`` runs every bench in one process).
+    """
+    args = [a for a in sys.argv[1:] if a.isdigit()]
+    rows = int(args[0]) if args else ROWS
+    if "--child" not in sys.argv:
+        subprocess.run(
+            [sys.executable, "-m", "bench.bench_import", "--child", str(rows)], check=True
+        )
+        return
     r = run(rows)
     print(
         f"import: {r['rows']:,.0f} subscription rows ({r['file_mb']:.0f} MB CSV): "

@@ -151,14 +151,10 @@ def _add_headers(response: Response) -> Response:
 
 
 def _csp() -> str:
-    cached = current_app.config.get("ICP_CSP")
-    if cached:
-        return cached
+    # Not cached: Dash adds inline scripts (clientside callbacks of pages) at its first
+    # request, and hashing a few short scripts costs microseconds.
     app = current_app.config.get("ICP_DASH_APP")
-    policy = content_security_policy(list(app.csp_hashes()) if app is not None else [])
-    if app is not None:
-        current_app.config["ICP_CSP"] = policy
-    return policy
+    return content_security_policy(list(app.csp_hashes()) if app is not None else [])
 
 
 def _error_response(exc: Exception) -> Response:

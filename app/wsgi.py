@@ -12,13 +12,16 @@ from db.config import get_config
 
 
 def register_component_scripts(dash_app: dash.Dash) -> None:
-    """Render the index page once so Dash registers every component script path.
+    """Let Dash finish its setup and render the index once, before gunicorn forks.
 
-    Dash registers those paths only while rendering the index, per process; a
-    worker that had not yet served the index answered 500 to the script requests
-    a page served by another worker made. Done before fork (preload), every worker
-    inherits them.
+    Dash imports the pages (and their inline clientside scripts) at its first
+    request, and registers component script paths only while rendering the index,
+    per process: a worker that had not yet served the index answered 500 to script
+    requests for a page another worker served. Done here (preload), every worker
+    inherits the finished state. /healthz is the one request sure to reach Dash's
+    setup hook without a session.
     """
+    dash_app.server.test_client().get("/healthz")
     with dash_app.server.test_request_context("/"):
         dash_app.index()
 

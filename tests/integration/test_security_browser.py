@@ -55,7 +55,7 @@ def test_pages_render_without_csp_violations(demo_server: gunicorn.Server, tmp_p
         assert page.locator("#icp-session-bar").inner_text().startswith("boss@example.com")
         browser.close()
     csp = [m for m in problems if "Content Security Policy" in m or "Refused to" in m]
-    assert not csp, csp
+    assert not csp, "\n".join(problems)
     assert not problems, problems
 
 

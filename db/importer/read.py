@@ -180,6 +180,13 @@ def choose_delimiter(text: str, mapped: Collection[str] = ()) -> str | None:
 
 
 def _read_csv(f: ImportFile, limits: ReadLimits, mapped: Collection[str]) -> RawTable:
+    # Counting line ends is cheap; parsing tens of millions of tiny lines is not.
+    # Twice the cap leaves room for quoted multi-line cells; the exact row count is checked after.
+    lines = f.data.count(b"\n")
+    if lines > 2 * limits.max_rows + 1:
+        raise ImportRefused(
+            f"{f.name}: {lines:,} lines; the limit is {limits.max_rows:,} rows per file"
+        )
     text, notice = _decode(f)
     # Excel's "sep=;" first line names the delimiter; Excel hides it, so rows keep their numbers.
     hint = re.match(r"sep=(.)\r?\n", text)

@@ -290,3 +290,13 @@ def test_dry_run_with_problems_records_nothing(seeded: sa.Engine) -> None:
             [ImportFile.from_path(BAD / "bad_date.csv")], seeded, user="tester", dry_run=True
         )
     assert checksums(seeded) == before and batch_statuses(seeded) == batches
+
+
+def test_millions_of_empty_lines_are_refused_before_parsing(seeded: sa.Engine) -> None:
+    data = b"account_id,vertical\n" + b"\n" * 5_000_000
+    error = _assert_rejected_and_unchanged(
+        seeded, [ImportFile("lines.csv", data)], limits=ReadLimits(max_rows=1_000_000)
+    )
+    assert (
+        error.plan.problems[0].expected == "5,000,001 lines; the limit is 1,000,000 rows per file"
+    )

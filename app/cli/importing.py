@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,25 @@ def _user(user: str | None) -> str:
     return user or getpass.getuser()
 
 
+@contextmanager
+def _warehouse_errors() -> Iterator[None]:
+    """Turn a warehouse that is unreachable or not migrated into one line and exit status 1."""
+    import sqlalchemy as sa
+
+    try:
+        yield
+    except sa.exc.ProgrammingError as exc:
+        if "UndefinedTable" not in type(exc.orig).__name__:
+            raise
+        typer.echo("error: the warehouse has no tables yet; run `icp db upgrade` first", err=True)
+        raise typer.Exit(1) from None
+    except sa.exc.OperationalError as exc:
+        typer.echo(
+            f"error: cannot reach the warehouse ({str(exc.orig).strip().splitlines()[0]})", err=True
+        )
+        raise typer.Exit(1) from None
+
+
 def _emit(
     payload: dict[str, Any] | list[Any], fmt: OutputFormat, text: str, err: bool = False
 ) -> None:
@@ -85,7 +106,10 @@ def import_files(
     loaded = [ImportFile.from_path(p) for p in files]
     kinds = {f.name: kind.value for f in loaded} if kind else None
     try:
-        result = run_import(loaded, get_engine(), user=_user(user), kinds=kinds, dry_run=dry_run)
+        with _warehouse_errors():
+            result = run_import(
+                loaded, get_engine(), user=_user(user), kinds=kinds, dry_run=dry_run
+            )
     except ImportRejected as exc:
         _emit({"ok": False, "error": "rejected", **exc.plan.to_dict()}, fmt, str(exc))
         raise typer.Exit(1) from None
@@ -106,7 +130,8 @@ def rollback(
     from db.importer import ImportRefused, rollback_batch
 
     try:
-        result = rollback_batch(get_engine(), batch, user=_user(user))
+        with _warehouse_errors():
+            result = rollback_batch(get_engine(), batch, user=_user(user))
     except ImportRefused as exc:
         _emit({"ok": False, "error": str(exc)}, fmt, f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -122,7 +147,8 @@ def history(
     from db.engine import get_engine
     from db.importer import import_history
 
-    batches = import_history(get_engine(), limit)
+    with _warehouse_errors():
+        batches = import_history(get_engine(), limit)
     lines = []
     for b in batches:
         files = ", ".join(f"{f['file_name']} ({f['kind']})" for f in b["files"]) or "-"

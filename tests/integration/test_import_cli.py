@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import secrets
 
+import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from app.cli import app
+from db.config import get_config
+from db.engine import dispose_engines, drop_database, ensure_database
 from tests.integration.test_import_support import BAD, GOOD, batch_statuses, checksums
 
 runner = CliRunner()
@@ -79,3 +83,26 @@ def test_refused_file_and_missing_file(env_db: sa.Engine) -> None:
     assert "this is an HTML page" in refused.output
     missing = runner.invoke(app, ["import", "no-such-file.csv"])
     assert missing.exit_code == 2
+
+
+def test_unmigrated_warehouse_is_one_clear_line(
+    pg_admin_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"icp_empty_{secrets.token_hex(3)}"
+    ensure_database(pg_admin_url, name)
+    try:
+        monkeypatch.setenv(
+            "DATABASE_URL",
+            sa.make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False),
+        )
+        get_config.cache_clear()
+        result = runner.invoke(app, ["import", "history"])
+        assert result.exit_code == 1
+        assert (
+            result.output.strip()
+            == "error: the warehouse has no tables yet; run `icp db upgrade` first"
+        )
+    finally:
+        get_config.cache_clear()
+        dispose_engines()
+        drop_database(pg_admin_url, name)

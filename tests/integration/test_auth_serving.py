@@ -300,3 +300,29 @@ def test_viewer_gets_403_from_the_upload_callbacks(app_server: gunicorn.Server, 
         with engine.begin() as conn:
             conn.execute(sa.text("TRUNCATE accounts, import_batches, import_files, import_changes RESTART IDENTITY CASCADE"))
             conn.execute(sa.text("UPDATE data_version SET version = 0"))
+
+
+def test_health_ready_and_json_logs_with_request_ids(app_server: gunicorn.Server, engine: sa.Engine) -> None:
+    from db import migrate
+
+    head = migrate.head_revision()
+    assert requests.get(app_server.url + "/healthz", timeout=10).json() == {"status": "ok"}
+    ready = requests.get(app_server.url + "/readyz", timeout=10)
+    assert ready.status_code == 200 and ready.json()["revision"] == head
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '0000_older'"))
+        behind = requests.get(app_server.url + "/readyz", timeout=10)
+        assert behind.status_code == 503
+        assert behind.json()["reason"] == f"migrations pending: at 0000_older, code at {head}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = :h"), {"h": head})
+    rid = requests.get(app_server.url + "/login", headers={"X-Request-ID": "trace-12345678"}, timeout=10).headers["X-Request-ID"]
+    assert rid == "trace-12345678"
+    time.sleep(0.5)
+    lines = [line for line in app_server.log().splitlines() if line.strip()]
+    entries = [json.loads(line) for line in lines]  # every line is one JSON object
+    access = [e for e in entries if e["logger"] == "gunicorn.access"]
+    assert any("GET /login" in e["message"] and "rid=trace-12345678" in e["message"] for e in access)
+    assert any(e.get("request_id") and e["logger"].startswith("icp.") for e in entries)

@@ -33,6 +33,8 @@ pytestmark = pytest.mark.slow
 
 PASSWORD = "Tr0ub4dor&3-long-enough"
 ROOT = Path(__file__).resolve().parents[2]
+# Two different exports, so the second test's import changes rows the first one wrote.
+AS_OF = {"hold": "2025-06", "race": "2025-12"}
 DATA_TABLES = ("accounts", "subscriptions", "opportunities", "mrr_monthly", "import_changes")
 
 
@@ -56,8 +58,9 @@ class Warehouse:
         self.server.ensure_postgres_running()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def warehouse() -> Iterator[Warehouse]:
+    """One private server for the module; the import tests run first, the restart test last."""
     # /tmp and a short name: the server's Unix socket path must stay under ~100 characters.
     folder = Path(tempfile.mkdtemp(prefix="icpf", dir="/tmp"))
     if os.geteuid() == 0:
@@ -73,6 +76,16 @@ def _counts(engine: sa.Engine) -> dict[str, int]:
         return {t: conn.scalar(sa.text(f"SELECT count(*) FROM {t}")) for t in DATA_TABLES}
 
 
+def _committed(engine: sa.Engine) -> set[int]:
+    with engine.connect() as conn:
+        return set(conn.execute(sa.text("SELECT batch_id FROM import_batches WHERE status = 'committed'")).scalars())
+
+
+def _version(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(sa.text("SELECT version FROM data_version"))
+
+
 def _wait(predicate, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -82,9 +95,74 @@ def _wait(predicate, seconds: float, what: str) -> None:
     raise AssertionError(f"not within {seconds}s: {what}")
 
 
+_KILLABLE_IMPORT = textwrap.dedent(
+    """
+    import sys, time
+    import sqlalchemy as sa
+    from db.importer import ImportFile, run_import
+
+    url, mode, *paths = sys.argv[1:]
+
+    def staged(backend_pid):
+        print("STAGED", backend_pid, flush=True)
+        if mode == "hold":
+            time.sleep(120)
+
+    run_import([ImportFile.from_path(p) for p in paths], sa.create_engine(url), user="killed",
+               after_staging=staged)
+    print("COMMITTED", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["hold", "race"])
+def test_import_killed_mid_way_leaves_nothing_partial(warehouse: Warehouse, tmp_path: Path, mode: str) -> None:
+    """``hold``: SIGKILL once the rows are staged, before they are applied. ``race``: SIGKILL
+    a moment into applying them; either all of the batch landed or none of it did."""
+    engine = sa.create_engine(warehouse.url)
+    files = sorted(str(p) for p in write_demo_files(tmp_path / "demo", as_of=AS_OF[mode]).values())
+    before, batches_before, version_before = _counts(engine), _committed(engine), _version(engine)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLABLE_IMPORT, warehouse.url, mode, *files],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    assert line.startswith("STAGED"), line + proc.stderr.read()
+    backend = int(line.split()[1])
+    if mode == "race":
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+    def backend_gone() -> bool:
+        # A fresh connection each time: pg_stat_activity is a snapshot per transaction.
+        with engine.connect() as conn:
+            return not conn.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": backend})
+
+    _wait(backend_gone, 30, "the killed import's connection to end")
+    new_batches = _committed(engine) - batches_before
+    after = _counts(engine)
+    if mode == "hold" or not new_batches:
+        assert after == before, "a killed import left rows behind"
+        assert not new_batches and _version(engine) == version_before
+    else:
+        # Killed too late: then the whole batch landed, and the version moved once.
+        assert after != before and _version(engine) == version_before + 1
+    # The warehouse still takes the same import afterwards.
+    from db.importer import ImportFile, run_import
+
+    result = run_import([ImportFile.from_path(p) for p in files], engine, user="retry")
+    assert result.batch_id is not None
+    engine.dispose()
+
+
 def test_postgres_restart_shows_unavailable_then_recovers_by_itself(warehouse: Warehouse, tmp_path: Path) -> None:
     engine = sa.create_engine(warehouse.url)
-    load_demo(engine, tmp_path / "demo")
+    load_demo(engine, tmp_path / "demo", if_empty=True)
     add_user(engine, "cfo@example.com", "viewer", PASSWORD)
     engine.dispose()
     app = gunicorn.start(warehouse.url, tmp_path / "g.log", workers=2, env={"ICP_SECRET_KEY": "k" * 40, "ICP_DATA_DIR": str(tmp_path)})
@@ -144,69 +222,3 @@ def test_postgres_restart_shows_unavailable_then_recovers_by_itself(warehouse: W
         assert retry.json()["response"]["icp-data-retry"]["disabled"] is True
     finally:
         app.stop()
-
-
-_KILLABLE_IMPORT = textwrap.dedent(
-    """
-    import sys, time
-    import sqlalchemy as sa
-    from db.importer import ImportFile, run_import
-
-    url, mode, *paths = sys.argv[1:]
-
-    def staged(backend_pid):
-        print("STAGED", backend_pid, flush=True)
-        if mode == "hold":
-            time.sleep(120)
-
-    run_import([ImportFile.from_path(p) for p in paths], sa.create_engine(url), user="killed",
-               after_staging=staged)
-    print("COMMITTED", flush=True)
-    """
-)
-
-
-@pytest.mark.parametrize("mode", ["hold", "race"])
-def test_import_killed_mid_way_leaves_nothing_partial(warehouse: Warehouse, tmp_path: Path, mode: str) -> None:
-    """``hold``: SIGKILL once the rows are staged, before they are applied. ``race``: SIGKILL
-    a moment into applying them; either all of the batch landed or none of it did."""
-    engine = sa.create_engine(warehouse.url)
-    files = sorted(str(p) for p in write_demo_files(tmp_path / "demo").values())
-    before = _counts(engine)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _KILLABLE_IMPORT, warehouse.url, mode, *files],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    line = proc.stdout.readline()
-    assert line.startswith("STAGED"), line + proc.stderr.read()
-    backend = int(line.split()[1])
-    if mode == "race":
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-
-    def backend_gone() -> bool:
-        # A fresh connection each time: pg_stat_activity is a snapshot per transaction.
-        with engine.connect() as conn:
-            return not conn.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": backend})
-
-    _wait(backend_gone, 30, "the killed import's connection to end")
-    with engine.connect() as conn:
-        committed = conn.execute(sa.text("SELECT rows_inserted FROM import_batches WHERE status = 'committed'")).scalars().all()
-        version = conn.scalar(sa.text("SELECT version FROM data_version"))
-    after = _counts(engine)
-    if mode == "hold" or not committed:
-        assert after == before, "a killed import left rows behind"
-        assert committed == [] and version == 0
-    else:
-        assert after["accounts"] > 0 and sum(after[t] for t in ("accounts", "subscriptions", "opportunities")) == committed[0]
-    # The warehouse still takes the same import afterwards.
-    from db.importer import ImportFile, run_import
-
-    result = run_import([ImportFile.from_path(p) for p in files], engine, user="retry")
-    assert result.batch_id is not None
-    engine.dispose()

@@ -256,6 +256,9 @@ def _csv_structure_error(name: str, text: str, delimiter: str) -> tuple[str | No
 
 # --- XLSX -------------------------------------------------------------------
 
+HEADER_SEARCH_ROWS = 20
+"""Top rows of a sheet searched for the header (below report titles)."""
+
 _NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -402,9 +405,20 @@ def _read_xlsx(
         header_row, first_col, formula_cols = _sheet_layout(f.name, z, parts[sheet], limits)
     try:
         reader = fastexcel.read_excel(f.data)
-        frame = reader.load_sheet(sheet, dtypes="string").to_polars()
+        # Report-style exports put a title block above the header: take the first
+        # of the top rows that names the most known columns.
+        top = reader.load_sheet(sheet, header_row=None, n_rows=HEADER_SEARCH_ROWS, dtypes="string")
+        scores = [
+            _score([str(v) for v in row if v is not None], mapped) for row in top.to_polars().rows()
+        ]
+        offset = (
+            max(range(len(scores)), key=lambda i: (scores[i], -i)) if scores and max(scores) else 0
+        )
+        frame = reader.load_sheet(sheet, header_row=offset, dtypes="string").to_polars()
     except Exception as exc:  # fastexcel raises its own family, unrelated to Python's
         raise ImportRefused(f"{f.name}: cannot read sheet {sheet!r} ({exc})") from None
+    title_rows = offset
+    header_row += offset
     if frame.height > limits.max_rows:
         raise ImportRefused(
             f"{f.name}: {frame.height:,} rows; the limit is {limits.max_rows:,} rows per file"
@@ -424,6 +438,8 @@ def _read_xlsx(
         )
     frame.columns = [f"c{i}" for i in range(frame.width)]
     notices = [f"sheet {sheet!r}"] if len(parts) > 1 else []
+    if title_rows:
+        notices.append(f"header found on row {header_row}, below {title_rows} title row(s)")
     formula_columns = {
         headers[c - first_col]: n
         for c, n in sorted(formula_cols.items())

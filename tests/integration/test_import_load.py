@@ -450,3 +450,25 @@ def test_no_files_or_two_files_with_one_name_are_refused(db: sa.Engine) -> None:
     ]
     with pytest.raises(ImportRefused, match="^two files share the name a.csv; rename one$"):
         run_import(twice, db, user="tester")
+
+
+def test_xlsx_report_with_title_rows_above_the_header(db: sa.Engine) -> None:
+    seed(db)
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = wb.add_worksheet("Report")
+    ws.write(0, 0, "Opportunities by stage")
+    ws.write(1, 0, "Generated 2024-02-01 by Dana")
+    ws.write_row(
+        3,
+        0,
+        ["Opportunity ID", "Account ID", "Type", "Created Date", "Close Date", "Stage", "Amount"],
+    )
+    ws.write_row(
+        4, 0, ["R1", "A001", "New Business", "2024-01-02", "2024-01-20", "Closed Won", 500]
+    )
+    ws.write_row(5, 0, ["R2", "A009", "New Business", "2024-01-03", None, "Prospecting", 700])
+    wb.close()
+    plan = plan_import([ImportFile("report.xlsx", buf.getvalue())], db)
+    assert plan.files[0].notices == ["header found on row 4, below 3 title row(s)"]
+    assert [(p.row, p.column, p.value) for p in plan.problems] == [(6, "Account ID", "A009")]

@@ -8,6 +8,8 @@ to test-artifacts/screenshots/ (gitignored).
 
 from __future__ import annotations
 
+import os
+import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,7 +48,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def demo_server(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[gunicorn.Server]:
     """ICP Lens under gunicorn on the demo data, not in local mode (sign-in required)."""
     tmp = tmp_path_factory.mktemp("e2e")
-    name = f"icp_test_e2e_{tmp.name[-6:].replace('-', '_')}"
+    # Unique per session: another pytest run on the shared server must not drop ours.
+    name = f"icp_test_e2e_{os.getpid()}_{secrets.token_hex(3)}"
     url = gunicorn.demo_database(pg_admin_url, name, tmp, USERS)
     server = gunicorn.start(
         url, tmp / "gunicorn.log", workers=2,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -26,7 +27,7 @@ PAGES = ("/", "/cohorts", "/accidental-icp", "/drift", "/revenue", "/segment?ver
 def empty_server(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``icp serve`` on 127.0.0.1 (local mode, no sign-in) over a migrated, empty warehouse."""
     tmp = tmp_path_factory.mktemp("empty")
-    name = f"icp_test_empty_{tmp.name[-6:].replace('-', '_')}"
+    name = f"icp_test_empty_{os.getpid()}_{secrets.token_hex(3)}"
     ensure_database(pg_admin_url, name)
     url = sa.make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
     migrate.upgrade(url)

@@ -56,7 +56,7 @@ def test_a_bad_file_is_reported_cell_by_cell_and_nothing_is_imported(page) -> No
     report = list(csv.reader(io.StringIO(download.value.path().read_text())))
     assert report[0] == ["File", "Row", "Column", "Value", "Problem"]
     # A negative amount starts with "-": prefixed so a spreadsheet cannot run it.
-    assert ["deals.csv", "3", "amount", "'-50"] == report[[r[3] for r in report].index("'-50")][:4]
+    assert report[[r[3] for r in report].index("'-50")][:4] == ["deals.csv", "3", "amount", "'-50"]
 
 
 def test_a_good_file_is_imported_and_appears_in_the_history(page) -> None:

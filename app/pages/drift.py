@@ -64,7 +64,11 @@ COLOUR = charts.TIER_COLOURS["accidental_icp"]
 
 
 def _bars(x: list, y: list, axis: dict[str, Any], highlight: int = 0) -> go.Figure:
-    colours = [charts.MUTED] * (len(x) - highlight) + [COLOUR] * highlight
+    """Bars with the last ``highlight`` in the alert colour (a negative count: the first)."""
+    if highlight >= 0:
+        colours = [charts.MUTED] * (len(x) - highlight) + [COLOUR] * highlight
+    else:
+        colours = [COLOUR] * -highlight + [charts.MUTED] * (len(x) + highlight)
     fig = go.Figure(go.Bar(x=x, y=y, marker_color=colours))
     fig.update_yaxes(**axis)
     return fig
@@ -108,7 +112,7 @@ CHARTS: dict[str, Callable[[list[dict[str, Any]]], go.Figure]] = {
         {"tickformat": ".1%", "title": "contraction rate"}, highlight=1),
     "win_rate_trap": lambda s: _bars(
         [r["group"] for r in s], [r["win_rate"] for r in s], {**PCT, "title": "win rate"},
-        highlight=0),
+        highlight=-1),
 }
 
 

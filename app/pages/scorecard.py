@@ -79,8 +79,8 @@ COLUMNS = (
     ("tam", "money", "other"),
 )
 BANDED = ("nrr", "grr")
-WIDTHS = {"nrr": 78, "clv": 108, "logo_retention": 74, "avg_deal_size": 70,
-          "days_to_close": 72, "accounts": 84}
+WIDTHS = {"nrr": 76, "clv": 104, "logo_retention": 72, "avg_deal_size": 64,
+          "days_to_close": 66, "accounts": 70}
 
 
 def view_state(query: dict[str, str]) -> dict[str, Any]:
@@ -136,7 +136,7 @@ def column_defs(state: dict[str, Any]) -> list[dict[str, Any]]:
             "field": "segment",
             "headerName": segment_name,
             "pinned": "left",
-            "minWidth": 150,
+            "minWidth": 140,
             "cellClass": "cell-link",
             "headerTooltip": "Click a row to drill down (verticals) or open the segment page.",
         }
@@ -171,7 +171,7 @@ def column_defs(state: dict[str, Any]) -> list[dict[str, Any]]:
             "headerTooltip": definitions.definition("tier"),
             "valueFormatter": {"function": "params.data.tier_fmt"},
             "cellClassRules": {f"tier-cell-{t}": f"params.value === '{t}'" for t in TIER_LABELS},
-            "minWidth": 118,
+            "minWidth": 112,
         }
     )
     return cols

@@ -30,12 +30,31 @@ from metrics.icp import accidental_icp_flags
 from metrics.model import Dataset, MetricsError, account_mask, build_dataset, check_dimensions
 from metrics.months import month_label
 from metrics.movements import mrr_movements
-from metrics.retention import nrr_decomposition
 from metrics.scorecard import company_summary, segment_scorecard
 from metrics.secondary import secondary_by_quarter
 from metrics.settings import MetricSettings
 
-__all__ = ["MetricsError", "Context", "context", "engine"]
+# MetricsError is re-exported: pages catch it as data.MetricsError.
+__all__ = [
+    "Context",
+    "MetricsError",
+    "engine",
+    "context",
+    "cached_view",
+    "months_available",
+    "default_as_of",
+    "dimension_values",
+    "scorecard",
+    "company",
+    "flags",
+    "alerts",
+    "open_alert_count",
+    "cohorts",
+    "movements",
+    "quarterly_secondary",
+    "declared",
+    "save_settings",
+]
 
 Filters = Mapping[str, Sequence[str]] | None
 T = TypeVar("T")
@@ -191,19 +210,6 @@ def movements(as_of: str | None, filters: Filters = None) -> pl.DataFrame:
         "movements",
         {"as_of": as_of, "filters": _filters_key(filters)},
         lambda ctx: mrr_movements(ctx.dataset, as_of=as_of, filters=filters),
-    )
-
-
-def decomposition(as_of: str | None, window: int | None, filters: Filters = None) -> pl.DataFrame:
-    """NRR decomposition of the accounts kept by ``filters`` (one row)."""
-    def compute(ctx: Context) -> pl.DataFrame:
-        w = window or ctx.settings.window_months
-        return nrr_decomposition(ctx.dataset, as_of=as_of, window=w, filters=filters)
-
-    return _view(
-        "decomposition",
-        {"as_of": as_of, "window": window, "filters": _filters_key(filters)},
-        compute,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html
+from dash import Input, Output, callback, dcc, html
 
 from app import auth, health
 
@@ -61,7 +61,18 @@ def shell() -> html.Div:
             ),
             banner,
             health.data_status_banner(),
-            dbc.Container(dash.page_container, fluid=True, className="pt-3 pb-4"),
+            dbc.Container(
+                # A page whose numbers are not cached yet takes a moment to build: show it.
+                dcc.Loading(
+                    dash.page_container,
+                    target_components={"_pages_content": "children"},
+                    delay_show=300,
+                    type="default",
+                    overlay_style={"visibility": "visible", "opacity": 0.5},
+                ),
+                fluid=True,
+                className="pt-3 pb-4",
+            ),
         ]
     )
 

@@ -9,6 +9,7 @@ import dash
 from app import create_app
 from app.logging_setup import configure_logging
 from db.config import get_config
+from db.engine import dispose_engines
 
 
 def register_component_scripts(dash_app: dash.Dash) -> None:
@@ -29,4 +30,6 @@ def register_component_scripts(dash_app: dash.Dash) -> None:
 configure_logging(get_config().icp_log_level)
 app = create_app()
 register_component_scripts(app)
+# The startup checks opened connections in this (master) process; workers open their own.
+dispose_engines()
 server = app.server

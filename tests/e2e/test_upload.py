@@ -72,3 +72,16 @@ def test_a_good_file_is_imported_and_appears_in_the_history(page) -> None:
     settle(page)
     assert len(grid_column(page, "up-history", "batch_id")) == before + 1
     shoot(page, "upload-imported")
+
+
+def test_the_import_can_be_rolled_back_after_confirmation(page) -> None:
+    open_page(page, "/upload")
+    first = page.locator("#up-history .ag-row[row-index='0']")
+    expect(first).to_contain_text("new-accounts.csv")
+    first.locator("input[type=checkbox]").first.check()
+    page.click("#up-rollback")
+    dialog = page.locator(".modal-dialog")
+    expect(dialog).to_contain_text("will be undone")
+    page.click("#up-confirm-yes")
+    expect(page.locator("#up-rollback-result")).to_contain_text("rolled back: 2 inserted rows removed")
+    expect(page.locator("#up-history .ag-row[row-index='0']")).to_contain_text("rolled_back")

@@ -83,8 +83,9 @@ def bridge(frame: pl.DataFrame, title: str) -> go.Figure:
     fig.update_layout(barmode="relative", title={"text": title, "font": {"size": 14}})
     fig.update_yaxes(title="MRR movement", tickprefix="$", tickformat=".2~s", row=1, col=1,
                      secondary_y=False)
+    top = max((v for v in frame["ending_mrr"].to_list() if v is not None), default=0)
     fig.update_yaxes(title="Ending MRR", tickprefix="$", tickformat=".2~s", row=1, col=1,
-                     secondary_y=True, rangemode="tozero", showgrid=False)
+                     secondary_y=True, range=[0, top * 1.1 or 1], showgrid=False)
     ratios = [v for v in frame["quick_ratio"].to_list() if v is not None]
     # A month with almost no loss has a huge ratio; cap the axis so the rest stays readable.
     capped = max(ratios, default=0) > QUICK_RATIO_CAP
@@ -127,7 +128,7 @@ def declared_table(frame: pl.DataFrame) -> dbc.Table:
         rows.append(html.Tr([html.Td(name), html.Td(formatter(inside.get(key)), className="text-end fw-bold"),
                              html.Td(formatter(outside.get(key)), className="text-end")]))
     return dbc.Table(
-        [html.Thead(html.Tr([html.Th("Metric"), html.Th("Inside the declared ICP", className="text-end"),
+        [html.Thead(html.Tr([html.Th("Metric"), html.Th("Inside", className="text-end"),
                              html.Th("Outside", className="text-end")])),
          html.Tbody(rows)],
         size="sm", hover=True, className="mb-0",

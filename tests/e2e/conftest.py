@@ -112,19 +112,24 @@ def page(admin_context) -> Iterator[object]:
 
 
 def settle(page, timeout_s: float = 60) -> None:
-    """Wait until Dash has no callback in flight (twice, so chained callbacks land too).
+    """Wait until Dash has had no callback in flight for 200 ms (chained ones included).
 
     Polls with page.evaluate: wait_for_function evals a string, which the CSP forbids.
     """
-    for _ in range(2):
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if page.evaluate("() => Boolean(window.store) && !window.store.getState().isLoading"):
-                break
-            if time.monotonic() > deadline:
-                raise AssertionError(f"Dash did not settle on {page.url}")
-            page.wait_for_timeout(100)
-        page.wait_for_timeout(300)
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while True:
+        idle = page.evaluate("() => Boolean(window.store) && !window.store.getState().isLoading")
+        now = time.monotonic()
+        if not idle:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= 0.2:
+            return
+        if now > deadline:
+            raise AssertionError(f"Dash did not settle on {page.url}")
+        page.wait_for_timeout(50)
 
 
 def open_page(page, path: str) -> None:

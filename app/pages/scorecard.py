@@ -79,8 +79,9 @@ COLUMNS = (
     ("tam", "money", "other"),
 )
 BANDED = ("nrr", "grr")
-WIDTHS = {"nrr": 76, "clv": 104, "logo_retention": 72, "avg_deal_size": 64,
-          "days_to_close": 66, "accounts": 70}
+# Minimum widths (px) so the table fits beside the ICP map at 1440 px without cutting.
+WIDTHS = {"nrr": 70, "clv": 112, "logo_retention": 70, "grr": 60, "win_rate": 60,
+          "avg_deal_size": 62, "days_to_close": 62, "accounts": 64, "tam": 60}
 
 
 def view_state(query: dict[str, str]) -> dict[str, Any]:
@@ -136,7 +137,8 @@ def column_defs(state: dict[str, Any]) -> list[dict[str, Any]]:
             "field": "segment",
             "headerName": segment_name,
             "pinned": "left",
-            "minWidth": 140,
+            "minWidth": 132,
+            "tooltipField": "segment",
             "cellClass": "cell-link",
             "headerTooltip": "Click a row to drill down (verticals) or open the segment page.",
         }
@@ -151,7 +153,7 @@ def column_defs(state: dict[str, Any]) -> list[dict[str, Any]]:
             "type": "rightAligned",
             "cellClass": f"col-{group}",
             "headerClass": f"head-{group}",
-            "minWidth": WIDTHS.get(field, 64),
+            "minWidth": WIDTHS[field],
             "wrapHeaderText": True,
             "autoHeaderHeight": True,
         }
@@ -171,7 +173,7 @@ def column_defs(state: dict[str, Any]) -> list[dict[str, Any]]:
             "headerTooltip": definitions.definition("tier"),
             "valueFormatter": {"function": "params.data.tier_fmt"},
             "cellClassRules": {f"tier-cell-{t}": f"params.value === '{t}'" for t in TIER_LABELS},
-            "minWidth": 112,
+            "minWidth": 108,
         }
     )
     return cols
@@ -188,6 +190,10 @@ def icp_map(rows: list[dict[str, Any]], state: dict[str, Any]) -> go.Figure:
     # Labels alternate above and below along the CLV axis so neighbours overlap less.
     by_clv = sorted(plotted, key=lambda r: r["clv"])
     label_at = {r["segment"]: ("top center", "bottom center")[i % 2] for i, r in enumerate(by_clv)}
+    # The outermost labels lean inwards so the plot edge does not cut them.
+    label_at[by_clv[0]["segment"]] = "top right"
+    if len(by_clv) > 1:
+        label_at[by_clv[-1]["segment"]] = "top left"
     # Segments without a TAM (no won deal or no prospect) still get a visible bubble.
     smallest = largest * 0.03
     for tier, label in TIER_LABELS.items():

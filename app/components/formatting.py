@@ -91,3 +91,8 @@ FORMATTERS = {
 def by_kind(kind: str, value: float | int | None) -> str:
     """Format ``value`` with the formatter named ``kind`` (money, pct, days, multiple, count)."""
     return FORMATTERS[kind](value)
+
+
+def plural(n: float | int, noun: str) -> str:
+    """A count with its noun: 1 row, 2 rows, 1,204 problems."""
+    return f"{count(n)} {noun}" + ("" if n == 1 else "s")

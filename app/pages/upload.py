@@ -34,6 +34,7 @@ from db.importer import (
     run_import,
 )
 from db.importer.columns import KINDS, SPECS
+from db.importer.read import ReadLimits, read_table
 
 dash.register_page(__name__, path="/upload", name="Upload", title="Upload · ICP Lens", order=6)
 
@@ -86,12 +87,24 @@ def _choices(kinds: list[str] | None, kind_ids: list[dict] | None, maps: list[st
     return chosen_kinds, mappings
 
 
-def mapping_editor(plan: Any) -> list[Any]:
+def _headers(file: ImportFile, kind: str | None) -> list[str]:
+    """The file's own header, read by the importer's reader (for a file it could not map)."""
+    try:
+        return read_table(file, ReadLimits.from_config(), kind).headers
+    except ImportRefused:
+        return []
+
+
+def mapping_editor(plan: Any, files: list[ImportFile]) -> list[Any]:
     """Per file: its detected kind and, per source column, the canonical column it feeds."""
+    by_name = {f.name: f for f in files}
     cards = []
     for f in plan.files:
         canonical = list(SPECS[f.kind].names) if f.kind in SPECS else []
         sources = list(f.mapping) + [c for c in f.ignored if c not in f.mapping]
+        if not sources and f.name in by_name:
+            # A missing required column leaves no mapping: offer every header of the file.
+            sources = _headers(by_name[f.name], f.kind)
         rows = [
             html.Tr(
                 [
@@ -110,7 +123,7 @@ def mapping_editor(plan: Any) -> list[Any]:
             for source in sources
         ]
         status = (
-            html.Span(f"{fmt.count(f.problem_count)} problems", className="text-danger")
+            html.Span(fmt.plural(f.problem_count, "problem"), className="text-danger")
             if f.problem_count else html.Span("valid", className="text-success")
         )
         cards.append(
@@ -120,7 +133,7 @@ def mapping_editor(plan: Any) -> list[Any]:
                         html.Div(
                             [
                                 html.Strong(f.name, className="me-2"),
-                                html.Span(f"{fmt.count(f.rows)} rows · ", className="hint"),
+                                html.Span(f"{fmt.plural(f.rows, 'row')} · ", className="hint"),
                                 status,
                             ],
                             className="mb-2",
@@ -142,6 +155,10 @@ def mapping_editor(plan: Any) -> list[Any]:
                         ),
                         html.Ul([html.Li(n) for n in f.notices], className="hint")
                         if f.notices else None,
+                        html.P("The kind of this file was not recognised from its header: "
+                               "choose it above, then check again to map its columns.",
+                               className="text-danger")
+                        if f.kind is None else None,
                         dbc.Table(
                             [html.Thead(html.Tr([html.Th("Column in the file"),
                                                  html.Th("Feeds")])),
@@ -160,15 +177,16 @@ def report(plan: Any) -> list[Any]:
     """The validation report: a summary line and every problem in a grid."""
     if plan.ok:
         summary = dbc.Alert(
-            f"All {len(plan.files)} files are valid: {fmt.count(sum(f.rows for f in plan.files))} "
-            "rows ready to import.",
+            ("The file is valid: " if len(plan.files) == 1
+             else f"All {len(plan.files)} files are valid: ")
+            + f"{fmt.plural(sum(f.rows for f in plan.files), 'row')} ready to import.",
             color="success",
         )
     else:
         listed = len(plan.problems)
         more = f" (the first {fmt.count(listed)} listed)" if listed < plan.problem_count else ""
         summary = dbc.Alert(
-            f"{fmt.count(plan.problem_count)} problems{more}: nothing will be imported until "
+            f"{fmt.plural(plan.problem_count, 'problem')}{more}: nothing will be imported until "
             "they are fixed in the files (or the mapping) and the files checked again.",
             color="danger",
         )
@@ -349,7 +367,7 @@ def check_files(
                            mappings=mappings or None)
     except ImportRefused as exc:
         return None, dbc.Alert(str(exc), color="danger"), True, "mb-2 d-none", None
-    return mapping_editor(plan), report(plan), not plan.ok, "mb-2", None
+    return mapping_editor(plan, files), report(plan), not plan.ok, "mb-2", None
 
 
 @callback(

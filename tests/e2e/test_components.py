@@ -36,6 +36,8 @@ def test_percent_days_multiples_and_intervals() -> None:
     assert fmt.interval(0.98, 1.17) == "98%–117%"
     assert fmt.interval(None, 1.1) == "—"
     assert fmt.pct(float("nan")) == "—"
+    assert fmt.plural(1, "row") == "1 row"
+    assert fmt.plural(1204, "problem") == "1,204 problems"
 
 
 @pytest.mark.parametrize("dangerous", ["=1+2", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])

@@ -36,7 +36,7 @@ def _drop(page, name: str, text: str) -> None:
 def test_a_bad_file_is_reported_cell_by_cell_and_nothing_is_imported(page) -> None:
     open_page(page, "/upload")
     _drop(page, "deals.csv", BAD_OPPORTUNITIES)
-    expect(page.locator("#up-report")).to_contain_text("problems")
+    expect(page.locator("#up-report")).to_contain_text("problem")
     at_least(page.locator("#up-report-grid .ag-row"), 2)
     settle(page)
     files = grid_column(page, "up-report-grid", "file")
@@ -57,6 +57,25 @@ def test_a_bad_file_is_reported_cell_by_cell_and_nothing_is_imported(page) -> No
     assert report[0] == ["File", "Row", "Column", "Value", "Problem"]
     # A negative amount starts with "-": prefixed so a spreadsheet cannot run it.
     assert report[[r[3] for r in report].index("'-50")][:4] == ["deals.csv", "3", "amount", "'-50"]
+
+
+def test_a_column_the_importer_missed_can_be_mapped_and_checked_again(page) -> None:
+    open_page(page, "/upload")
+    _drop(page, "crm-accounts.csv", "Company Ref,Industry\nE2E-9001,Technology\n")
+    expect(page.locator("#up-report")).to_contain_text("problem")
+    # No account_id column: the kind is not recognised; say it is accounts, check again.
+    expect(page.locator("#up-files")).to_contain_text("not recognised")
+    page.locator("#up-files .card-body").get_by_role("button").first.click()
+    page.get_by_role("option", name="accounts", exact=True).click()
+    page.click("#up-revalidate")
+    row = page.locator("#up-files tr", has_text="Company Ref")
+    expect(row).to_contain_text("(ignore)")
+    row.get_by_role("button").click()
+    page.get_by_role("option", name="account_id", exact=True).click()
+    page.click("#up-revalidate")
+    expect(page.locator("#up-report")).to_contain_text("valid")
+    expect(page.locator("#up-import")).to_be_enabled()
+    shoot(page, "upload-remapped")
 
 
 def test_a_good_file_is_imported_and_appears_in_the_history(page) -> None:

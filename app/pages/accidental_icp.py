@@ -62,6 +62,8 @@ def quadrant(rows: list[dict[str, Any]], flagged: set[str], company: dict[str, A
                 x=[r["win_rate"] for r in part],
                 y=[r["nrr"] for r in part],
                 mode="markers+text",
+                # Labels of bubbles near an edge may run past it rather than vanish.
+                cliponaxis=False,
                 name=label,
                 text=[str(r[by]) for r in part],
                 textposition="top center",

@@ -205,6 +205,8 @@ def icp_map(rows: list[dict[str, Any]], state: dict[str, Any]) -> go.Figure:
                 x=[r["clv"] for r in part],
                 y=[r["nrr"] for r in part],
                 mode="markers+text",
+                # Labels of bubbles near an edge may run past it rather than vanish.
+                cliponaxis=False,
                 name=label,
                 text=[r["segment"] for r in part],
                 textposition=[label_at[r["segment"]] for r in part],
@@ -237,7 +239,7 @@ def icp_map(rows: list[dict[str, Any]], state: dict[str, Any]) -> go.Figure:
         range=[0, max(xs) * 1.18],
     )
     fig.update_yaxes(
-        title="NRR", tickformat=".0%", range=[min(ys) - 0.06, max(ys) + 0.06],
+        title="NRR", tickformat=".0%", range=[min(ys) - 0.08, max(ys) + 0.08],
     )
     what = "sub-industry" if state["vertical"] else urlstate.DIMENSION_LABELS[state["by"]].lower()
     fig.update_layout(title={"text": f"ICP map by {what}", "font": {"size": 14}})

@@ -18,7 +18,9 @@ worker_class = "gthread"
 threads = _cfg.icp_threads
 timeout = _cfg.icp_timeout
 graceful_timeout = 30
-keepalive = 5
+# Longer than a load balancer's idle timeout (60 s on most), so the balancer, not gunicorn,
+# closes idle connections: otherwise a request can race a connection being closed.
+keepalive = 75
 preload_app = True
 # Recycle workers now and then so a slow leak in a dependency cannot grow forever.
 max_requests = 2000

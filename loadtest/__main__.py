@@ -30,6 +30,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"),
                    help="seconds a user looks at a view before the next click (uniform)")
     p.add_argument("--phases", default="steady,import", help="comma-separated: steady, import")
+    p.add_argument("--import-every", type=float, default=30,
+                   help="seconds between the starts of two imports in the import phase")
     p.add_argument("--warmup", type=float, default=20,
                    help="seconds of load before measuring (fills each worker's and the shared cache)")
     args = p.parse_args(argv)
@@ -101,9 +103,11 @@ def main(argv: list[str] | None = None) -> int:
             if name == "import":
                 importer = (("admin@loadtest.example", PASSWORD), _import_file_sets(work))
             print(f"phase {name}: {args.users} users for {args.seconds:.0f} s ...", flush=True)
-            phase = run.run_phase(name, server.url, viewers, args.seconds, tuple(args.think), drilldowns, importer)
+            phase = run.run_phase(name, server.url, viewers, args.seconds, tuple(args.think), drilldowns,
+                                  importer, args.import_every)
             summary = phase.summary()
-            summary.update(users=args.users, workers=args.workers, threads=args.threads, think_s=list(args.think))
+            summary.update(users=args.users, workers=args.workers, threads=args.threads, think_s=list(args.think),
+                           import_every_s=args.import_every if name == "import" else None)
             summaries.append(summary)
             print(json.dumps(summary, indent=2), flush=True)
     finally:

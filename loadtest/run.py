@@ -113,7 +113,8 @@ class Replayer:
                 timeout=60,
             )
         except requests.RequestException as exc:
-            return Sample(name, (time.perf_counter() - start) * 1000, type(exc).__name__), None
+            reason = str(exc.__context__ or exc).split(":")[-1].strip()[:60]
+            return Sample(name, (time.perf_counter() - start) * 1000, f"{type(exc).__name__} ({reason})"), None
         ms = (time.perf_counter() - start) * 1000
         if resp.status_code == 204:
             return Sample(name, ms, None), None
@@ -134,17 +135,20 @@ def run_phase(
     think: tuple[float, float],
     drilldowns: list[str],
     importer: tuple[tuple[str, str], list[list[Path]]] | None = None,
+    import_every: float = 30,
 ) -> Phase:
     """``len(users)`` virtual users for ``seconds``, each opening a random view then thinking.
 
     With ``importer`` ((admin email, password), file sets), an admin uploads the file
-    sets in turn through ``POST /api/import`` for the whole phase.
+    sets in turn through ``POST /api/import``, one import starting every
+    ``import_every`` seconds (or as soon as the previous one ends, if later).
     """
     phase = Phase(name, seconds)
     lock = threading.Lock()
     sessions = [_signed_in(base_url, email, password) for email, password in users]
     replayer = Replayer(base_url, sessions[0])
-    views = [("scorecard", "/", ""), ("cohorts", "/cohorts", "")] + [("drill-down", "/segment", s) for s in drilldowns]
+    # Each kind of view equally often; a drill-down goes to one of the biggest segments.
+    views = {"scorecard": [("/", "")], "cohorts": [("/cohorts", "")], "drill-down": [("/segment", s) for s in drilldowns]}
     start = time.monotonic()
     deadline = start + seconds
 
@@ -152,7 +156,8 @@ def run_phase(
         rng = random.Random(i)
         time.sleep(rng.uniform(0, think[1]))  # users do not all click in the same millisecond
         while time.monotonic() < deadline:
-            view, path, search = rng.choice(views)
+            view = rng.choice(sorted(views))
+            path, search = rng.choice(views[view])
             got = replayer.view(sessions[i], view, path, search)
             with lock:
                 phase.samples.extend(got)
@@ -169,9 +174,11 @@ def run_phase(
             files = [("files", (p.name, p.read_bytes())) for p in file_sets[n % len(file_sets)]]
             t0 = time.perf_counter()
             resp = http.post(base_url + "/api/import", files=files, headers={"X-CSRFToken": token}, timeout=300)
+            took = time.perf_counter() - t0
             with lock:
-                phase.imports.append((time.perf_counter() - t0, resp.status_code))
+                phase.imports.append((took, resp.status_code))
             n += 1
+            time.sleep(max(0.0, min(import_every - took, deadline - time.monotonic())))
 
     threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(len(users))]
     if importer is not None:

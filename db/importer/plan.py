@@ -45,8 +45,10 @@ class FilePlan:
     kind: str | None = None
     file_format: str | None = None
     sheet: str | None = None
+    headers: list[str] = field(default_factory=list)
+    """Every header of the file, in file order (empty when the file could not be read)."""
     mapping: dict[str, str] = field(default_factory=dict)
-    """Source header -> canonical column."""
+    """Source header -> canonical column (partial when required columns are missing)."""
     ignored: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     rows: int = 0
@@ -63,6 +65,7 @@ class FilePlan:
             "kind": self.kind,
             "format": self.file_format,
             "sheet": self.sheet,
+            "headers": self.headers,
             "mapping": self.mapping,
             "ignored": self.ignored,
             "notices": self.notices,
@@ -174,6 +177,7 @@ def _plan_file(
             1,
         )
     plan.file_format, plan.sheet, plan.notices = raw.file_format, raw.sheet, list(raw.notices)
+    plan.headers = list(raw.headers)
     plan.rows = raw.frame.height
     mapped = (
         map_columns(kind, raw.headers, explicit) if kind else detect_kind(raw.headers, explicit)
@@ -181,6 +185,9 @@ def _plan_file(
     if mapped is None or not mapped.complete:
         near = mapped or closest_kind(raw.headers)
         plan.kind = kind
+        if kind:
+            # The partial mapping lets the page offer the missing columns to map by hand.
+            plan.mapping, plan.ignored = near.mapping, list(near.ignored)
         found = ", ".join(repr(h) for h in raw.headers)
         hint = "" if kind else " (the closest match)"
         message = (

@@ -472,3 +472,29 @@ def test_xlsx_report_with_title_rows_above_the_header(db: sa.Engine) -> None:
     plan = plan_import([ImportFile("report.xlsx", buf.getvalue())], db)
     assert plan.files[0].notices == ["header found on row 4, below 3 title row(s)"]
     assert [(p.row, p.column, p.value) for p in plan.problems] == [(6, "Account ID", "A009")]
+
+
+def test_incomplete_mapping_of_a_given_kind_is_shown_for_fixing(db: sa.Engine) -> None:
+    data = b"Company Ref,Industry\nE1,Technology\n"
+    plan = plan_import([ImportFile("crm.csv", data)], db, kinds={"crm.csv": "accounts"})
+    (f,) = plan.files
+    assert (f.kind, f.headers, f.mapping, f.ignored) == (
+        "accounts",
+        ["Company Ref", "Industry"],
+        {"Industry": "vertical"},
+        ["Company Ref"],
+    )
+    assert (
+        plan.problems[0].expected
+        == "the columns of an accounts file: missing account_id; found 'Company Ref', 'Industry'"
+    )
+    fixed = plan_import(
+        [ImportFile("crm.csv", data)],
+        db,
+        kinds={"crm.csv": "accounts"},
+        mappings={"crm.csv": {"Company Ref": "account_id"}},
+    )
+    assert fixed.ok and fixed.files[0].mapping == {
+        "Company Ref": "account_id",
+        "Industry": "vertical",
+    }

@@ -7,7 +7,7 @@ Public API (the upload page, ``icp import``, ``icp demo`` and ``icp report`` use
   reads, detects each file's kind from its header, maps columns, validates against
   the file set plus the warehouse; writes nothing. ``kinds`` ({file name: kind})
   and ``mappings`` ({file name: {source header: canonical column}}) override
-  detection. ``ImportPlan`` has ``files`` (``FilePlan``: kind, file_format, sheet,
+  detection. ``ImportPlan`` has ``files`` (``FilePlan``: kind, file_format, sheet, headers,
   mapping, ignored, notices, rows, problem_count, sha256), ``problems``
   (``Problem``: file, row as a spreadsheet shows it, column as named in the file,
   value, expected; at most 1,000), ``problem_count`` (all), ``ok``, ``report()``,

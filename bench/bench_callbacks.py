@@ -37,15 +37,16 @@ GOAL_P95_MS = 400
 def _item(spec: dict[str, str], values: dict[str, Any]) -> Any:
     if spec["id"].startswith("{"):
         return []
-    return {"id": spec["id"], "property": spec["property"],
-            "value": values.get(f"{spec['id']}.{spec['property']}")}
+    return {
+        "id": spec["id"],
+        "property": spec["property"],
+        "value": values.get(f"{spec['id']}.{spec['property']}"),
+    }
 
 
 def payload(deps: list[dict[str, Any]], trigger: str, values: dict[str, Any]) -> dict[str, Any]:
     """The request body Dash's renderer sends when ``trigger`` (id.property) changes."""
-    dep = next(
-        d for d in deps if any(f"{i['id']}.{i['property']}" == trigger for i in d["inputs"])
-    )
+    dep = next(d for d in deps if any(f"{i['id']}.{i['property']}" == trigger for i in d["inputs"]))
     outputs = [
         dict(zip(("id", "property"), p.rsplit(".", 1), strict=True))
         for p in dep["output"].strip(".").split("...")
@@ -68,16 +69,29 @@ def scenarios(as_of: str, window: int) -> dict[str, list[tuple[str, dict[str, An
         for by in ("vertical", "size_band", "region", "use_case", "lead_source")
     ]
     drill = [
-        ("sc-grid.cellClicked",
-         {**base, "sc-by.value": "vertical",
-          "sc-grid.cellClicked": {"colId": "segment", "value": vertical, "rowIndex": 0}})
+        (
+            "sc-grid.cellClicked",
+            {
+                **base,
+                "sc-by.value": "vertical",
+                "sc-grid.cellClicked": {"colId": "segment", "value": vertical, "rowIndex": 0},
+            },
+        )
         for vertical in ("Financial Services", "Healthcare", "Retail & E-commerce", "Technology")
     ]
     cohorts = [
-        ("co-period.value",
-         {"co-period.value": period, "co-metric.active_tab": metric, "co-as-of.value": as_of,
-          "co-dim-a.value": "vertical", "co-value-a.value": a,
-          "co-dim-b.value": "vertical", "co-value-b.value": b})
+        (
+            "co-period.value",
+            {
+                "co-period.value": period,
+                "co-metric.active_tab": metric,
+                "co-as-of.value": as_of,
+                "co-dim-a.value": "vertical",
+                "co-value-a.value": a,
+                "co-dim-b.value": "vertical",
+                "co-value-b.value": b,
+            },
+        )
         for period, metric, a, b in (
             ("quarter", "nrr", None, None),
             ("quarter", "nrr", "Financial Services", "Retail & E-commerce"),

@@ -26,7 +26,7 @@ import polars as pl
 
 RESULTS = Path(__file__).parent / "results"
 SIZES = (10_000, 100_000, 500_000)
-REPEATS = {10_000: 5, 100_000: 5, 500_000: 3}
+REPEATS = {10_000: 5, 100_000: 5, 500_000: 1}
 HORIZON = 2025 * 12 + 11  # 2025-12
 WINDOW = 12
 ENGINES = ("polars", "duckdb", "pandas")
@@ -71,21 +71,29 @@ def prepare(size: int, folder: Path) -> dict[str, int]:
     return {"accounts": size, "subscriptions": subs.height, "account_months": ds.snapshot.height}
 
 
-def _timed(fn, *args):
-    t = time.perf_counter()
+_CPU: dict[str, float] = {}
+
+
+def _timed(step: str, fn, *args):
+    """Run ``fn``; return its result and wall seconds, recording its CPU seconds in _CPU."""
+    wall, cpu = time.perf_counter(), time.process_time()
     out = fn(*args)
-    return out, time.perf_counter() - t
+    _CPU[step] = time.process_time() - cpu
+    return out, time.perf_counter() - wall
 
 
 def child(engine: str, folder: Path, repeats: int) -> dict[str, object]:
     """Run one engine ``repeats`` times (after a warm-up) and report times and peak memory."""
     runner = {"polars": _polars, "duckdb": _duckdb, "pandas": _pandas}[engine]
     times: dict[str, list[float]] = {}
-    for i in range(repeats + 1):
+    cpu: dict[str, list[float]] = {}
+    warm = 1 if repeats > 1 else 0  # the first run warms caches and thread pools
+    for i in range(repeats + warm):
         out, steps = runner(folder)
-        if i:  # the first run warms caches and thread pools
+        if i >= warm:
             for step, t in steps.items():
                 times.setdefault(step, []).append(t)
+                cpu.setdefault(step, []).append(_CPU[step])
     for name in ("retention", "cohorts", "movements"):
         out[name].write_parquet(folder / f"{engine}_{name}.parquet")
     core = [sum(times[s][i] for s in STEPS) for i in range(repeats)]
@@ -95,6 +103,10 @@ def child(engine: str, folder: Path, repeats: int) -> dict[str, object]:
         "min": {s: min(v) for s, v in times.items()},
         "core_median": statistics.median(core),
         "core_min": min(core),
+        "cpu_median": {s: statistics.median(v) for s, v in cpu.items()},
+        "core_cpu_median": statistics.median(
+            [sum(cpu[s][i] for s in STEPS) for i in range(repeats)]
+        ),
         "snapshot_check": list(out["snapshot"]),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -143,15 +155,27 @@ def _polars(folder: Path) -> tuple[dict[str, object], dict[str, float]]:
 
     data = _load(folder, "polars")
     t = {}
-    t0 = time.perf_counter()
-    snap = snapshot_from_subscriptions(data["subs"], HORIZON)
-    ds = assemble_dataset(data["accounts"], data["opportunities"], snap, HORIZON, HORIZON)
-    t["snapshot"] = time.perf_counter() - t0
-    ret, t["retention"] = _timed(window_retention, ds, HORIZON, WINDOW, ["vertical"])
-    coh, t["cohorts"] = _timed(cohort_curves, ds, HORIZON, "quarter")
-    mov, t["movements"] = _timed(mrr_movements, ds, HORIZON)
-    _, t["scorecard"] = _timed(polars_scorecard, ds, HORIZON, WINDOW)
+    snap, t["snapshot"] = _timed(
+        "snapshot",
+        lambda: snapshot_from_subscriptions(data["subs"], HORIZON),
+    )
+    ds, t_ds = _timed(
+        "assemble",
+        assemble_dataset,
+        data["accounts"],
+        data["opportunities"],
+        snap,
+        HORIZON,
+        HORIZON,
+    )
+    t["snapshot"] += t_ds
+    _CPU["snapshot"] += _CPU.pop("assemble")
+    ret, t["retention"] = _timed("retention", window_retention, ds, HORIZON, WINDOW, ["vertical"])
+    coh, t["cohorts"] = _timed("cohorts", cohort_curves, ds, HORIZON, "quarter")
+    mov, t["movements"] = _timed("movements", mrr_movements, ds, HORIZON)
+    _, t["scorecard"] = _timed("scorecard", polars_scorecard, ds, HORIZON, WINDOW)
     t["full_recompute"] = t["snapshot"] + t["scorecard"] + t["cohorts"] + t["movements"]
+    _CPU["full_recompute"] = sum(_CPU[k] for k in ("snapshot", "scorecard", "cohorts", "movements"))
     out = {
         "retention": ret,
         "cohorts": coh,
@@ -166,12 +190,14 @@ def _duckdb(folder: Path) -> tuple[dict[str, object], dict[str, float]]:
 
     con = _load(folder, "duckdb")["con"]
     t = {}
-    _, t["snapshot"] = _timed(con.execute, DUCK_SNAPSHOT.format(h=HORIZON))
+    _, t["snapshot"] = _timed("snapshot", con.execute, DUCK_SNAPSHOT.format(h=HORIZON))
     ret, t["retention"] = _timed(
-        lambda: con.sql(DUCK_RETENTION.format(start=HORIZON - WINDOW, m=HORIZON)).pl()
+        "retention", lambda: con.sql(DUCK_RETENTION.format(start=HORIZON - WINDOW, m=HORIZON)).pl()
     )
-    coh, t["cohorts"] = _timed(lambda: con.sql(DUCK_COHORTS.format(m=HORIZON)).pl())
-    mov, t["movements"] = _timed(lambda: con.sql(DUCK_MOVEMENTS.format(m=HORIZON)).pl())
+    coh, t["cohorts"] = _timed("cohorts", lambda: con.sql(DUCK_COHORTS.format(m=HORIZON)).pl())
+    mov, t["movements"] = _timed(
+        "movements", lambda: con.sql(DUCK_MOVEMENTS.format(m=HORIZON)).pl()
+    )
     out = {
         "retention": ret,
         "cohorts": coh,
@@ -186,10 +212,12 @@ def _pandas(folder: Path) -> tuple[dict[str, object], dict[str, float]]:
 
     data = _load(folder, "pandas")
     t = {}
-    snap, t["snapshot"] = _timed(pandas_snapshot, data["subs"], HORIZON)
-    ret, t["retention"] = _timed(pandas_retention, snap, data["accounts"], HORIZON, WINDOW)
-    coh, t["cohorts"] = _timed(pandas_cohorts, snap, HORIZON)
-    mov, t["movements"] = _timed(pandas_movements, snap, HORIZON)
+    snap, t["snapshot"] = _timed("snapshot", pandas_snapshot, data["subs"], HORIZON)
+    ret, t["retention"] = _timed(
+        "retention", pandas_retention, snap, data["accounts"], HORIZON, WINDOW
+    )
+    coh, t["cohorts"] = _timed("cohorts", pandas_cohorts, snap, HORIZON)
+    mov, t["movements"] = _timed("movements", pandas_movements, snap, HORIZON)
     out = {
         "retention": pl.from_pandas(ret),
         "cohorts": pl.from_pandas(coh),
@@ -285,6 +313,9 @@ def _print_size(row: dict[str, object]) -> None:
         "  polars: snapshot + full scorecard (CLV, sales) + cohorts + movements"
     )
     print(f"{'  full scorecard':<18}{p['median']['scorecard']:>9.3f}")
+    a, b, c = p["core_cpu_median"], d["core_cpu_median"], pd_["core_cpu_median"]
+    print(f"{'core CPU seconds':<18}{a:>9.3f}{b:>9.3f}{c:>9.3f}{a / b:>9.2f}{a / c:>10.2f}")
+    print(f"{'full recompute CPU':<18}{p['cpu_median']['full_recompute']:>9.3f}")
     print(f"{'peak memory MB':<18}{p['peak_mb']:>9.0f}{d['peak_mb']:>9.0f}{pd_['peak_mb']:>9.0f}")
     agree = "yes" if not row["disagreements"] else "NO: " + "; ".join(row["disagreements"])
     print(f"engines agree to 1e-9: {agree}")

@@ -10,7 +10,7 @@ import polars as pl
 
 from metrics.errors import MetricsError
 from metrics.frames import Frames
-from metrics.months import month_key, month_key_expr
+from metrics.months import month_key, month_key_expr, month_label
 from metrics.mrr import cents, empty_snapshot, snapshot_from_monthly, snapshot_from_subscriptions
 from metrics.settings import MetricSettings
 
@@ -51,13 +51,9 @@ class Dataset:
         key = month_key(value)
         if key > self.last_month:
             raise MetricsError(
-                f"as-of month is after the data, which ends in {_label(self.last_month)}"
+                f"as-of month is after the data, which ends in {month_label(self.last_month)}"
             )
         return key
-
-
-def _label(key: int) -> str:
-    return f"{key // 12:04d}-{key % 12 + 1:02d}"
 
 
 def _size_band(settings: MetricSettings) -> pl.Expr:

@@ -46,11 +46,6 @@ def month_label_expr(key: pl.Expr) -> pl.Expr:
     )
 
 
-def quarter_key(month: int) -> int:
-    """Quarter key (year*4 + quarter - 1) of a month key."""
-    return month // 3
-
-
 def quarter_label(qkey: int) -> str:
     """``"YYYYQn"`` of a quarter key."""
     return f"{qkey // 4:04d}Q{qkey % 4 + 1}"

@@ -55,8 +55,21 @@ MOVEMENT_KEYS = (
 )
 RATIO_KEYS = {"nrr", "grr", "logo_retention", "win_rate", "quick_ratio"}
 MONEY_KEYS = {
-    "arpa", "clv", "clv_low", "clv_high", "clv_simple", "avg_deal_size", "sales_velocity", "tam",
-    "starting_mrr", "new", "reactivation", "expansion", "contraction", "churn", "ending_mrr",
+    "arpa",
+    "clv",
+    "clv_low",
+    "clv_high",
+    "clv_simple",
+    "avg_deal_size",
+    "sales_velocity",
+    "tam",
+    "starting_mrr",
+    "new",
+    "reactivation",
+    "expansion",
+    "contraction",
+    "churn",
+    "ending_mrr",
 }
 # Cells Excel would run as a formula (PITFALLS.md).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

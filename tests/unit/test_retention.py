@@ -68,3 +68,11 @@ def test_trailing_nrr_month_by_month():
     tr = trailing_nrr(ds, "2024-04", window=1, months=3)
     assert tr.get_column("month").to_list() == ["2024-02", "2024-03", "2024-04"]
     assert tr.get_column("nrr").to_list() == pytest.approx([1.0, 190 / 200, 80 / 190])
+
+
+def test_filters_keep_only_matching_accounts():
+    ds = movements_ds()
+    only_x = window_retention(ds, "2024-06", 3, filters={"vertical": ["X"]}).row(0, named=True)
+    assert only_x["accounts"] == 2 and only_x["nrr"] == pytest.approx(50 / 120)
+    by = window_retention(ds, "2024-06", 3, by=["vertical"], filters={"vertical": ["Y"]})
+    assert by.get_column("vertical").to_list() == ["Y"]

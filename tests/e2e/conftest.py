@@ -1,8 +1,8 @@
 """Browser tests: the real app under gunicorn on demo data, driven by headless Chromium.
 
-datasette-style: one session-wide server in a subprocess on a free port (the demo
+datasette-style: one server for these tests, in a subprocess on a free port (the demo
 loaded into its own database, an admin and a viewer able to sign in), one
-Chromium for the session, one signed-in browser context per role. Screenshots go
+Chromium, one signed-in browser context per role. Screenshots go
 to test-artifacts/screenshots/ (gitignored).
 """
 
@@ -44,7 +44,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def demo_server(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[gunicorn.Server]:
     """ICP Lens under gunicorn on the demo data, not in local mode (sign-in required)."""
     tmp = tmp_path_factory.mktemp("e2e")
@@ -60,9 +60,13 @@ def demo_server(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     drop_database(pg_admin_url, name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
-    """One headless Debian Chromium for the session."""
+    """One headless Debian Chromium for these tests.
+
+    Package scope, not session: a running sync Playwright holds an asyncio loop, and
+    browser tests elsewhere in the suite start their own once this one has stopped.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -84,7 +88,7 @@ def signed_in_context(browser, server: gunicorn.Server, email: str):
     return context
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin_context(browser, demo_server: gunicorn.Server) -> Iterator[object]:
     """A browser context signed in as an admin."""
     context = signed_in_context(browser, demo_server, "admin@example.com")
@@ -92,7 +96,7 @@ def admin_context(browser, demo_server: gunicorn.Server) -> Iterator[object]:
     context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def viewer_context(browser, demo_server: gunicorn.Server) -> Iterator[object]:
     """A browser context signed in as a viewer."""
     context = signed_in_context(browser, demo_server, "viewer@example.com")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 TIER_COLOURS = {
     "core_icp": "#1b7f4b",
@@ -23,17 +24,28 @@ MUTED = "#9aa1a9"
 FONT = "Liberation Sans, Helvetica Neue, Arial, sans-serif"
 
 
-def styled(fig: go.Figure, height: int = 380, legend: bool = True) -> go.Figure:
-    """Apply the house style to a figure and return it."""
-    fig.update_layout(
-        template="plotly_white",
-        height=height,
+def _house_template() -> go.layout.Template:
+    """plotly_white with the house fonts, margins and legend."""
+    house = go.layout.Template(pio.templates["plotly_white"])
+    house.layout.update(
         margin={"l": 56, "r": 16, "t": 36, "b": 48},
         font={"family": FONT, "size": 13, "color": LINE},
-        showlegend=legend,
         legend={"orientation": "h", "y": -0.18, "x": 0},
         hoverlabel={"font": {"family": FONT}},
     )
+    return house
+
+
+# The house style is the default template, registered once: setting ``template=`` on each
+# figure deep-copies and validates the whole template again (about 50 ms a figure, most
+# of a scorecard callback), while the default one is attached without that work.
+pio.templates["icp"] = _house_template()
+pio.templates.default = "icp"
+
+
+def styled(fig: go.Figure, height: int = 380, legend: bool = True) -> go.Figure:
+    """Size a figure in the house style (the default template) and return it."""
+    fig.update_layout(height=height, showlegend=legend)
     return fig
 
 

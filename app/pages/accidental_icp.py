@@ -219,7 +219,11 @@ def layout(**query: str) -> html.Div:
                     dbc.Col(
                         html.Div(
                             dcc.Graph(id=ids.QUADRANT,
-                                      figure=quadrant(board.to_dicts(), flagged, company, by),
+                                      figure=data.cached_view(
+                                          "quadrant", {"as_of": as_of, "window": window, "by": by},
+                                          lambda: quadrant(board.to_dicts(), flagged, company,
+                                                           by).to_plotly_json(),
+                                      ),
                                       config=charts.GRAPH_CONFIG),
                             className="panel",
                         ),

@@ -180,7 +180,10 @@ def layout(**query: str) -> html.Div:
         if span != "all":
             frame = frame.tail(int(span))
         label = urlstate.segment_label(filters or {})
-        figure = bridge(frame, f"MRR movements by month: {label}")
+        figure = data.cached_view(
+            "bridge", {"as_of": as_of, "span": span, "filters": filters},
+            lambda: bridge(frame, f"MRR movements by month: {label}").to_plotly_json(),
+        )
         declared = _declared_panel(as_of, window)
     except (urlstate.BadParameter, data.MetricsError) as exc:
         return html.Div([header, problem(str(exc))])

@@ -271,6 +271,20 @@ def kpi_values(state: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
     return out
 
 
+def view_parts(
+    state: dict[str, Any],
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, tuple[str, str, str]]]:
+    """Table rows, ICP map (as a figure dict) and KPI values of a view, memoized per data
+    version: every user opening the same view gets them without drawing the map again."""
+    params = {k: state[k] for k in ("by", "vertical", "as_of", "window")}
+
+    def build() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, tuple[str, str, str]]]:
+        rows = table_rows(state)
+        return rows, icp_map(rows, state).to_plotly_json(), kpi_values(state)
+
+    return data.cached_view("scorecard-view", params, build)
+
+
 def crumb(state: dict[str, Any]) -> tuple[str, str]:
     """Breadcrumb text and the back button's class (hidden at the top level)."""
     if state["vertical"]:
@@ -340,8 +354,7 @@ def layout(**query: str) -> html.Div:
         months = data.months_available()
         state["as_of"] = state["as_of"] or months[0]
         state["window"] = state["window"] or data.context().settings.window_months
-        rows = table_rows(state)
-        kpis = kpi_values(state)
+        rows, figure, kpis = view_parts(state)
     except (urlstate.BadParameter, data.MetricsError) as exc:
         return html.Div([header, problem(str(exc)), dcc.Link("Back to the scorecard", href="/")])
     crumb_text, back_class = crumb(state)
@@ -419,7 +432,7 @@ def layout(**query: str) -> html.Div:
     )
     chart = html.Div(
         dcc.Loading(
-            dcc.Graph(id=ids.MAP, figure=icp_map(rows, state), config=charts.GRAPH_CONFIG),
+            dcc.Graph(id=ids.MAP, figure=figure, config=charts.GRAPH_CONFIG),
             delay_show=300,
             type="dot",
         ),
@@ -514,8 +527,7 @@ def update_view(
         else:
             return (no, segment_href(state, segment)) + (no,) * (8 + len(KPI_OUTPUTS))
     try:
-        rows = table_rows(new)
-        kpis = kpi_values(new)
+        rows, figure, kpis = view_parts(new)
     except data.MetricsError as exc:
         return (no,) * 9 + (problem(str(exc)),) + (no,) * len(KPI_OUTPUTS)
     crumb_text, back_class = crumb(new)
@@ -526,7 +538,7 @@ def update_view(
         new,
         rows,
         column_defs(new),
-        icp_map(rows, new),
+        figure,
         crumb_text,
         back_class,
         bool(new["vertical"]),

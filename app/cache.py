@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -77,13 +78,76 @@ def cache_key(name: str, version: int, params: dict[str, Any]) -> str:
     return f"{name}:v{version}:{digest}"
 
 
-def memoized(name: str, version: int, params: dict[str, Any], compute: Callable[[], T]) -> T:
-    """The cached result of ``compute()`` for this view, computing and storing it on a miss."""
+# Two-key advisory locks (a key space apart from the importer's one-key locks): the first
+# key names the cache, the second the entry.
+LOCK_SPACE = "icp:metrics-cache"
+LOCK_WAIT = "30s"
+
+
+@contextmanager
+def single_flight(engine: sa.Engine | None, key: str) -> Iterator[None]:
+    """Hold the warehouse's advisory lock of ``key`` so that one worker computes a missing
+    entry while the others (threads or processes, on any host) wait and then read it.
+
+    Without an engine, or when the lock cannot be had within ``LOCK_WAIT``, the caller
+    computes anyway: the lock only saves work, correctness never depends on it.
+    """
+    if engine is None:
+        yield
+        return
+    args = {"space": LOCK_SPACE, "key": key}
+    try:
+        conn = engine.connect()
+    except sa.exc.DBAPIError:
+        yield
+        return
+    with conn:
+        try:
+            conn.execute(sa.text("SELECT set_config('lock_timeout', :wait, false)"), {"wait": LOCK_WAIT})
+            conn.execute(sa.text("SELECT pg_advisory_lock(hashtext(:space), hashtext(:key))"), args)
+            # A session lock: it outlives this commit, so no transaction idles while computing.
+            conn.commit()
+            locked = True
+        except sa.exc.DBAPIError:
+            conn.invalidate()
+            locked = False
+        if not locked:
+            yield
+            return
+        try:
+            yield
+        finally:
+            try:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:space), hashtext(:key))"), args)
+                conn.execute(sa.text("RESET lock_timeout"))
+                conn.commit()
+            except sa.exc.DBAPIError:
+                # Never pool a connection that may still hold the lock: closing it releases it.
+                conn.invalidate()
+
+
+def memoized(
+    name: str,
+    version: int,
+    params: dict[str, Any],
+    compute: Callable[[], T],
+    engine: sa.Engine | None = None,
+) -> T:
+    """The cached result of ``compute()`` for this view, computing and storing it on a miss.
+
+    With ``engine``, concurrent misses of one key are single-flighted through a warehouse
+    advisory lock: after an import bumps the data version, every worker would otherwise
+    recompute the same views at once.
+    """
     key = cache_key(name, version, params)
     hit = cache.get(key)
     if hit is not None:
         return hit[0]
-    value = compute()
-    # Boxed so that a result of None is cached too (a miss reads as None).
-    cache.set(key, (value,))
+    with single_flight(engine, key):
+        hit = cache.get(key)
+        if hit is not None:
+            return hit[0]
+        value = compute()
+        # Boxed so that a result of None is cached too (a miss reads as None).
+        cache.set(key, (value,))
     return value

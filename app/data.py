@@ -112,12 +112,12 @@ def _filters_key(filters: Filters) -> dict[str, list[str]]:
 
 def _view(name: str, params: dict[str, Any], compute) -> Any:
     ctx = context()
-    return memoized(name, ctx.version, params, lambda: compute(ctx))
+    return memoized(name, ctx.version, params, lambda: compute(ctx), engine())
 
 
 def cached_view(name: str, params: dict[str, Any], compute: Callable[[], T]) -> T:
     """Memoize a page's derived result (e.g. a figure as a dict) for this data version."""
-    return memoized(name, context().version, params, compute)
+    return memoized(name, context().version, params, compute, engine())
 
 
 def months_available() -> list[str]:

@@ -131,3 +131,16 @@ def cohort_curves(
         period_label_expr(pl.col("cohort_start"), period).alias("cohort")
     ).select("seg", "cohort", "cohort_start", "age", "accounts", "nrr", "grr", "logo_retention")
     return segs.label_rows(table, ["cohort_start", "age"])
+
+
+def complete_ages(frame: pl.DataFrame, by: Sequence[str] = ("cohort",)) -> pl.DataFrame:
+    """The rows of a cohort table at ages every account of its cohort has reached.
+
+    A cohort's later ages count only its earliest accounts (METRICS.md: at age k, the
+    accounts with ``f_a + k <= M``), so one or two accounts can drag a curve to 0% or
+    200% at its tip. Charts show the full-cohort triangle: the rows whose ``accounts``
+    equal the cohort's size (its count at age 0, the largest).
+    """
+    if frame.height == 0:
+        return frame
+    return frame.filter(pl.col("accounts") == pl.col("accounts").max().over(list(by)))

@@ -18,6 +18,7 @@ from dash import Input, Output, callback, ctx, dcc, html
 from app import data
 from app.components import charts, definitions, urlstate
 from app.components.widgets import empty_state, metric_label, page_header, problem
+from metrics.cohorts import complete_ages
 
 dash.register_page(__name__, path="/cohorts", name="Cohorts", title="Cohorts · ICP Lens", order=2)
 
@@ -155,7 +156,8 @@ def figures(state: dict[str, Any], which: str) -> tuple[dict, dict, str]:
     label = urlstate.segment_label(state[which]) if state[which] else "All accounts"
 
     def draw() -> tuple[dict, dict, str]:
-        frame = data.cohorts(state["as_of"], state["period"], filters).sort("cohort_start", "age")
+        frame = complete_ages(data.cohorts(state["as_of"], state["period"], filters))
+        frame = frame.sort("cohort_start", "age")
         title = f"{label}: {state['period']}ly cohorts"
         heat = heatmap_figure(frame, state["metric"])
         return curves_figure(frame, state["metric"], title), heat.to_plotly_json(), label

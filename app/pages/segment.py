@@ -21,6 +21,7 @@ from app.components import charts, definitions, urlstate
 from app.components import formatting as fmt
 from app.components.benchmarks import band, benchmark_text
 from app.components.widgets import empty_state, kpi_card, page_header, problem, tier_badge
+from metrics.cohorts import complete_ages
 
 dash.register_page(__name__, path="/segment", name="Segment", title="Segment · ICP Lens", order=1)
 
@@ -161,6 +162,25 @@ def quarters_figure(frame: Any) -> go.Figure:
     return charts.styled(fig, height=300, legend=False)
 
 
+def _figures(
+    as_of: str, window: int, filters: dict[str, list[str]], row: dict[str, Any], quarters: Any
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Waterfall, cohort comparison and quarterly charts as figure dicts, memoized per data
+    version and view (drawing them is most of the page's time)."""
+
+    def draw() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        cohorts = complete_ages(data.cohorts(as_of, "year", filters))
+        company_cohorts = complete_ages(data.cohorts(as_of, "year"))
+        return (
+            waterfall(row).to_plotly_json(),
+            cohort_compare(cohorts, company_cohorts).to_plotly_json(),
+            quarters_figure(quarters).to_plotly_json(),
+        )
+
+    params = {"as_of": as_of, "window": window, "filters": filters}
+    return data.cached_view("segment-figures", params, draw)
+
+
 def _matches(item: dict[str, Any], filters: dict[str, list[str]]) -> bool:
     return all(item["segment"].get(d) == v[0] for d, v in filters.items())
 
@@ -244,9 +264,8 @@ def layout(**query: str) -> html.Div:
             raise data.MetricsError(f"No account matches the segment {label}.")
         row = board.row(0, named=True)
         company = data.company(as_of, window)
-        cohorts = data.cohorts(as_of, "year", filters)
-        company_cohorts = data.cohorts(as_of, "year")
         quarters = data.quarterly_secondary(as_of, filters)
+        figures = _figures(as_of, window, filters, row, quarters)
         notes = flags_and_alerts(as_of, window, filters)
     except (urlstate.BadParameter, data.MetricsError) as exc:
         return html.Div([page_header("Segment", label), problem(str(exc)),
@@ -274,10 +293,10 @@ def layout(**query: str) -> html.Div:
             _cards(row, company),
             dbc.Row(
                 [
-                    dbc.Col(html.Div(dcc.Graph(id=ids.WATERFALL, figure=waterfall(row),
+                    dbc.Col(html.Div(dcc.Graph(id=ids.WATERFALL, figure=figures[0],
                                                config=charts.GRAPH_CONFIG), className="panel"), xl=5),
                     dbc.Col(html.Div(dcc.Graph(id=ids.COHORTS,
-                                               figure=cohort_compare(cohorts, company_cohorts),
+                                               figure=figures[1],
                                                config=charts.GRAPH_CONFIG), className="panel"), xl=7),
                 ],
                 className="g-3",
@@ -287,7 +306,7 @@ def layout(**query: str) -> html.Div:
                     dbc.Col(
                         html.Div(
                             [html.Div("Secondary metrics by quarter", className="section-title"),
-                             dcc.Graph(figure=quarters_figure(quarters), config=charts.GRAPH_CONFIG),
+                             dcc.Graph(figure=figures[2], config=charts.GRAPH_CONFIG),
                              _quarter_grid(quarters)],
                             className="panel",
                         ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from metrics.cohorts import cohort_curves
+from metrics.cohorts import cohort_curves, complete_ages
 from metrics.model import MetricsError
 from tests.unit.builders import accounts, dataset, monthly, series
 
@@ -50,3 +50,20 @@ def test_as_of_cuts_the_curve():
 def test_bad_period_is_refused():
     with pytest.raises(MetricsError):
         cohort_curves(cohort_ds(), None, "week")
+
+
+def test_complete_ages_keep_the_full_cohort_triangle():
+    # 2024Q1 holds p (from 2024-01) and q (from 2024-03): with data to 2024-05 both have
+    # reached ages 0-2; ages 3 and 4 count p alone (0% then 80%) and are left out.
+    cc = cohort_curves(cohort_ds(), "2024-05", "quarter")
+    full = complete_ages(cc)
+    assert full.get_column("age").to_list() == [0, 1, 2]
+    assert full.get_column("accounts").to_list() == [2, 2, 2]
+    by_month = complete_ages(cohort_curves(cohort_ds(), "2024-05", "month"))
+    # Monthly cohorts have one first month each: every age is complete.
+    assert by_month.height == cohort_curves(cohort_ds(), "2024-05", "month").height
+    by_segment = complete_ages(
+        cohort_curves(cohort_ds(), "2024-05", "quarter", by=["vertical"]), ["vertical", "cohort"]
+    )
+    assert by_segment.filter(vertical="X").get_column("age").to_list() == [0, 1, 2, 3, 4]
+    assert complete_ages(cc.clear()).height == 0

@@ -18,7 +18,7 @@ from metrics.retention import trailing_nrr
 from metrics.scorecard import segment_scorecard
 from metrics.secondary import closed_between, new_business, secondary_by_quarter
 from metrics.settings import MetricSettings
-from metrics.stats import fisher_exact, mann_whitney, poisson_greater
+from metrics.stats import fisher_exact, mann_whitney, p_text, poisson_greater
 
 ALERT_TYPES = (
     "sales_cycle_lengthening",
@@ -111,7 +111,7 @@ def sales_cycle_alerts(
                 quarter_label(first_up),
                 f"{label} deals now take {days(med_r)} days to close (median of the last two "
                 f"quarters) against {days(med_b)} days in the four quarters before, up "
-                f"{pct(increase)} (Mann-Whitney p = {test['p_value']:.3f}).",
+                f"{pct(increase)} (Mann-Whitney {p_text(test['p_value'])}).",
                 {
                     "days_to_close_recent": med_r,
                     "days_to_close_base": med_b,
@@ -219,9 +219,10 @@ def recent_cohort_alerts(
             f"{label} customers won in {c1} and {c2} keep {pct(ev[f'logo_retention_recent_{k}m'])} "
             f"of logos and {pct(ev[f'nrr_recent_{k}m'])} of revenue at {k} months, against "
             f"{pct(ev[f'logo_retention_base_{k}m'])} and {pct(ev[f'nrr_base_{k}m'])} for earlier "
-            f"cohorts at the same age (p = {p:.3f})."
+            f"cohorts at the same age ({p_text(p)})."
         )
-        series = _recent_vs_base_curves(ages, members, as_of, seg, per_age[COHORT_AGES[0]])
+        # The curves of the cohorts the sentence and the test describe (those at age k).
+        series = _recent_vs_base_curves(ages, members, as_of, seg, per_age[k])
         out.append(_alert("recent_cohorts_worse", row["_segment"], label, c1, sentence, ev, series))
     return out
 

@@ -96,3 +96,8 @@ def poisson_greater(count: int, expected: float) -> float | None:
     if expected <= 0:
         return None
     return float(sps.poisson.sf(count - 1, expected))
+
+
+def p_text(p: float) -> str:
+    """A p-value as a reader sees it: ``p = 0.032``, or ``p < 0.001`` when it rounds to zero."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"

@@ -18,6 +18,7 @@ from dash import dcc, html
 from app import data
 from app.components import charts, urlstate
 from app.components.widgets import empty_state, page_header, problem
+from metrics.stats import p_text
 
 dash.register_page(__name__, path="/drift", name="ICP drift", title="ICP drift · ICP Lens", order=4)
 
@@ -84,6 +85,9 @@ def _cohort_groups(series: list[dict[str, Any]]) -> go.Figure:
     fig = go.Figure()
     for group in dict.fromkeys(r["group"] for r in series):
         part = [r for r in series if r["group"] == group]
+        # Only ages every account of the group has reached (see metrics.cohorts.complete_ages).
+        size = max((r.get("accounts") or 0 for r in part), default=0)
+        part = [r for r in part if (r.get("accounts") or 0) == size]
         fig.add_trace(
             go.Scatter(
                 x=[r["age"] for r in part], y=[r["logo_retention"] for r in part],
@@ -132,7 +136,7 @@ def _test_line(evidence: dict[str, Any]) -> str:
     p = evidence.get("p_value")
     if not test:
         return ""
-    return f"Test: {test}" + (f", p = {p:.3f}" if p is not None else "")
+    return f"Test: {test}" + (f", {p_text(p)}" if p is not None else "")
 
 
 def alert_card(alert: dict[str, Any], index: int) -> dbc.Card:
@@ -161,7 +165,11 @@ def alert_card(alert: dict[str, Any], index: int) -> dbc.Card:
                     ),
                     dbc.Col(
                         dcc.Graph(id={"type": "dr-chart", "index": index},
-                                  figure=small_chart(alert),
+                                  # Keyed by the alert itself (its evidence holds the series).
+                                  figure=data.cached_view(
+                                      "drift-chart", {"alert": alert},
+                                      lambda: small_chart(alert).to_plotly_json(),
+                                  ),
                                   config={"displayModeBar": False}),
                         md=6,
                     ),

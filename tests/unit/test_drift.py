@@ -146,6 +146,11 @@ def test_recent_cohorts_retaining_worse():
     assert recent[0]["started"] == "2025Q1"
     groups = {r["group"] for r in recent[0]["series"]}
     assert groups == {"recent", "base"}
+    # The chart's recent curve is the cohorts of the sentence (2025Q1-Q2: 8 accounts).
+    curve = [r for r in recent[0]["series"] if r["group"] == "recent"]
+    assert curve[0]["age"] == 0 and curve[0]["accounts"] == ev["accounts_recent_6m"] == 8
+    # All eight have reached 6 months (2025Q3's accounts, 5 months old, are not in it).
+    assert max(r["age"] for r in curve if r["accounts"] == 8) >= 6
 
 
 def test_bookings_mix_moving_off_icp():
@@ -175,3 +180,11 @@ def test_bookings_mix_moving_off_icp():
 
 def test_every_alert_type_is_known():
     assert len(ALERT_TYPES) == 6
+
+
+def test_p_values_read_as_people_write_them():
+    from metrics.stats import p_text
+
+    assert p_text(0.0004) == "p < 0.001"
+    assert p_text(0.001) == "p = 0.001"
+    assert p_text(0.0321) == "p = 0.032"

@@ -13,11 +13,13 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
+import polars as pl
 from dash import dcc, html
 
 from app import data
 from app.components import charts, urlstate
 from app.components.widgets import empty_state, page_header, problem
+from metrics.cohorts import complete_ages
 from metrics.stats import p_text
 
 dash.register_page(__name__, path="/drift", name="ICP drift", title="ICP drift · ICP Lens", order=4)
@@ -83,14 +85,13 @@ def _line(x: list, y: list, axis: dict[str, Any]) -> go.Figure:
 
 def _cohort_groups(series: list[dict[str, Any]]) -> go.Figure:
     fig = go.Figure()
-    for group in dict.fromkeys(r["group"] for r in series):
-        part = [r for r in series if r["group"] == group]
-        # Only ages every account of the group has reached (see metrics.cohorts.complete_ages).
-        size = max((r.get("accounts") or 0 for r in part), default=0)
-        part = [r for r in part if (r.get("accounts") or 0) == size]
+    # Only ages every account of the group has reached, as on the cohorts page.
+    full = complete_ages(pl.DataFrame(series), ["group"]) if series else None
+    parts = full.partition_by("group", as_dict=True, maintain_order=True) if full is not None else {}
+    for (group,), part in parts.items():
         fig.add_trace(
             go.Scatter(
-                x=[r["age"] for r in part], y=[r["logo_retention"] for r in part],
+                x=part["age"].to_list(), y=part["logo_retention"].to_list(),
                 mode="lines+markers", name=str(group),
                 line={"color": COLOUR if group != "base" else charts.MUTED},
             )

@@ -187,38 +187,54 @@ def error_page(status: int, message: str, retry: bool = False) -> Response:
     return Response(body, status=status, mimetype="text/html")
 
 
-def login_blocked(engine: sa.Engine, keys: list[tuple[str, int]], window_minutes: int) -> bool:
-    """True when any (key, limit) has ``limit`` failed sign-ins within the window since
-    its last success. Kept in the warehouse so every gunicorn worker sees the same count."""
+def _failures(conn: sa.Connection, key: str, since: sa.ColumnElement) -> int:
+    """Failed sign-ins under ``key`` after ``since`` and after its last success."""
     la = login_attempts.c
-    since = sa.func.now() - timedelta(minutes=window_minutes)
-    with engine.connect() as conn:
-        for key, limit in keys:
-            last_ok = (
-                sa.select(sa.func.max(la.attempted_at))
-                .where(la.key == key, la.succeeded)
-                .scalar_subquery()
-            )
-            failures = conn.scalar(
-                sa.select(sa.func.count()).where(
-                    la.key == key,
-                    ~la.succeeded,
-                    la.attempted_at > since,
-                    la.attempted_at > sa.func.coalesce(last_ok, sa.literal("-infinity").cast(la.attempted_at.type)),
-                )
-            )
-            if failures >= limit:
-                return True
-    return False
+    last_ok = sa.select(sa.func.max(la.attempted_at)).where(la.key == key, la.succeeded).scalar_subquery()
+    return conn.scalar(
+        sa.select(sa.func.count()).where(
+            la.key == key,
+            ~la.succeeded,
+            la.attempted_at > since,
+            la.attempted_at > sa.func.coalesce(last_ok, sa.literal("-infinity").cast(la.attempted_at.type)),
+        )
+    )
 
 
-def record_login_attempt(engine: sa.Engine, keys: list[str], succeeded: bool, window_minutes: int) -> None:
-    """Remember one sign-in attempt under each key, dropping that key's rows past the window."""
+def reserve_login_attempt(
+    engine: sa.Engine, limits: list[tuple[str, int]], window_minutes: int
+) -> list[int] | None:
+    """Check the rate limits and count this attempt in one step: ``None`` when any (key,
+    limit) already has ``limit`` failed sign-ins within the window since its last success,
+    else the ids of the attempt's rows, recorded as failed until ``login_succeeded``.
+
+    Kept in the warehouse so every gunicorn worker (and container) sees the same count;
+    per-key advisory locks make check-and-record atomic, so concurrent guesses cannot all
+    pass the check before any of them is counted.
+    """
     la = login_attempts.c
+    keys = [key for key, _ in limits]
     with engine.begin() as conn:
+        for key in sorted(keys):  # one order everywhere: no deadlock between two attempts
+            conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext('icp:login'), hashtext(:k))"), {"k": key}
+            )
+        since = sa.func.now() - timedelta(minutes=window_minutes)
+        if any(_failures(conn, key, since) >= limit for key, limit in limits):
+            return None
         conn.execute(
             login_attempts.delete().where(
                 la.key.in_(keys), la.attempted_at < sa.func.now() - timedelta(minutes=2 * window_minutes)
             )
         )
-        conn.execute(login_attempts.insert(), [{"key": k, "succeeded": succeeded} for k in keys])
+        rows = conn.execute(
+            login_attempts.insert().returning(la.attempt_id), [{"key": k, "succeeded": False} for k in keys]
+        )
+        return [r.attempt_id for r in rows]
+
+
+def login_succeeded(engine: sa.Engine, attempt_ids: list[int]) -> None:
+    """Mark a reserved attempt as a success (which also clears the keys' earlier failures)."""
+    la = login_attempts.c
+    with engine.begin() as conn:
+        conn.execute(sa.update(login_attempts).where(la.attempt_id.in_(attempt_ids)).values(succeeded=True))

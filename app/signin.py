@@ -141,7 +141,7 @@ button {{ margin-top: 1.5rem; width: 100%; padding: .6rem; background: #212529; 
 
 def login_submit() -> Response:
     """Check the password against the warehouse, under the shared rate limit."""
-    from app.security import login_blocked, record_login_attempt
+    from app.security import login_succeeded, reserve_login_attempt
     from app.users import authenticate
     from db.engine import get_engine
 
@@ -153,14 +153,16 @@ def login_submit() -> Response:
     limits = [(keys[0], cfg.icp_login_max_attempts), (keys[1], cfg.icp_login_max_attempts * 4)]
     engine = get_engine()
     window = cfg.icp_login_window_minutes
-    if login_blocked(engine, limits, window):
+    attempt = reserve_login_attempt(engine, limits, window)
+    if attempt is None:
         log.warning("sign-in rate limited", extra={"email": email, "client": request.remote_addr})
         return login_page(
             f"Too many failed sign-ins. Wait {window} minutes, or ask an admin to check your account.",
             status=429,
         )
     record = authenticate(engine, email, password)
-    record_login_attempt(engine, keys, succeeded=record is not None, window_minutes=window)
+    if record is not None:
+        login_succeeded(engine, attempt)
     if record is None:
         log.info("sign-in failed", extra={"email": email, "client": request.remote_addr})
         return login_page("Wrong email or password, or the account is disabled.", status=401)

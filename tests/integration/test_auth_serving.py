@@ -6,6 +6,7 @@ import base64
 import http.client
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -207,6 +208,35 @@ def test_rate_limit_triggers_across_workers(app_server: gunicorn.Server, engine:
     assert failures == 5
     _, other = sign_in(app_server.url, VIEWER, PASSWORD)
     assert other.status_code == 302
+
+
+def test_rate_limit_holds_against_concurrent_guesses(app_server: gunicorn.Server, engine: sa.Engine) -> None:
+    # Ten wrong passwords at once across the workers' threads: checking and counting an
+    # attempt is one step, so exactly the limit (5) are tried and the rest refused.
+    from concurrent.futures import ThreadPoolExecutor
+
+    start = threading.Barrier(10)
+
+    def guess(_: int) -> int:
+        http = requests.Session()
+        token = csrf_token(http.get(app_server.url + "/login", timeout=10).text)
+        start.wait()
+        resp = http.post(
+            app_server.url + "/login",
+            data={"email": ANALYST, "password": "wrong-password-123", "csrf_token": token},
+            allow_redirects=False,
+            timeout=30,
+        )
+        return resp.status_code
+
+    with ThreadPoolExecutor(10) as pool:
+        statuses = sorted(pool.map(guess, range(10)))
+    assert statuses == [401] * 5 + [429] * 5
+    with engine.connect() as conn:
+        failures = conn.scalar(
+            sa.text("SELECT count(*) FROM login_attempts WHERE key = :k AND NOT succeeded"), {"k": f"email:{ANALYST}"}
+        )
+    assert failures == 5
 
 
 def test_disabled_user_is_shut_out_at_the_next_request(app_server: gunicorn.Server, engine: sa.Engine) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 from scipy.optimize import minimize
 
-from metrics.cohorts import account_ages, cohort_members
+from metrics.cohorts import account_ages_lazy, cohort_members
 from metrics.model import Dataset, Segments
 from metrics.settings import MetricSettings
 from metrics.stats import interval, rng_for, weight_blocks
@@ -242,18 +242,13 @@ def _carry_forward(revenue: np.ndarray, active: np.ndarray, years: int) -> np.nd
     return out
 
 
-def account_lifetimes(ages: pl.DataFrame, members: pl.DataFrame, as_of: int) -> pl.DataFrame:
-    """Per account first active by ``as_of``: yearly lifetime data for the sBG fit.
-
-    ``observed`` = whole years observed, (as_of - first month) // 12; ``alive_run``
-    = consecutive yearly checkpoints (ages 0, 12, 24... months) the account was
-    active at; it is lost at period ``alive_run`` or censored at ``observed``.
-    ``ages`` must keep the snapshot's (idx, month) order.
-    """
+def _alive_runs(ages: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """Per account: ``alive_run``, the consecutive yearly checkpoints (ages 0, 12, 24...
+    months) it was active at. ``ages`` must keep the snapshot's (idx, month) order."""
     t = pl.col("age") // 12
     # Within an account t - row number is constant along the unbroken run from t = 0.
     d = t - pl.int_range(pl.len())
-    runs = (
+    return (
         ages.lazy()
         .filter(pl.col("age") % 12 == 0)
         .select("idx", d.alias("d"))
@@ -266,8 +261,10 @@ def account_lifetimes(ages: pl.DataFrame, members: pl.DataFrame, as_of: int) -> 
         .filter(pl.col("d") == pl.col("d0"))
         .group_by("idx")
         .agg(pl.len().cast(pl.Int32).alias("alive_run"))
-        .collect()
     )
+
+
+def _lifetimes(runs: pl.DataFrame, members: pl.DataFrame, as_of: int) -> pl.DataFrame:
     out = members.with_columns(((as_of - pl.col("first_month")) // 12).alias("observed"))
     out = out.join(runs, on="idx", how="left").with_columns(pl.col("alive_run").fill_null(1))
     return out.with_columns(
@@ -276,7 +273,20 @@ def account_lifetimes(ages: pl.DataFrame, members: pl.DataFrame, as_of: int) -> 
     )
 
 
-def _yearly(ages: pl.DataFrame, key: str, years: int) -> pl.DataFrame:
+def account_lifetimes(
+    ages: pl.DataFrame | pl.LazyFrame, members: pl.DataFrame, as_of: int
+) -> pl.DataFrame:
+    """Per account first active by ``as_of``: yearly lifetime data for the sBG fit.
+
+    ``observed`` = whole years observed, (as_of - first month) // 12; ``alive_run``
+    = consecutive yearly checkpoints (ages 0, 12, 24... months) the account was
+    active at; it is lost at period ``alive_run`` or censored at ``observed``.
+    ``ages`` must keep the snapshot's (idx, month) order.
+    """
+    return _lifetimes(_alive_runs(ages).collect(), members, as_of)
+
+
+def _yearly_query(ages: pl.DataFrame | pl.LazyFrame, key: str, years: int) -> pl.LazyFrame:
     """Revenue (cents) and active account-months per ``key`` and year of age t < years."""
     return (
         ages.lazy()
@@ -290,7 +300,6 @@ def _yearly(ages: pl.DataFrame, key: str, years: int) -> pl.DataFrame:
             "rev",
             "cnt",
         )
-        .collect()
     )
 
 
@@ -310,14 +319,19 @@ def segment_cohort_clv(
     their bootstrap. CLV is null for a segment with no account observed a full year.
     """
     years = settings.cohort_clv_years
-    ages = account_ages(ds, as_of, segs)
-    lives = account_lifetimes(ages, cohort_members(ds, as_of, segs), as_of).sort("idx")
+    ages = account_ages_lazy(ds, as_of, segs)
+    boot = intervals and settings.bootstrap_samples > 0
+    # One pass of the account-months for every aggregate, run side by side.
+    queries = [_alive_runs(ages), _yearly_query(ages, "seg", years)]
+    if boot:
+        queries.append(_yearly_query(ages, "idx", years))
+    runs, yearly, *acc = pl.collect_all(queries)
+    lives = _lifetimes(runs, cohort_members(ds, as_of, segs), as_of).sort("idx")
     periods = int(lives.get_column("period").max() or 0)
     seg_ids = segs.labels.get_column("seg").to_numpy().astype(np.int64)
     nseg = int(seg_ids.max()) + 1 if seg_ids.size else 0
     counts = np.zeros((nseg, 2 * (periods + 1)))
     np.add.at(counts, (lives.get_column("seg").to_numpy(), _outcomes(lives, periods)), 1.0)
-    yearly = _yearly(ages, "seg", years)
     revenue = np.zeros((nseg, years))
     active = np.zeros((nseg, years))
     ys, yt = yearly.get_column("seg").to_numpy(), yearly.get_column("t").to_numpy()
@@ -329,8 +343,7 @@ def segment_cohort_clv(
     alpha, beta = fit_sbg_batch(counts[:, : periods + 1], counts[:, periods + 1 :])
     per_year = _carry_forward(revenue, active, years)
     clv = cohort_clv_value(alpha, beta, per_year, 1.0, years, settings.discount_rate) * margin
-    boot = intervals and settings.bootstrap_samples > 0
-    acc_year = _yearly(ages, "idx", years) if boot else None
+    acc_year = acc[0] if boot else None
     by_seg = lives.partition_by("seg", as_dict=True) if boot else {}
     rows = []
     for k in range(nseg):

@@ -13,19 +13,30 @@ from metrics.retention import ratio
 PERIODS = ("month", "quarter", "year")
 
 
-def account_ages(ds: Dataset, as_of: int, segs: Segments) -> pl.DataFrame:
-    """Active account-months up to ``as_of`` with ``seg, idx, first_month, age, mrr, s``.
+def account_ages_lazy(ds: Dataset, as_of: int, segs: Segments) -> pl.LazyFrame:
+    """Active account-months up to ``as_of`` with ``idx, month, mrr, seg, first_month, s, age``,
+    as a lazy query: the per-account columns are gathered by index inside the consumer's
+    query, so an aggregate over millions of account-months never materialises them.
 
     ``s`` is the account's MRR in its first active month.
     """
     acc = ds.accounts
-    snap = ds.snapshot if as_of >= ds.last_month else ds.snapshot.filter(pl.col("month") <= as_of)
-    snap = segs.attach(snap)
-    idx = snap.get_column("idx")
-    return snap.with_columns(
-        acc.get_column("first_month").gather(idx).alias("first_month"),
-        acc.get_column("first_mrr").gather(idx).alias("s"),
+    i = pl.col("idx")
+    lf = ds.snapshot.lazy()
+    if as_of < ds.last_month:
+        lf = lf.filter(pl.col("month") <= as_of)
+    lf = lf.with_columns(pl.lit(segs.codes).gather(i).alias("seg"))
+    if segs.codes.null_count():
+        lf = lf.filter(pl.col("seg").is_not_null())
+    return lf.with_columns(
+        pl.lit(acc.get_column("first_month")).gather(i).alias("first_month"),
+        pl.lit(acc.get_column("first_mrr")).gather(i).alias("s"),
     ).with_columns((pl.col("month") - pl.col("first_month")).alias("age"))
+
+
+def account_ages(ds: Dataset, as_of: int, segs: Segments) -> pl.DataFrame:
+    """``account_ages_lazy`` collected, for callers that filter it several times."""
+    return account_ages_lazy(ds, as_of, segs).collect()
 
 
 def cohort_members(ds: Dataset, as_of: int, segs: Segments) -> pl.DataFrame:
@@ -35,7 +46,7 @@ def cohort_members(ds: Dataset, as_of: int, segs: Segments) -> pl.DataFrame:
 
 
 def cohort_table(
-    ages: pl.DataFrame,
+    ages: pl.DataFrame | pl.LazyFrame,
     members: pl.DataFrame,
     as_of: int,
     period: str | None,
@@ -62,10 +73,9 @@ def cohort_table(
     )
     # One integer key (cohort, age) groups millions of rows far faster than three columns.
     num = (
-        ages.with_columns(cid_of.gather(ages.get_column("idx")))
-        .lazy()
+        ages.lazy()
         .select(
-            (pl.col("cid").cast(pl.Int64) * 4096 + pl.col("age")).alias("key"),
+            (pl.lit(cid_of).gather(pl.col("idx")).cast(pl.Int64) * 4096 + pl.col("age")).alias("key"),
             "mrr",
             pl.min_horizontal("mrr", "s").alias("g"),
         )
@@ -126,7 +136,7 @@ def cohort_curves(
         raise MetricsError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
     m = ds.as_of(as_of)
     segs = segments(ds, by, filters)
-    table = cohort_table(account_ages(ds, m, segs), cohort_members(ds, m, segs), m, period, ["seg"])
+    table = cohort_table(account_ages_lazy(ds, m, segs), cohort_members(ds, m, segs), m, period, ["seg"])
     table = table.with_columns(
         period_label_expr(pl.col("cohort_start"), period).alias("cohort")
     ).select("seg", "cohort", "cohort_start", "age", "accounts", "nrr", "grr", "logo_retention")

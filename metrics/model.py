@@ -165,12 +165,8 @@ def assemble_dataset(
     default_as_of: int,
 ) -> Dataset:
     """A dataset from prepared accounts and opportunities and a snapshot sorted by (idx, month)."""
-    # An account's first row in the sorted snapshot is its first active month.
-    firsts = snapshot.filter(pl.col("idx") != pl.col("idx").shift(1, fill_value=-1))
-    idx = firsts.get_column("idx")
     accounts = accounts.drop("first_month", "first_mrr", strict=False).with_columns(
-        _scatter(accounts.height, idx, firsts.get_column("month"), "first_month"),
-        _scatter(accounts.height, idx, firsts.get_column("mrr"), "first_mrr"),
+        _firsts(snapshot, accounts.height)
     )
     first = snapshot.get_column("month").min()
     return Dataset(
@@ -183,10 +179,27 @@ def assemble_dataset(
     )
 
 
-def _scatter(n: int, idx: pl.Series, values: pl.Series, name: str) -> pl.Series:
-    """A column of ``n`` nulls with ``values`` placed at rows ``idx``."""
-    empty = pl.select(pl.repeat(None, n, dtype=values.dtype)).to_series()
-    return empty.scatter(idx, values).alias(name)
+def _firsts(snapshot: pl.DataFrame, n: int) -> list[pl.Series]:
+    """``first_month`` and ``first_mrr`` of accounts 0..n-1 (null without an active month).
+
+    An account's first row in the (idx, month)-sorted snapshot is its first active
+    month: a binary search per account finds it without a pass over every
+    account-month.
+    """
+    ids = pl.int_range(n, dtype=pl.UInt32, eager=True)
+    if snapshot.height == 0:
+        return [
+            pl.repeat(None, n, dtype=snapshot.schema[c], eager=True).alias(name)
+            for c, name in (("month", "first_month"), ("mrr", "first_mrr"))
+        ]
+    col = snapshot.get_column("idx").cast(pl.UInt32)
+    pos = col.search_sorted(ids, side="left")
+    row = pos.clip(upper_bound=snapshot.height - 1)
+    found = (pos < snapshot.height) & (col.gather(row) == ids)
+    return [
+        pl.select(pl.when(found).then(snapshot.get_column(c).gather(row))).to_series().alias(name)
+        for c, name in (("month", "first_month"), ("mrr", "first_mrr"))
+    ]
 
 
 def _month_end(d: dt.date) -> dt.date:

@@ -92,15 +92,30 @@ def _month_starts(first_year: int, last_year: int) -> pl.Series:
     )
 
 
+DAY_TABLE_LIMIT = 200_000  # days (about 550 years)
+
+
+@lru_cache(maxsize=8)
+def _day_table(lo: int, hi: int) -> pl.Series:
+    """Month key of every day number from ``lo`` to ``hi``."""
+    days = pl.int_range(lo, hi + 1, dtype=pl.Int32, eager=True).cast(pl.Date)
+    return pl.select(days.dt.year().cast(pl.Int32) * 12 + days.dt.month().cast(pl.Int32) - 1).to_series()
+
+
 def month_keys_of_days(days: pl.Series) -> pl.Series:
     """Month keys of day numbers (days since 1970-01-01); nulls stay null.
 
-    A binary search in the table of month starts is several times faster than
+    Dates of a usual span are looked up in a table of each day's month key (a gather
+    from a few thousand cache-resident entries); a span of more than
+    ``DAY_TABLE_LIMIT`` days (an outlier date such as 9999-12-31) uses a binary
+    search in the table of month starts instead. Both are several times faster than
     extracting year and month from millions of dates.
     """
     lo, hi = days.min(), days.max()
     if lo is None:
         return pl.Series(days.name, [None] * days.len(), dtype=pl.Int32)
+    if hi - lo < DAY_TABLE_LIMIT:
+        return _day_table(int(lo), int(hi)).gather((days - lo).cast(pl.UInt32)).alias(days.name)
     first_year = (dt.date(1970, 1, 1) + dt.timedelta(days=int(lo))).year
     last_year = (dt.date(1970, 1, 1) + dt.timedelta(days=int(hi))).year
     starts = _month_starts(first_year, last_year)

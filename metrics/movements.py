@@ -11,41 +11,45 @@ from metrics.months import month_label_expr
 from metrics.retention import money, ratio
 
 MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn")
+# Row key idx * KEY_SPAN + month: month keys (year * 12 + month - 1) stay below 2**17
+# through the year 9999, so the key tells the account and the month apart.
+KEY_SPAN = 1 << 17
 
 
 def account_movements(snapshot: pl.DataFrame) -> pl.LazyFrame:
     """Per account-month row of a snapshot with ``seg``: the movement amounts it causes (cents).
 
-    The snapshot is sorted by (idx, month) once, so a plain ``shift`` gives each
-    row its account's previous active month (PERF_NOTES). ``churn_next`` is the
-    churn this row's MRR causes in the following month when the account is not
-    active then.
+    The snapshot is sorted by (idx, month) once, so plain shifts give each row its
+    account's previous and next active months (PERF_NOTES). One combined key
+    ``idx * KEY_SPAN + month`` answers both "same account?" and "adjacent month?"
+    with a single shift each way. ``churn_next`` is the churn this row's MRR causes
+    in the following month when the account is not active then.
     """
-    idx, month, mrr = pl.col("idx"), pl.col("month"), pl.col("mrr")
-    same_prev = idx == idx.shift(1)
-    contiguous = same_prev & (month.shift(1) == month - 1)
-    prev = mrr.shift(1)
-    continues = (idx == idx.shift(-1)) & (month.shift(-1) == month + 1)
+    key, mrr = pl.col("_key"), pl.col("mrr")
+    contiguous, same_prev, continues, delta = (
+        pl.col("_contiguous"), pl.col("_same_prev"), pl.col("_continues"), pl.col("_delta")
+    )
     zero = pl.lit(0, pl.Int64)
-    return snapshot.lazy().select(
-        "seg",
-        "idx",
-        "month",
-        "mrr",
-        pl.when(same_prev.fill_null(False)).then(zero).otherwise(mrr).alias("new"),
-        pl.when(same_prev.fill_null(False) & ~contiguous.fill_null(False))
-        .then(mrr)
-        .otherwise(zero)
-        .alias("reactivation"),
-        pl.when(contiguous.fill_null(False))
-        .then((mrr - prev).clip(lower_bound=0))
-        .otherwise(zero)
-        .alias("expansion"),
-        pl.when(contiguous.fill_null(False))
-        .then((prev - mrr).clip(lower_bound=0))
-        .otherwise(zero)
-        .alias("contraction"),
-        pl.when(continues.fill_null(False)).then(zero).otherwise(mrr).alias("churn_next"),
+    return (
+        snapshot.lazy()
+        .with_columns((pl.col("idx").cast(pl.Int64) * KEY_SPAN + pl.col("month")).alias("_key"))
+        .with_columns(
+            (key.shift(1, fill_value=-2) == key - 1).alias("_contiguous"),
+            (key.shift(1, fill_value=-KEY_SPAN) // KEY_SPAN == key // KEY_SPAN).alias("_same_prev"),
+            (key.shift(-1, fill_value=-2) == key + 1).alias("_continues"),
+            (mrr - mrr.shift(1, fill_value=0)).alias("_delta"),
+        )
+        .select(
+            "seg",
+            "idx",
+            "month",
+            "mrr",
+            pl.when(same_prev).then(zero).otherwise(mrr).alias("new"),
+            pl.when(same_prev & ~contiguous).then(mrr).otherwise(zero).alias("reactivation"),
+            pl.when(contiguous).then(delta.clip(lower_bound=0)).otherwise(zero).alias("expansion"),
+            pl.when(contiguous).then((-delta).clip(lower_bound=0)).otherwise(zero).alias("contraction"),
+            pl.when(continues).then(zero).otherwise(mrr).alias("churn_next"),
+        )
     )
 
 

@@ -321,7 +321,7 @@ def segment_cohort_clv(
     years = settings.cohort_clv_years
     ages = account_ages_lazy(ds, as_of, segs)
     boot = intervals and settings.bootstrap_samples > 0
-    # One pass of the account-months for every aggregate, run side by side.
+    # Collected together: polars may share the gathers of the ages between the queries.
     queries = [_alive_runs(ages), _yearly_query(ages, "seg", years)]
     if boot:
         queries.append(_yearly_query(ages, "idx", years))

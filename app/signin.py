@@ -161,11 +161,10 @@ def login_submit() -> Response:
             status=429,
         )
     record = authenticate(engine, email, password)
-    if record is not None:
-        login_succeeded(engine, attempt)
     if record is None:
         log.info("sign-in failed", extra={"email": email, "client": request.remote_addr})
         return login_page("Wrong email or password, or the account is disabled.", status=401)
+    login_succeeded(engine, attempt)
     sign_in(User(email=record.email, role=record.role))
     log.info("signed in", extra={"email": record.email, "role": record.role})
     return redirect(_safe_next(request.form.get("next")))

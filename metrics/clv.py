@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 from scipy.optimize import minimize
 
-from metrics.cohorts import account_ages_lazy, cohort_members
+from metrics.cohorts import account_runs, cohort_members
 from metrics.model import Dataset, Segments
 from metrics.settings import MetricSettings
 from metrics.stats import interval, rng_for, weight_blocks
@@ -242,25 +242,31 @@ def _carry_forward(revenue: np.ndarray, active: np.ndarray, years: int) -> np.nd
     return out
 
 
-def _alive_runs(ages: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+def _alive_runs(runs: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     """Per account: ``alive_run``, the consecutive yearly checkpoints (ages 0, 12, 24...
-    months) it was active at. ``ages`` must keep the snapshot's (idx, month) order."""
-    t = pl.col("age") // 12
-    # Within an account t - row number is constant along the unbroken run from t = 0.
-    d = t - pl.int_range(pl.len())
+    months) it was active at, from its ``account_runs`` (sorted by idx, a0).
+
+    A run covers checkpoints ceil(a0/12)..floor(a1/12). The checkpoints are unbroken
+    from 0 up to a run exactly when it starts at the number covered by the account's
+    runs before it; after a missed checkpoint no later run does.
+    """
+    first = (pl.col("a0") + 11) // 12
+    count = pl.col("a1") // 12 - first + 1
+    before = pl.col("_cum") - pl.col("_n")  # covered by earlier runs, all accounts
     return (
-        ages.lazy()
-        .filter(pl.col("age") % 12 == 0)
-        .select("idx", d.alias("d"))
+        runs.lazy()
+        .select("idx", first.alias("_k"), count.alias("_n"))
+        .filter(pl.col("_n") > 0)
+        .with_columns(pl.col("_n").cum_sum().alias("_cum"))
         .with_columns(
             pl.when(pl.col("idx") != pl.col("idx").shift(1, fill_value=-1))
-            .then(pl.col("d"))
+            .then(before)
             .forward_fill()
-            .alias("d0")
+            .alias("_base")
         )
-        .filter(pl.col("d") == pl.col("d0"))
+        .filter(pl.col("_k") == before - pl.col("_base"))
         .group_by("idx")
-        .agg(pl.len().cast(pl.Int32).alias("alive_run"))
+        .agg(pl.col("_n").sum().cast(pl.Int32).alias("alive_run"))
     )
 
 
@@ -274,31 +280,47 @@ def _lifetimes(runs: pl.DataFrame, members: pl.DataFrame, as_of: int) -> pl.Data
 
 
 def account_lifetimes(
-    ages: pl.DataFrame | pl.LazyFrame, members: pl.DataFrame, as_of: int
+    runs: pl.DataFrame | pl.LazyFrame, members: pl.DataFrame, as_of: int
 ) -> pl.DataFrame:
     """Per account first active by ``as_of``: yearly lifetime data for the sBG fit.
 
     ``observed`` = whole years observed, (as_of - first month) // 12; ``alive_run``
     = consecutive yearly checkpoints (ages 0, 12, 24... months) the account was
     active at; it is lost at period ``alive_run`` or censored at ``observed``.
-    ``ages`` must keep the snapshot's (idx, month) order.
+    ``runs`` are ``account_runs`` (sorted by idx, a0).
     """
-    return _lifetimes(_alive_runs(ages).collect(), members, as_of)
+    return _lifetimes(_alive_runs(runs).collect(), members, as_of)
 
 
-def _yearly_query(ages: pl.DataFrame | pl.LazyFrame, key: str, years: int) -> pl.LazyFrame:
-    """Revenue (cents) and active account-months per ``key`` and year of age t < years."""
+def _yearly_query(runs: pl.DataFrame | pl.LazyFrame, key: str, years: int) -> pl.LazyFrame:
+    """Revenue (cents) and active account-months per ``key`` and year of age t < years.
+
+    Each run is split at year boundaries: year t gets its MRR times the months of
+    ages 12t..12t+11 it covers.
+    """
+    horizon = years * 12 - 1
+    a0, a1 = pl.col("a0"), pl.min_horizontal("a1", pl.lit(horizon, pl.Int32))
+    t = pl.col("t")
+    months = pl.min_horizontal(pl.col("_a1"), t * 12 + 11) - pl.max_horizontal(a0, t * 12) + 1
     return (
-        ages.lazy()
-        .filter(pl.col("age") < years * 12)
-        .select((pl.col(key).cast(pl.Int64) * 64 + pl.col("age") // 12).alias("k"), "mrr")
+        runs.lazy()
+        .filter(a0 <= horizon)
+        .select(
+            key,
+            "mrr",
+            "a0",
+            a1.alias("_a1"),
+            pl.int_ranges(a0 // 12, a1 // 12 + 1, dtype=pl.Int32).alias("t"),
+        )
+        .explode("t")
+        .select((pl.col(key).cast(pl.Int64) * 64 + t).alias("k"), "mrr", months.alias("_m"))
         .group_by("k")
-        .agg(pl.col("mrr").sum().alias("rev"), pl.len().alias("cnt"))
+        .agg((pl.col("mrr") * pl.col("_m")).sum().alias("rev"), pl.col("_m").sum().alias("cnt"))
         .select(
             (pl.col("k") // 64).cast(pl.UInt32).alias(key),
             (pl.col("k") % 64).cast(pl.Int64).alias("t"),
             "rev",
-            "cnt",
+            pl.col("cnt").cast(pl.UInt32),
         )
     )
 
@@ -319,12 +341,11 @@ def segment_cohort_clv(
     their bootstrap. CLV is null for a segment with no account observed a full year.
     """
     years = settings.cohort_clv_years
-    ages = account_ages_lazy(ds, as_of, segs)
+    runs = account_runs(ds, as_of, segs)
     boot = intervals and settings.bootstrap_samples > 0
-    # Collected together: polars may share the gathers of the ages between the queries.
-    queries = [_alive_runs(ages), _yearly_query(ages, "seg", years)]
+    queries = [_alive_runs(runs), _yearly_query(runs, "seg", years)]
     if boot:
-        queries.append(_yearly_query(ages, "idx", years))
+        queries.append(_yearly_query(runs, "idx", years))
     runs, yearly, *acc = pl.collect_all(queries)
     lives = _lifetimes(runs, cohort_members(ds, as_of, segs), as_of).sort("idx")
     periods = int(lives.get_column("period").max() or 0)

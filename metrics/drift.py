@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from metrics.cohorts import account_ages, cohort_members, cohort_table
+from metrics.cohorts import account_runs, cohort_members, cohort_table
 from metrics.icp import RATED, TIER_NAMES, days, pct
 from metrics.model import Dataset, Segments, segment_label, segments
 from metrics.months import last_complete_quarter_end, month_label, quarter_label
-from metrics.movements import account_movements, mrr_movements
+from metrics.movements import mrr_movements, run_movements
 from metrics.retention import trailing_nrr
 from metrics.scorecard import segment_scorecard
 from metrics.secondary import closed_between, new_business, secondary_by_quarter
@@ -131,9 +131,11 @@ def sales_cycle_alerts(
     return out
 
 
-def _at_age(ages: pl.DataFrame, members: pl.DataFrame, as_of: int, k: int) -> pl.DataFrame:
+def _at_age(runs: pl.DataFrame, members: pl.DataFrame, as_of: int, k: int) -> pl.DataFrame:
     """Per account old enough to reach age k: ``seg, idx, first_month, s, e`` (e = MRR at k)."""
-    e = ages.filter(pl.col("age") == k).select("idx", pl.col("mrr").alias("e"))
+    e = runs.filter((pl.col("a0") <= k) & (pl.col("a1") >= k)).select(
+        "idx", pl.col("mrr").alias("e")
+    )
     return (
         members.filter(pl.col("first_month") + k <= as_of)
         .join(e, on="idx", how="left")
@@ -153,13 +155,13 @@ def recent_cohort_alerts(
     (p < ``significance``): a one-sided Fisher exact test on accounts kept when
     logo retention dropped, else a one-sided Mann-Whitney on MRR(k)/MRR(0).
     """
-    ages = account_ages(ds, as_of, segs)
+    runs = account_runs(ds, as_of, segs)
     members = cohort_members(ds, as_of, segs)
     stats: dict[int, dict[int, dict[str, Any]]] = {}
     for k in COHORT_AGES:
         # Latest quarter start c with all its accounts at age k: c + 2 + k <= as_of.
         newest = (as_of - 2 - k) - (as_of - 2 - k) % 3
-        at_k = _at_age(ages, members, as_of, k).with_columns(
+        at_k = _at_age(runs, members, as_of, k).with_columns(
             (pl.col("first_month") - pl.col("first_month") % 3).alias("c")
         )
         at_k = at_k.filter(pl.col("c") <= newest).with_columns(
@@ -222,7 +224,7 @@ def recent_cohort_alerts(
             f"cohorts at the same age ({p_text(p)})."
         )
         # The curves of the cohorts the sentence and the test describe (those at age k).
-        series = _recent_vs_base_curves(ages, members, as_of, seg, per_age[k])
+        series = _recent_vs_base_curves(runs, members, as_of, seg, per_age[k])
         out.append(_alert("recent_cohorts_worse", row["_segment"], label, c1, sentence, ev, series))
     return out
 
@@ -241,7 +243,7 @@ def _ratios(df: pl.DataFrame) -> np.ndarray:
 
 
 def _recent_vs_base_curves(
-    ages: pl.DataFrame, members: pl.DataFrame, as_of: int, seg: int, youngest: dict[str, Any]
+    runs: pl.DataFrame, members: pl.DataFrame, as_of: int, seg: int, youngest: dict[str, Any]
 ) -> list[dict[str, Any]]:
     recent_ids = youngest["recent"].get_column("idx")
     base_ids = youngest["base"].get_column("idx")
@@ -253,8 +255,8 @@ def _recent_vs_base_curves(
     )
     mem = members.filter(pl.col("seg") == seg).with_columns(group.alias("group"))
     mem = mem.filter(pl.col("group").is_not_null())
-    ag = ages.filter(pl.col("seg") == seg).with_columns(group.alias("group"))
-    ag = ag.filter(pl.col("group").is_not_null() & (pl.col("age") <= 12))
+    ag = runs.filter(pl.col("seg") == seg).with_columns(group.alias("group"))
+    ag = ag.filter(pl.col("group").is_not_null() & (pl.col("a0") <= 12))
     table = cohort_table(ag, mem, as_of, None, ["group"]).filter(pl.col("age") <= 12)
     return table.select("group", "age", "logo_retention", "nrr", "accounts").to_dicts()
 
@@ -385,10 +387,9 @@ def contraction_alerts(
     mov = mrr_movements(ds, lq * 3 + 2, start=first, segs=segs).with_columns(
         (pl.col("month_key") // 3).alias("quarter_key")
     )
-    snap = ds.snapshot.filter(pl.col("month").is_between(first - 1, lq * 3 + 2))
     events = (
-        account_movements(segs.attach(snap))
-        .filter((pl.col("month") >= first) & (pl.col("contraction") > 0))
+        run_movements(segs.attach(ds.runs))
+        .filter(pl.col("month").is_between(first, lq * 3 + 2) & (pl.col("contraction") > 0))
         .group_by("seg", (pl.col("month") // 3).alias("quarter_key"))
         .agg(pl.len().alias("contractions"))
         .collect()

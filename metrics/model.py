@@ -1,10 +1,11 @@
-"""The prepared dataset: frames cleaned once per data version, snapshot computed once."""
+"""The prepared dataset: frames cleaned once per data version, MRR runs computed once."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -12,7 +13,14 @@ import polars as pl
 from metrics.errors import MetricsError
 from metrics.frames import Frames
 from metrics.months import month_key, month_key_expr, month_label
-from metrics.mrr import cents, empty_snapshot, snapshot_from_monthly, snapshot_from_subscriptions
+from metrics.mrr import (
+    cents,
+    empty_runs,
+    expand_runs,
+    runs_from_snapshot,
+    runs_from_subscriptions,
+    snapshot_from_monthly,
+)
 from metrics.settings import MetricSettings
 
 DIMENSIONS: tuple[str, ...] = (
@@ -29,21 +37,30 @@ Filters = Mapping[str, Sequence[str]] | None
 
 @dataclass(frozen=True)
 class Dataset:
-    """Frames prepared for the metrics: account numbers, cents, month keys, snapshot.
+    """Frames prepared for the metrics: account numbers, cents, month keys, MRR runs.
 
     ``accounts``: ``idx, account_id, <DIMENSIONS>, employees, first_month,
     first_mrr`` sorted by ``account_id`` (``idx`` is the row number).
-    ``snapshot``: ``idx, month, mrr`` (cents, > 0) sorted by (idx, month).
+    ``runs``: the MRR snapshot run-length encoded, ``idx, start, end, mrr`` (cents,
+    > 0): one row per maximal stretch of months (``start..end`` inclusive) an
+    account pays the same MRR, sorted by (idx, start). The metrics read these.
+    ``snapshot``: the same expanded, ``idx, month, mrr`` sorted by (idx, month), one
+    row per active account-month; computed on first use.
     ``opportunities``: ``idx, opportunity_id, opportunity_type, status, created_date,
     close_date, created_month, close_month, days_to_close, amount`` (cents).
     """
 
     accounts: pl.DataFrame
-    snapshot: pl.DataFrame
+    runs: pl.DataFrame
     opportunities: pl.DataFrame
     first_month: int
     last_month: int
     default_as_of: int
+
+    @cached_property
+    def snapshot(self) -> pl.DataFrame:
+        """One row per active account-month, expanded from the runs on first use."""
+        return expand_runs(self.runs)
 
     def as_of(self, value: str | int | dt.date | None) -> int:
         """Month key of an as-of argument (``None`` = the default as-of month)."""
@@ -134,11 +151,11 @@ def build_dataset(frames: Frames, settings: MetricSettings | None = None) -> Dat
             raise MetricsError("the data holds no dates: nothing to compute")
         last = month_key(end)
         default = last if end == _month_end(end) else last - 1
-        snapshot = snapshot_from_subscriptions(subs, last)
+        runs = runs_from_subscriptions(subs, last)
     else:
         monthly = frames.mrr_monthly
         if monthly is None or monthly.height == 0:
-            snapshot = empty_snapshot()
+            runs = empty_runs()
             end = _max_date(opp_dates)
             if end is None:
                 raise MetricsError("the data holds no dates: nothing to compute")
@@ -150,29 +167,29 @@ def build_dataset(frames: Frames, settings: MetricSettings | None = None) -> Dat
                 month_key_expr(pl.col("month")).alias("_m"),
             )
             monthly = monthly.unique(["account_id", "_m"], keep="last").drop("_m")
-            snapshot = snapshot_from_monthly(monthly)
+            runs = runs_from_snapshot(snapshot_from_monthly(monthly))
             data_end = monthly.get_column("month").max()
             default = month_key(data_end)
             other = _max_date(opp_dates)
             last = max(default, month_key(other)) if other is not None else default
-    return assemble_dataset(accounts, opps, snapshot, last, default)
+    return assemble_dataset(accounts, opps, runs, last, default)
 
 
 def assemble_dataset(
     accounts: pl.DataFrame,
     opportunities: pl.DataFrame,
-    snapshot: pl.DataFrame,
+    runs: pl.DataFrame,
     last: int,
     default_as_of: int,
 ) -> Dataset:
-    """A dataset from prepared accounts and opportunities and a snapshot sorted by (idx, month)."""
+    """A dataset from prepared accounts and opportunities and MRR runs sorted by (idx, start)."""
     accounts = accounts.drop("first_month", "first_mrr", strict=False).with_columns(
-        _firsts(snapshot, accounts.height)
+        _firsts(runs, accounts.height)
     )
-    first = snapshot.get_column("month").min()
+    first = runs.get_column("start").min()
     return Dataset(
         accounts=accounts,
-        snapshot=snapshot,
+        runs=runs,
         opportunities=opportunities,
         first_month=int(first) if first is not None else default_as_of,
         last_month=last,
@@ -180,27 +197,26 @@ def assemble_dataset(
     )
 
 
-def _firsts(snapshot: pl.DataFrame, n: int) -> list[pl.Series]:
+def _firsts(runs: pl.DataFrame, n: int) -> list[pl.Series]:
     """``first_month`` and ``first_mrr`` of accounts 0..n-1 (null without an active month).
 
-    An account's first row in the (idx, month)-sorted snapshot is its first active
-    month: a binary search per account finds it without a pass over every
-    account-month.
+    An account's first row in the (idx, start)-sorted runs starts its first active
+    month: a binary search per account finds it without a pass over the runs.
     """
     ids = pl.int_range(n, dtype=pl.UInt32, eager=True)
-    if snapshot.height == 0:
+    if runs.height == 0:
         return [
-            pl.repeat(None, n, dtype=snapshot.schema[c], eager=True).alias(name)
-            for c, name in (("month", "first_month"), ("mrr", "first_mrr"))
+            pl.repeat(None, n, dtype=runs.schema[c], eager=True).alias(name)
+            for c, name in (("start", "first_month"), ("mrr", "first_mrr"))
         ]
-    col = snapshot.get_column("idx").cast(pl.UInt32)
+    col = runs.get_column("idx").cast(pl.UInt32)
     # numpy's search exploits the sorted needles (twice as fast as Series.search_sorted here).
     pos = pl.Series(np.searchsorted(col.to_numpy(), ids.to_numpy(), side="left"), dtype=pl.UInt32)
-    row = pos.clip(upper_bound=snapshot.height - 1)
-    found = (pos < snapshot.height) & (col.gather(row) == ids)
+    row = pos.clip(upper_bound=runs.height - 1)
+    found = (pos < runs.height) & (col.gather(row) == ids)
     return [
-        pl.select(pl.when(found).then(snapshot.get_column(c).gather(row))).to_series().alias(name)
-        for c, name in (("month", "first_month"), ("mrr", "first_mrr"))
+        pl.select(pl.when(found).then(runs.get_column(c).gather(row))).to_series().alias(name)
+        for c, name in (("start", "first_month"), ("mrr", "first_mrr"))
     ]
 
 

@@ -99,7 +99,9 @@ DAY_TABLE_LIMIT = 200_000  # days (about 550 years)
 def _day_table(lo: int, hi: int) -> pl.Series:
     """Month key of every day number from ``lo`` to ``hi``."""
     days = pl.int_range(lo, hi + 1, dtype=pl.Int32, eager=True).cast(pl.Date)
-    return pl.select(days.dt.year().cast(pl.Int32) * 12 + days.dt.month().cast(pl.Int32) - 1).to_series()
+    return pl.select(
+        days.dt.year().cast(pl.Int32) * 12 + days.dt.month().cast(pl.Int32) - 1
+    ).to_series()
 
 
 def month_keys_of_days(days: pl.Series) -> pl.Series:

@@ -8,49 +8,50 @@ import polars as pl
 
 from metrics.model import Dataset, Filters, Segments, segments
 from metrics.months import month_label_expr
+from metrics.mrr import KEY_SPAN
 from metrics.retention import money, ratio
 
 MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn")
-# Row key idx * KEY_SPAN + month: month keys (year * 12 + month - 1) stay below 2**17
-# through the year 9999, so the key tells the account and the month apart.
-KEY_SPAN = 1 << 17
+# Group key seg * SEG_SPAN + month (month keys stay below 2**17).
+SEG_SPAN = 1 << 17
 
 
-def account_movements(snapshot: pl.DataFrame) -> pl.LazyFrame:
-    """Per account-month row of a snapshot with ``seg``: the movement amounts it causes (cents).
+def run_movements(runs: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """Per MRR run (with ``seg``): the movements it causes, in cents.
 
-    The snapshot is sorted by (idx, month) once, so plain shifts give each row its
-    account's previous and next active months (PERF_NOTES). One combined key
-    ``idx * KEY_SPAN + month`` answers both "same account?" and "adjacent month?"
-    with a single shift each way. ``churn_next`` is the churn this row's MRR causes
-    in the following month when the account is not active then.
+    A run starts with one movement in month ``start``: ``new`` (the account's first
+    run), ``reactivation`` (after a gap), or ``expansion`` / ``contraction`` (the
+    change from the run just before it). It ends with ``churn`` (its MRR) in month
+    ``churn_month`` = end + 1 unless the next run follows at once. Runs are sorted
+    by (idx, start), so plain shifts give each run its account's neighbours
+    (PERF_NOTES); the key ``idx * KEY_SPAN + month`` answers "same account?" and
+    "adjacent month?" in one comparison.
     """
-    key, mrr = pl.col("_key"), pl.col("mrr")
-    contiguous, same_prev, continues, delta = (
-        pl.col("_contiguous"), pl.col("_same_prev"), pl.col("_continues"), pl.col("_delta")
-    )
+    idx = pl.col("idx").cast(pl.Int64) * KEY_SPAN
+    first, last, mrr = idx + pl.col("start"), idx + pl.col("end"), pl.col("mrr")
+    same_prev = pl.col("idx").shift(1) == pl.col("idx")
+    contiguous = last.shift(1) == first - 1
+    continues = first.shift(-1) == last + 1
+    delta = mrr - mrr.shift(1)
     zero = pl.lit(0, pl.Int64)
-    return (
-        snapshot.lazy()
-        .with_columns((pl.col("idx").cast(pl.Int64) * KEY_SPAN + pl.col("month")).alias("_key"))
-        .with_columns(
-            (key.shift(1, fill_value=-2) == key - 1).alias("_contiguous"),
-            (key.shift(1, fill_value=-KEY_SPAN) // KEY_SPAN == key // KEY_SPAN).alias("_same_prev"),
-            (key.shift(-1, fill_value=-2) == key + 1).alias("_continues"),
-            (mrr - mrr.shift(1, fill_value=0)).alias("_delta"),
-        )
-        .select(
-            "seg",
-            "idx",
-            "month",
-            "mrr",
-            pl.when(same_prev).then(zero).otherwise(mrr).alias("new"),
-            pl.when(same_prev & ~contiguous).then(mrr).otherwise(zero).alias("reactivation"),
-            pl.when(contiguous).then(delta.clip(lower_bound=0)).otherwise(zero).alias("expansion"),
-            pl.when(contiguous).then((-delta).clip(lower_bound=0)).otherwise(zero).alias("contraction"),
-            pl.when(continues).then(zero).otherwise(mrr).alias("churn_next"),
-        )
+    return runs.lazy().select(
+        "seg",
+        "idx",
+        pl.col("start").alias("month"),
+        pl.when(same_prev).then(zero).otherwise(mrr).alias("new"),
+        pl.when(same_prev & ~contiguous).then(mrr).otherwise(zero).alias("reactivation"),
+        pl.when(contiguous).then(delta.clip(lower_bound=0)).otherwise(zero).alias("expansion"),
+        pl.when(contiguous).then((-delta).clip(lower_bound=0)).otherwise(zero).alias("contraction"),
+        (pl.col("end") + 1).alias("churn_month"),
+        pl.when(continues).then(zero).otherwise(mrr).alias("churn"),
     )
+
+
+def _with_seg(runs: pl.DataFrame, segs: Segments) -> pl.DataFrame:
+    if segs.by or segs.codes.null_count():
+        # A segment holds whole accounts, so filtering keeps each account's runs whole.
+        return segs.attach(runs)
+    return runs.with_columns(pl.lit(0, pl.UInt32).alias("seg"))
 
 
 def mrr_movements(
@@ -64,49 +65,46 @@ def mrr_movements(
     """Monthly MRR movements per segment from ``start`` (default: first data month) to ``as_of``.
 
     Columns: ``<by>, month, month_key, starting_mrr, new, reactivation, expansion,
-    contraction, churn, ending_mrr, quick_ratio``. Ending = starting + new +
-    reactivation + expansion - contraction - churn holds exactly (summed in cents).
+    contraction, churn, ending_mrr, quick_ratio``. Movements are summed from the
+    runs; ending MRR is the running sum of the net movements since the first data
+    month (MRR changes only by them), so ending = starting + new + reactivation +
+    expansion - contraction - churn holds exactly (in cents) by construction, and
+    the unit tests check it against a sum over the snapshot.
     """
     m = ds.as_of(as_of)
     segs = segs or segments(ds, by, filters)
     first = ds.first_month if start is None else min(ds.as_of(start), m)
-    snap = ds.snapshot
-    if segs.by or segs.codes.null_count():
-        # A segment holds whole accounts, so filtering before the shifts keeps them exact.
-        snap = segs.attach(snap)
-    else:
-        snap = snap.with_columns(pl.lit(0, pl.UInt32).alias("seg"))
-    rows = account_movements(snap)
-    # Churn of month m is booked on the row of m-1: aggregate from the month before.
-    rows = rows.filter(pl.col("month").is_between(first - 1, m))
-    # One integer key (segment, month) groups faster than two columns.
-    agg = (
-        rows.group_by((pl.col("seg").cast(pl.Int64) * 65536 + pl.col("month")).alias("key"))
-        .agg(
-            pl.col("mrr").sum().alias("ending_mrr"),
-            *(pl.col(c).sum() for c in ("new", "reactivation", "expansion", "contraction")),
-            pl.col("churn_next").sum(),
-        )
-        .with_columns(
-            (pl.col("key") // 65536).cast(pl.UInt32).alias("seg"),
-            (pl.col("key") % 65536).cast(pl.Int32).alias("month"),
-        )
-        .drop("key")
-        .collect()
+    origin = min(first, ds.first_month) - 1
+    rows = run_movements(_with_seg(ds.runs, segs))
+    key = pl.col("seg").cast(pl.Int64) * SEG_SPAN
+    gains = (
+        rows.filter(pl.col("month") <= m)
+        .group_by((key + pl.col("month")).alias("key"))
+        .agg(pl.col("new", "reactivation", "expansion", "contraction").sum())
     )
-    grid = segs.labels.select("seg").join(
-        pl.DataFrame({"month": pl.int_range(first - 1, m + 1, eager=True).cast(pl.Int32)}),
-        how="cross",
+    losses = (
+        rows.filter((pl.col("churn") > 0) & (pl.col("churn_month") <= m))
+        .group_by((key + pl.col("churn_month")).alias("key"))
+        .agg(pl.col("churn").sum())
     )
-    cols = ("ending_mrr", "new", "reactivation", "expansion", "contraction", "churn_next")
+    gains, losses = pl.collect_all([gains, losses])
+    grid = (
+        segs.labels.select("seg")
+        .join(
+            pl.DataFrame({"month": pl.int_range(origin, m + 1, eager=True).cast(pl.Int32)}),
+            how="cross",
+        )
+        .with_columns((pl.col("seg").cast(pl.Int64) * SEG_SPAN + pl.col("month")).alias("key"))
+    )
+    cols = ("new", "reactivation", "expansion", "contraction", "churn")
+    net = pl.col("new") + pl.col("reactivation") + pl.col("expansion") - pl.col("contraction")
     out = (
-        grid.join(agg, on=["seg", "month"], how="left")
+        grid.join(gains, on="key", how="left")
+        .join(losses, on="key", how="left")
         .with_columns(pl.col(c).fill_null(0) for c in cols)
-        .sort("seg", "month")
-        .with_columns(
-            pl.col("ending_mrr").shift(1).over("seg").alias("starting_mrr"),
-            pl.col("churn_next").shift(1).over("seg").alias("churn"),
-        )
+        .sort("key")
+        .with_columns((net - pl.col("churn")).cum_sum().over("seg").alias("ending_mrr"))
+        .with_columns(pl.col("ending_mrr").shift(1).over("seg").alias("starting_mrr"))
         .filter(pl.col("month") >= first)
     )
     gained = pl.col("new") + pl.col("reactivation") + pl.col("expansion")

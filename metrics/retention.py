@@ -30,12 +30,43 @@ def grr(start: pl.Expr, end: pl.Expr) -> pl.Expr:
     return ratio(pl.min_horizontal(start, end).sum(), start.sum())
 
 
+def mrr_at(ds: Dataset, month: int) -> pl.LazyFrame:
+    """``idx, mrr`` of the accounts active in ``month``, sorted by idx (read from the runs:
+    an account has at most one run covering a month)."""
+    return (
+        ds.runs.lazy()
+        .filter((pl.col("start") <= month) & (pl.col("end") >= month))
+        .select("idx", "mrr")
+    )
+
+
+def mrr_between(ds: Dataset, first: int, last: int) -> pl.LazyFrame:
+    """``idx, month, mrr`` of every active account-month from ``first`` to ``last``."""
+    return (
+        ds.runs.lazy()
+        .filter((pl.col("start") <= last) & (pl.col("end") >= first))
+        .select(
+            "idx",
+            pl.int_ranges(
+                pl.max_horizontal("start", pl.lit(first, pl.Int32)),
+                pl.min_horizontal("end", pl.lit(last, pl.Int32)) + 1,
+                dtype=pl.Int32,
+            ).alias("month"),
+            "mrr",
+        )
+        .explode("month")
+    )
+
+
 def window_pairs(ds: Dataset, start: int, end: int) -> pl.DataFrame:
     """Starting cohort of ``start`` with ``idx, s, e`` (cents; e = 0 when not active)."""
-    snap = ds.snapshot
-    s = snap.filter(pl.col("month") == start).select("idx", pl.col("mrr").alias("s"))
-    e = snap.filter(pl.col("month") == end).select("idx", pl.col("mrr").alias("e"))
-    return s.join(e, on="idx", how="left").with_columns(pl.col("e").fill_null(0))
+    s = mrr_at(ds, start).rename({"mrr": "s"})
+    e = mrr_at(ds, end).rename({"mrr": "e"})
+    return (
+        s.join(e, on="idx", how="left", maintain_order="left")
+        .with_columns(pl.col("e").fill_null(0))
+        .collect()
+    )
 
 
 def _window_aggs() -> list[pl.Expr]:
@@ -83,7 +114,7 @@ def window_retention(
     pairs = segs.attach(window_pairs(ds, m - window, m))
     agg = pairs.group_by("seg").agg(_window_aggs())
     now = (
-        segs.attach(ds.snapshot.filter(pl.col("month") == m))
+        segs.attach(mrr_at(ds, m).collect())
         .group_by("seg")
         .agg(pl.len().cast(pl.Int64).alias("active_accounts"), pl.col("mrr").sum())
     )
@@ -170,15 +201,14 @@ def trailing_nrr(
     m = ds.as_of(as_of)
     segs = segs or segments(ds, by, filters)
     first_end = m - months + 1
-    snap = ds.snapshot
-    starts = snap.filter(pl.col("month").is_between(first_end - window, m - window)).select(
+    starts = mrr_between(ds, first_end - window, m - window).select(
         "idx", (pl.col("month") + window).alias("month"), pl.col("mrr").alias("s")
     )
-    ends = snap.filter(pl.col("month").is_between(first_end, m)).select(
-        "idx", "month", pl.col("mrr").alias("e")
-    )
-    pairs = starts.join(ends, on=["idx", "month"], how="left").with_columns(
-        pl.col("e").fill_null(0)
+    ends = mrr_between(ds, first_end, m).select("idx", "month", pl.col("mrr").alias("e"))
+    pairs = (
+        starts.join(ends, on=["idx", "month"], how="left")
+        .with_columns(pl.col("e").fill_null(0))
+        .collect()
     )
     agg = segs.attach(pairs).group_by("seg", "month").agg(_window_aggs())
     grid = segs.labels.select("seg").join(

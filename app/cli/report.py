@@ -108,6 +108,16 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _check_segment(ds: Any, by: str, value: str) -> None:
+    """A ``--segment`` no account has is a typo: name the values there are."""
+    from metrics.model import MetricsError, check_dimensions
+
+    check_dimensions([by])
+    values = ds.accounts.get_column(by).unique().sort().to_list()
+    if value not in values:
+        raise MetricsError(f"no account has {by} {value!r}; the values are: {', '.join(values)}")
+
+
 def _load(data: Path | None) -> tuple[Any, Any]:
     """The prepared dataset and settings, from ``--data`` or the warehouse."""
     from metrics.model import MetricsError, build_dataset
@@ -281,6 +291,8 @@ def cohorts(
     ds, _ = _load(data)
     filters = {by: [segment]} if by else None
     try:
+        if by:
+            _check_segment(ds, by, segment)
         table = cohort_curves(ds, as_of, period.value, filters=filters)
     except MetricsError as exc:
         raise _fail(str(exc)) from None

@@ -186,6 +186,11 @@ def test_table_is_human_readable(tmp_path):
         (["scorecard", "--as-of", "2024-13"], "YYYY-MM"),
         (["scorecard", "--as-of", "2030-01"], "after the data"),
         (["scorecard", "--by", "planet"], "unknown segment dimension"),
+        (["cohorts", "--by", "planet", "--segment", "Mars"], "unknown segment dimension"),
+        (
+            ["cohorts", "--by", "vertical", "--segment", "Credit Unions"],
+            "no account has vertical 'Credit Unions'; the values are: Banking, Retail",
+        ),
     ],
 )
 def test_user_errors(tmp_path, args, message):

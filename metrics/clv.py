@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 from scipy.optimize import minimize
 
-from metrics.cohorts import account_runs, cohort_members
+from metrics.cohorts import account_runs
 from metrics.model import Dataset, Segments
 from metrics.settings import MetricSettings
 from metrics.stats import interval, rng_for, weight_blocks
@@ -243,53 +243,53 @@ def _carry_forward(revenue: np.ndarray, active: np.ndarray, years: int) -> np.nd
 
 
 def _alive_runs(runs: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
-    """Per account: ``alive_run``, the consecutive yearly checkpoints (ages 0, 12, 24...
-    months) it was active at, from its ``account_runs`` (sorted by idx, a0).
+    """Per account of ``account_runs`` (sorted by idx, a0): ``idx, seg, first_month,
+    alive_run``, the consecutive yearly checkpoints (ages 0, 12, 24... months) it was
+    active at.
 
     A run covers checkpoints ceil(a0/12)..floor(a1/12). The checkpoints are unbroken
     from 0 up to a run exactly when it starts at the number covered by the account's
-    runs before it; after a missed checkpoint no later run does.
+    runs before it; after a missed checkpoint no later run does. So the unbroken
+    runs are the account's first ones (its first starts at age 0), and the last of
+    them holds the count: no group-by over accounts is needed.
     """
     first = (pl.col("a0") + 11) // 12
     count = pl.col("a1") // 12 - first + 1
-    before = pl.col("_cum") - pl.col("_n")  # covered by earlier runs, all accounts
+    cum, n, i = pl.col("_cum"), pl.col("_n"), pl.col("idx")
     return (
         runs.lazy()
-        .select("idx", first.alias("_k"), count.alias("_n"))
-        .filter(pl.col("_n") > 0)
-        .with_columns(pl.col("_n").cum_sum().alias("_cum"))
+        .select("idx", "seg", "first_month", first.alias("_k"), count.alias("_n"))
+        .filter(n > 0)
+        .with_columns(n.cum_sum().alias("_cum"))  # over all accounts
         .with_columns(
-            pl.when(pl.col("idx") != pl.col("idx").shift(1, fill_value=-1))
-            .then(before)
-            .forward_fill()
-            .alias("_base")
+            pl.when(i != i.shift(1, fill_value=-1)).then(cum - n).forward_fill().alias("_base")
         )
-        .filter(pl.col("_k") == before - pl.col("_base"))
-        .group_by("idx")
-        .agg(pl.col("_n").sum().cast(pl.Int32).alias("alive_run"))
+        .filter(pl.col("_k") == cum - n - pl.col("_base"))
+        .filter(i != i.shift(-1, fill_value=-1))
+        .select(
+            "idx", "seg", "first_month", (cum - pl.col("_base")).cast(pl.Int32).alias("alive_run")
+        )
     )
 
 
-def _lifetimes(runs: pl.DataFrame, members: pl.DataFrame, as_of: int) -> pl.DataFrame:
-    out = members.with_columns(((as_of - pl.col("first_month")) // 12).alias("observed"))
-    out = out.join(runs, on="idx", how="left").with_columns(pl.col("alive_run").fill_null(1))
-    return out.with_columns(
+def _lifetimes(alive: pl.DataFrame, as_of: int) -> pl.DataFrame:
+    observed = (as_of - pl.col("first_month")) // 12
+    return alive.with_columns(observed.alias("observed")).with_columns(
         (pl.col("alive_run") > pl.col("observed")).alias("censored"),
         pl.min_horizontal(pl.col("alive_run"), pl.col("observed")).alias("period"),
     )
 
 
-def account_lifetimes(
-    runs: pl.DataFrame | pl.LazyFrame, members: pl.DataFrame, as_of: int
-) -> pl.DataFrame:
-    """Per account first active by ``as_of``: yearly lifetime data for the sBG fit.
+def account_lifetimes(runs: pl.DataFrame | pl.LazyFrame, as_of: int) -> pl.DataFrame:
+    """Per account of ``account_runs`` (sorted by idx, a0; every account first active by
+    ``as_of``): yearly lifetime data for the sBG fit, ``idx, seg, first_month,
+    alive_run, observed, censored, period``.
 
     ``observed`` = whole years observed, (as_of - first month) // 12; ``alive_run``
     = consecutive yearly checkpoints (ages 0, 12, 24... months) the account was
     active at; it is lost at period ``alive_run`` or censored at ``observed``.
-    ``runs`` are ``account_runs`` (sorted by idx, a0).
     """
-    return _lifetimes(_alive_runs(runs).collect(), members, as_of)
+    return _lifetimes(_alive_runs(runs).collect(), as_of)
 
 
 def _yearly_query(runs: pl.DataFrame | pl.LazyFrame, key: str, years: int) -> pl.LazyFrame:
@@ -346,13 +346,15 @@ def segment_cohort_clv(
     queries = [_alive_runs(runs), _yearly_query(runs, "seg", years)]
     if boot:
         queries.append(_yearly_query(runs, "idx", years))
-    runs, yearly, *acc = pl.collect_all(queries)
-    lives = _lifetimes(runs, cohort_members(ds, as_of, segs), as_of).sort("idx")
+    alive, yearly, *acc = pl.collect_all(queries)
+    lives = _lifetimes(alive, as_of)
     periods = int(lives.get_column("period").max() or 0)
     seg_ids = segs.labels.get_column("seg").to_numpy().astype(np.int64)
     nseg = int(seg_ids.max()) + 1 if seg_ids.size else 0
-    counts = np.zeros((nseg, 2 * (periods + 1)))
-    np.add.at(counts, (lives.get_column("seg").to_numpy(), _outcomes(lives, periods)), 1.0)
+    # Accounts per segment and outcome (lost at t, or censored at t).
+    width = 2 * (periods + 1)
+    cell = lives.get_column("seg").to_numpy().astype(np.int64) * width + _outcomes(lives, periods)
+    counts = np.bincount(cell, minlength=nseg * width).reshape(nseg, width).astype(np.float64)
     revenue = np.zeros((nseg, years))
     active = np.zeros((nseg, years))
     ys, yt = yearly.get_column("seg").to_numpy(), yearly.get_column("t").to_numpy()

@@ -65,8 +65,8 @@ def cohort_table(
 
     ``runs`` are ``account_runs`` (``idx, mrr, first_month, s, a0, a1``) of the
     accounts to count; ``members`` (``idx, first_month, s`` and the ``keys``) say
-    which cohort each belongs to. ``keys`` group the accounts; ``period=None`` pools every first month into one cohort (cohort_start
-    0). At age k a cohort counts only its accounts with first month + k <= as_of.
+    which cohort each belongs to. ``keys`` group the accounts; ``period=None`` pools
+    every first month into one cohort (cohort_start 0). At age k a cohort counts only its accounts with first month + k <= as_of.
     """
     keys = list(keys)
     start = (
@@ -78,12 +78,13 @@ def cohort_table(
     )
     mem = mem.join(cohorts, on=[*keys, "cohort_start"], how="left")
     size = int(mem.get_column("idx").max() or 0) + 1
-    cid_of = pl.Series("cid", [None] * size, dtype=pl.UInt32).scatter(
+    cid_of = pl.repeat(None, size, dtype=pl.UInt32, eager=True).scatter(
         mem.get_column("idx"), mem.get_column("cid")
     )
     # A run adds its MRR, its MRR capped at s and one active account from age a0
     # through a1: +values at a0, -values after a1 (also when a1 is cut at as_of: older
-    # accounts of the cohort reach later ages), then running sums over ages. One integer key (cohort, age) groups far faster than two columns.
+    # accounts of the cohort reach later ages), then running sums over ages. One
+    # integer key (cohort, age) groups far faster than two columns.
     cid = pl.lit(cid_of).gather(pl.col("idx")).cast(pl.Int64) * 4096
     g = pl.min_horizontal("mrr", "s")
     lf = runs.lazy().filter(pl.col("idx") < size)

@@ -256,6 +256,11 @@ class Segments:
         out = df.with_columns(self.codes.gather(df.get_column(idx)).alias("seg"))
         return out.filter(pl.col("seg").is_not_null()) if self.codes.null_count() else out
 
+    def attach_lazy(self, lf: pl.LazyFrame, idx: str = "idx") -> pl.LazyFrame:
+        """``attach`` inside a lazy query (the gather runs after the query's filters)."""
+        out = lf.with_columns(pl.lit(self.codes).gather(pl.col(idx)).alias("seg"))
+        return out.filter(pl.col("seg").is_not_null()) if self.codes.null_count() else out
+
     def label_rows(self, df: pl.DataFrame, order: Sequence[str] = ()) -> pl.DataFrame:
         """Replace ``seg`` by the dimension columns; rows sorted by segment, then ``order``."""
         out = self.labels.join(df, on="seg", how="inner").sort("seg", *order).drop("seg")

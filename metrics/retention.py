@@ -58,15 +58,18 @@ def mrr_between(ds: Dataset, first: int, last: int) -> pl.LazyFrame:
     )
 
 
-def window_pairs(ds: Dataset, start: int, end: int) -> pl.DataFrame:
+def window_pairs_lazy(ds: Dataset, start: int, end: int) -> pl.LazyFrame:
     """Starting cohort of ``start`` with ``idx, s, e`` (cents; e = 0 when not active)."""
     s = mrr_at(ds, start).rename({"mrr": "s"})
     e = mrr_at(ds, end).rename({"mrr": "e"})
-    return (
-        s.join(e, on="idx", how="left", maintain_order="left")
-        .with_columns(pl.col("e").fill_null(0))
-        .collect()
+    return s.join(e, on="idx", how="left", maintain_order="left").with_columns(
+        pl.col("e").fill_null(0)
     )
+
+
+def window_pairs(ds: Dataset, start: int, end: int) -> pl.DataFrame:
+    """``window_pairs_lazy`` collected."""
+    return window_pairs_lazy(ds, start, end).collect()
 
 
 def _window_aggs() -> list[pl.Expr]:
@@ -111,13 +114,13 @@ def window_retention(
     if window < 1:
         raise MetricsError("the window must be at least one month")
     segs = segs or segments(ds, by, filters)
-    pairs = segs.attach(window_pairs(ds, m - window, m))
-    agg = pairs.group_by("seg").agg(_window_aggs())
+    agg = segs.attach_lazy(window_pairs_lazy(ds, m - window, m)).group_by("seg").agg(_window_aggs())
     now = (
-        segs.attach(mrr_at(ds, m).collect())
+        segs.attach_lazy(mrr_at(ds, m))
         .group_by("seg")
         .agg(pl.len().cast(pl.Int64).alias("active_accounts"), pl.col("mrr").sum())
     )
+    agg, now = pl.collect_all([agg, now])
     out = (
         segs.labels.select("seg")
         .join(agg, on="seg", how="left")

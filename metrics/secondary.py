@@ -12,9 +12,16 @@ from metrics.months import last_complete_quarter_end, quarter_label
 from metrics.retention import money, ratio
 
 
+def new_business_lazy(ds: Dataset, segs: Segments) -> pl.LazyFrame:
+    """New-business opportunities of the kept accounts, with their ``seg``, as a lazy
+    query: a consumer's filters and column choice apply before anything is copied."""
+    new = ds.opportunities.lazy().filter(pl.col("opportunity_type") == "new_business")
+    return segs.attach_lazy(new)
+
+
 def new_business(ds: Dataset, segs: Segments) -> pl.DataFrame:
     """New-business opportunities of the kept accounts, with their ``seg``."""
-    return segs.attach(ds.opportunities.filter(pl.col("opportunity_type") == "new_business"))
+    return new_business_lazy(ds, segs).collect()
 
 
 def deal_aggs() -> list[pl.Expr]:
@@ -71,7 +78,7 @@ def secondary_metrics(
     """
     m = ds.as_of(as_of)
     segs = segs or segments(ds, by, filters)
-    opps = new_business(ds, segs)
+    opps = new_business_lazy(ds, segs)
     closed = opps.filter(closed_between(m - window + 1, m)).group_by("seg").agg(deal_aggs())
     end = month_end(m)
     open_now = (
@@ -82,6 +89,7 @@ def secondary_metrics(
         .group_by("seg")
         .agg(pl.len().cast(pl.Int64).alias("open_opportunities"))
     )
+    closed, open_now = pl.collect_all([closed, open_now])
     prospects = (
         segs.attach(ds.accounts.select("idx", "first_month"))
         .filter(pl.col("first_month").is_null() | (pl.col("first_month") > m))
@@ -144,11 +152,12 @@ def secondary_by_quarter(
     segs = segs or segments(ds, by, filters)
     last_q = last_complete_quarter_end(m) // 3
     first_q = last_q - quarters + 1
-    opps = new_business(ds, segs).filter(closed_between(first_q * 3, last_q * 3 + 2))
+    opps = new_business_lazy(ds, segs).filter(closed_between(first_q * 3, last_q * 3 + 2))
     agg = (
         opps.with_columns((pl.col("close_month") // 3).alias("quarter_key"))
         .group_by("seg", "quarter_key")
         .agg(deal_aggs())
+        .collect()
     )
     grid = segs.labels.select("seg").join(
         pl.DataFrame({"quarter_key": pl.int_range(first_q, last_q + 1, eager=True).cast(pl.Int32)}),

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from metrics.clv import _yearly_query, account_lifetimes
-from metrics.cohorts import account_runs, cohort_curves, cohort_members
+from metrics.cohorts import account_runs, cohort_curves
 from metrics.model import segments
 from metrics.months import month_key, month_label, quarter_label
 from metrics.movements import mrr_movements
@@ -154,7 +154,7 @@ def test_clv_inputs_match_the_definition(data):
     ds = dataset(accs, mrr=monthly(rows))
     segs = segments(ds, ["vertical"])
     runs = account_runs(ds, as_of, segs)
-    lives = account_lifetimes(runs, cohort_members(ds, as_of, segs), as_of)
+    lives = account_lifetimes(runs, as_of)
     yearly = _yearly_query(runs, "seg", 3).collect()
     mrr = _mrr(rows)
     first = {a: f for a, f in _first(mrr).items() if f <= as_of}

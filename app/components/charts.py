@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 import plotly.io as pio
+
+from app.components import formatting as fmt
 
 TIER_COLOURS = {
     "core_icp": "#1b7f4b",
@@ -79,3 +83,35 @@ def ratio_axis(fig: go.Figure, values: list[float | None], title: str) -> go.Fig
         range=[0, upper],
     )
     return fig
+
+
+NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+# Finer choices for an axis whose number of steps is fixed by another one.
+FINE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+
+
+def nice_step(raw: float, steps: tuple[float, ...] = NICE_STEPS) -> float:
+    """The smallest of ``steps`` times a power of ten that is at least ``raw``."""
+    if raw <= 0 or not math.isfinite(raw):
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in steps if m * power >= raw * (1 - 1e-12))
+
+
+def nice_ticks(low: float, high: float, count: int = 7) -> list[float]:
+    """Round tick values from at or below ``low`` to at or above ``high``, about ``count``."""
+    high = max(high, low)
+    step = nice_step((high - low) / max(count - 1, 1)) if high > low else nice_step(abs(high))
+    first = math.floor(low / step + 1e-9)
+    intervals = max(1, math.ceil(high / step - 1e-9) - first)
+    return [(first + i) * step for i in range(intervals + 1)]
+
+
+def money_axis(ticks: list[float]) -> dict:
+    """Axis settings showing ``ticks`` as money the way the rest of the page does ($20K,
+    -$20K: Plotly's own prefix would print $−20k) over exactly their range."""
+    return {
+        "tickvals": ticks,
+        "ticktext": [fmt.money(t) for t in ticks],
+        "range": [ticks[0], ticks[-1]],
+    }

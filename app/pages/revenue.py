@@ -81,11 +81,18 @@ def bridge(frame: pl.DataFrame, title: str) -> go.Figure:
     )
     fig.add_hline(y=1, line={"dash": "dot", "color": charts.MUTED, "width": 1}, row=2, col=1)
     fig.update_layout(barmode="relative", title={"text": title, "font": {"size": 14}})
-    fig.update_yaxes(title="MRR movement", tickprefix="$", tickformat=".2~s", row=1, col=1,
-                     secondary_y=False)
+    gains = frame.select(pl.sum_horizontal(UP)).to_series()
+    losses = frame.select(pl.sum_horizontal(DOWN)).to_series()
+    left = charts.nice_ticks(-max(losses.max() or 0, 0), max(gains.max() or 0, 0))
+    fig.update_yaxes(title="MRR movement", row=1, col=1, secondary_y=False,
+                     **charts.money_axis(left))
+    # Ending MRR from $0, on as many round steps as the left axis so labels sit on its grid.
     top = max((v for v in frame["ending_mrr"].to_list() if v is not None), default=0)
-    fig.update_yaxes(title="Ending MRR", tickprefix="$", tickformat=".2~s", row=1, col=1,
-                     secondary_y=True, range=[0, top * 1.1 or 1], showgrid=False)
+    intervals = len(left) - 1
+    step = charts.nice_step(top / intervals, charts.FINE_STEPS)
+    right = [i * step for i in range(intervals + 1)]
+    fig.update_yaxes(title="Ending MRR", row=1, col=1, secondary_y=True, showgrid=False,
+                     **charts.money_axis(right))
     ratios = [v for v in frame["quick_ratio"].to_list() if v is not None]
     # A month with almost no loss has a huge ratio; cap the axis so the rest stays readable.
     capped = max(ratios, default=0) > QUICK_RATIO_CAP

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 
+import polars as pl
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
+from app.components import charts, urlstate
 from app.components import formatting as fmt
-from app.components import urlstate
 from app.components.csv_export import safe_cell, to_csv
 from app.components.definitions import DEFINITIONS
 
@@ -76,3 +80,54 @@ def test_every_metric_the_scorecard_names_has_a_definition() -> None:
     for key in shown:
         display, text = DEFINITIONS[key]
         assert display and len(text) > 20, key
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.integers(-(10**9), 10**9), st.integers(0, 10**9))
+def test_nice_ticks_cover_the_data_on_round_steps(low, span) -> None:
+    # Money axes in dollars; a span a millionth of the values is below a chart's resolution.
+    assume(span >= abs(low) / 10**6)
+    low, high = float(low), float(low + span)
+    ticks = charts.nice_ticks(low, high)
+    assert ticks[0] <= low + 1e-6 and ticks[-1] >= high - 1e-6
+    step = ticks[1] - ticks[0]
+    assert all(math.isclose(b - a, step, rel_tol=1e-6) for a, b in zip(ticks, ticks[1:], strict=False))
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    assert any(math.isclose(mantissa, m) for m in charts.NICE_STEPS)
+    assert 2 <= len(ticks) <= 12
+    if low <= 0 <= high:
+        assert any(abs(t) <= step * 1e-9 for t in ticks)
+
+
+@pytest.fixture(scope="module")
+def revenue_page():
+    """The revenue page module (a page imports only once an app exists)."""
+    import dash
+
+    from app import create_app
+
+    if not dash.page_registry:
+        create_app("127.0.0.1")
+    from app.pages import revenue
+
+    return revenue
+
+
+def test_revenue_axes_read_as_money_on_one_grid(revenue_page) -> None:
+    frame = pl.DataFrame(
+        {
+            "month": ["2026-01", "2026-02"],
+            "new": [30_000.0, 60_000.0],
+            "reactivation": [0.0, 2_000.0],
+            "expansion": [20_000.0, 38_000.0],
+            "contraction": [5_000.0, 4_000.0],
+            "churn": [30_000.0, 12_000.0],
+            "ending_mrr": [2_900_000.0, 3_084_000.0],
+            "quick_ratio": [1.4, 6.25],
+        }
+    )
+    layout = revenue_page.bridge(frame, "t").layout
+    left, right = layout.yaxis, layout.yaxis2
+    assert list(left.ticktext) == ["-$50K", "-$25K", "$0", "$25K", "$50K", "$75K", "$100K"]
+    assert list(right.ticktext) == ["$0", "$600K", "$1.2M", "$1.8M", "$2.4M", "$3M", "$3.6M"]
+    assert tuple(left.range) == (-50_000, 100_000) and tuple(right.range) == (0, 3_600_000)

@@ -107,11 +107,10 @@ def nice_ticks(low: float, high: float, count: int = 7) -> list[float]:
     return [(first + i) * step for i in range(intervals + 1)]
 
 
-def money_axis(ticks: list[float]) -> dict:
+def money_axis(ticks: list[float], fit: bool = True) -> dict:
     """Axis settings showing ``ticks`` as money the way the rest of the page does ($20K,
-    -$20K: Plotly's own prefix would print $−20k) over exactly their range."""
-    return {
-        "tickvals": ticks,
-        "ticktext": [fmt.money(t) for t in ticks],
-        "range": [ticks[0], ticks[-1]],
-    }
+    -$20K: Plotly's own prefix would print $−20k); ``fit`` sets the range to theirs."""
+    axis: dict = {"tickvals": ticks, "ticktext": [fmt.money(t) for t in ticks]}
+    if fit:
+        axis["range"] = [ticks[0], ticks[-1]]
+    return axis

@@ -235,8 +235,8 @@ def icp_map(rows: list[dict[str, Any]], state: dict[str, Any]) -> go.Figure:
     ys = [r["nrr"] for r in plotted] + [settings.core_nrr, settings.watch_nrr]
     # Padding so the labels of the outermost bubbles stay inside the plot.
     fig.update_xaxes(
-        title="CLV (cohort, per account)", tickprefix="$", tickformat="~s",
-        range=[0, max(xs) * 1.18],
+        title="CLV (cohort, per account)", range=[0, max(xs) * 1.18],
+        **charts.money_axis(charts.nice_ticks(0, max(xs) * 1.18), fit=False),
     )
     fig.update_yaxes(
         title="NRR", tickformat=".0%", range=[min(ys) - 0.08, max(ys) + 0.08],

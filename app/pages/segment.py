@@ -98,13 +98,14 @@ def waterfall(row: dict[str, Any]) -> go.Figure:
             hoverinfo="skip",
         )
     )
-    fig.update_yaxes(tickprefix="$", tickformat="~s", title="MRR of the starting cohort")
     fig.update_layout(
         title={"text": f"NRR {fmt.pct(row.get('nrr'))}: where the starting MRR went",
                "font": {"size": 14}}
     )
     top = max(row["starting_mrr"], row["ending_mrr"], row["starting_mrr"] + row["expansion"])
-    fig.update_yaxes(range=[0, top * 1.15])
+    # 15% above the tallest bar for its label; round money ticks within.
+    fig.update_yaxes(title="MRR of the starting cohort", range=[0, top * 1.15],
+                     **charts.money_axis(charts.nice_ticks(0, top * 1.15, 6), fit=False))
     return charts.styled(fig, height=360, legend=False)
 
 
@@ -156,7 +157,8 @@ def quarters_figure(frame: Any) -> go.Figure:
     fig.add_trace(go.Bar(x=q, y=frame["avg_deal_size"].to_list(), marker_color=charts.MUTED), 1, 2)
     fig.add_trace(go.Bar(x=q, y=frame["days_to_close"].to_list(), marker_color=charts.TIER_COLOURS["watch"]), 1, 3)
     fig.update_yaxes(tickformat=".0%", row=1, col=1)
-    fig.update_yaxes(tickprefix="$", tickformat="~s", row=1, col=2)
+    sizes = [v for v in frame["avg_deal_size"].to_list() if v is not None]
+    fig.update_yaxes(row=1, col=2, **charts.money_axis(charts.nice_ticks(0, max(sizes, default=0), 5)))
     fig.update_yaxes(ticksuffix=" d", row=1, col=3)
     fig.update_xaxes(tickangle=-45)
     return charts.styled(fig, height=300, legend=False)

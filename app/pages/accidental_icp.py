@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from app import data
-from app.components import charts, definitions, urlstate
+from app.components import charts, definitions, labels, urlstate
 from app.components import formatting as fmt
 from app.components.widgets import (
     TIER_LABELS,
@@ -44,6 +44,9 @@ REASONS = {
 }
 
 
+MAX_BUBBLE = 60  # pixels across the bubble of the most new bookings
+
+
 def quadrant(rows: list[dict[str, Any]], flagged: set[str], company: dict[str, Any],
              by: str) -> go.Figure:
     """Win rate (x) against NRR (y), bubble size new bookings, the 90% NRR line drawn."""
@@ -52,6 +55,21 @@ def quadrant(rows: list[dict[str, Any]], flagged: set[str], company: dict[str, A
     if not plotted:
         return charts.empty_figure("No segment has both a win rate and an NRR for this view.")
     largest = max((r["bookings"] or 0) for r in plotted) or 1
+    xs = [r["win_rate"] for r in plotted]
+    ys = [r["nrr"] for r in plotted] + [settings.watch_nrr]
+    x_range = (max(min(xs) - 0.08, 0), max(xs) + 0.08)
+    y_range = (min(ys) - 0.06, max(ys) + 0.06)
+    # Each label goes where it overlaps no other label or bubble (plot area ~700x375 px).
+    bubbles = [
+        labels.Bubble(r["win_rate"], r["nrr"],
+                      max(MAX_BUBBLE * ((r["bookings"] or 0) / largest) ** 0.5, 7), str(r[by]))
+        for r in plotted
+    ]
+    label_at = dict(zip(
+        (str(r[by]) for r in plotted),
+        labels.label_positions(bubbles, x_range, y_range, plot_size=(700, 375), font_size=11),
+        strict=True,
+    ))
     fig = go.Figure()
     for tier, label in TIER_LABELS.items():
         part = [r for r in plotted if r["tier"] == tier]
@@ -66,7 +84,7 @@ def quadrant(rows: list[dict[str, Any]], flagged: set[str], company: dict[str, A
                 cliponaxis=False,
                 name=label,
                 text=[str(r[by]) for r in part],
-                textposition="top center",
+                textposition=[label_at[str(r[by])] for r in part],
                 textfont={"size": 11},
                 customdata=[[str(r[by]), fmt.money(r["bookings"]), fmt.pct(r["win_rate"]),
                              fmt.pct(r["nrr"])] for r in part],
@@ -75,7 +93,7 @@ def quadrant(rows: list[dict[str, Any]], flagged: set[str], company: dict[str, A
                 marker={
                     "size": [max(r["bookings"] or 0, largest * 0.03) for r in part],
                     "sizemode": "area",
-                    "sizeref": 2.0 * largest / 60**2,
+                    "sizeref": 2.0 * largest / MAX_BUBBLE**2,
                     "sizemin": 7,
                     "color": charts.TIER_COLOURS[tier],
                     "opacity": 0.75,
@@ -97,11 +115,9 @@ def quadrant(rows: list[dict[str, Any]], flagged: set[str], company: dict[str, A
             annotation_text=f"company win rate {fmt.pct(company['win_rate'])}",
             annotation_position="bottom left", annotation_font={"size": 10, "color": charts.MUTED},
         )
-    xs = [r["win_rate"] for r in plotted]
-    ys = [r["nrr"] for r in plotted] + [settings.watch_nrr]
     fig.update_xaxes(title="Win rate (new business, in the window)", tickformat=".0%",
-                     range=[max(min(xs) - 0.08, 0), max(xs) + 0.08])
-    fig.update_yaxes(title="NRR", tickformat=".0%", range=[min(ys) - 0.06, max(ys) + 0.06])
+                     range=list(x_range))
+    fig.update_yaxes(title="NRR", tickformat=".0%", range=list(y_range))
     fig.update_layout(
         title={"text": "The trap: bottom right wins easily and does not keep its revenue "
                        "(bubble size: new bookings; thick outline: flagged)",

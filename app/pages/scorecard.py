@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from app import data
-from app.components import charts, definitions, urlstate
+from app.components import charts, definitions, labels, urlstate
 from app.components import formatting as fmt
 from app.components.benchmarks import band, benchmark_text
 from app.components.csv_export import to_csv
@@ -179,23 +179,36 @@ def column_defs(state: dict[str, Any]) -> list[dict[str, Any]]:
     return cols
 
 
+MAX_BUBBLE = 55  # pixels across the bubble of the largest TAM
+MAP_HEIGHT = 450
+LABEL_SIZE = 10
+
+
 def icp_map(rows: list[dict[str, Any]], state: dict[str, Any]) -> go.Figure:
     """NRR against CLV, bubble size TAM, colour tier; a click drills or opens the segment."""
     plotted = [r for r in rows if r["nrr"] is not None and r["clv"] is not None]
     if not plotted:
-        return charts.empty_figure("No segment has both NRR and CLV for this view.", height=420)
+        return charts.empty_figure("No segment has both NRR and CLV for this view.", height=MAP_HEIGHT)
     settings = data.context().settings
     fig = go.Figure()
     largest = max((r["tam"] or 0) for r in plotted) or 1
-    # Labels alternate above and below along the CLV axis so neighbours overlap less.
-    by_clv = sorted(plotted, key=lambda r: r["clv"])
-    label_at = {r["segment"]: ("top center", "bottom center")[i % 2] for i, r in enumerate(by_clv)}
-    # The outermost labels lean inwards so the plot edge does not cut them.
-    label_at[by_clv[0]["segment"]] = "top right"
-    if len(by_clv) > 1:
-        label_at[by_clv[-1]["segment"]] = "top left"
     # Segments without a TAM (no won deal or no prospect) still get a visible bubble.
     smallest = largest * 0.03
+    xs = [r["clv"] for r in plotted]
+    ys = [r["nrr"] for r in plotted] + [settings.core_nrr, settings.watch_nrr]
+    # Padding so the labels of the outermost bubbles stay inside the plot.
+    x_range = (0.0, max(xs) * 1.18)
+    y_range = (min(ys) - 0.08, max(ys) + 0.08)
+    # Each label goes where it overlaps no other label or bubble (plot area ~340x300 px).
+    bubbles = [
+        labels.Bubble(r["clv"], r["nrr"], max(MAX_BUBBLE * ((r["tam"] or 0) / largest) ** 0.5, 7),
+                      r["segment"])
+        for r in plotted
+    ]
+    positions = labels.label_positions(
+        bubbles, x_range, y_range, plot_size=(340, 300), font_size=LABEL_SIZE
+    )
+    label_at = {r["segment"]: p for r, p in zip(plotted, positions, strict=True)}
     for tier, label in TIER_LABELS.items():
         part = [r for r in plotted if r["tier"] == tier]
         if not part:
@@ -210,14 +223,14 @@ def icp_map(rows: list[dict[str, Any]], state: dict[str, Any]) -> go.Figure:
                 name=label,
                 text=[r["segment"] for r in part],
                 textposition=[label_at[r["segment"]] for r in part],
-                textfont={"size": 11},
+                textfont={"size": LABEL_SIZE},
                 customdata=[[r["segment"], r["tam_fmt"], r["clv_fmt"], r["nrr_fmt"]] for r in part],
                 hovertemplate="<b>%{customdata[0]}</b><br>NRR %{customdata[3]}<br>"
                 "CLV %{customdata[2]}<br>TAM %{customdata[1]}<extra></extra>",
                 marker={
                     "size": [max(r["tam"] or 0, smallest) for r in part],
                     "sizemode": "area",
-                    "sizeref": 2.0 * largest / 55**2,
+                    "sizeref": 2.0 * largest / MAX_BUBBLE**2,
                     "sizemin": 7,
                     "color": charts.TIER_COLOURS[tier],
                     "opacity": 0.75,
@@ -231,19 +244,14 @@ def icp_map(rows: list[dict[str, Any]], state: dict[str, Any]) -> go.Figure:
             annotation_text=text, annotation_position="top left",
             annotation_font={"size": 10, "color": charts.MUTED},
         )
-    xs = [r["clv"] for r in plotted]
-    ys = [r["nrr"] for r in plotted] + [settings.core_nrr, settings.watch_nrr]
-    # Padding so the labels of the outermost bubbles stay inside the plot.
     fig.update_xaxes(
-        title="CLV (cohort, per account)", range=[0, max(xs) * 1.18],
-        **charts.money_axis(charts.nice_ticks(0, max(xs) * 1.18), fit=False),
+        title="CLV (cohort, per account)", range=list(x_range),
+        **charts.money_axis(charts.nice_ticks(*x_range), fit=False),
     )
-    fig.update_yaxes(
-        title="NRR", tickformat=".0%", range=[min(ys) - 0.08, max(ys) + 0.08],
-    )
+    fig.update_yaxes(title="NRR", tickformat=".0%", range=list(y_range))
     what = "sub-industry" if state["vertical"] else urlstate.DIMENSION_LABELS[state["by"]].lower()
     fig.update_layout(title={"text": f"ICP map by {what}", "font": {"size": 14}})
-    return charts.styled(fig, height=420)
+    return charts.styled(fig, height=MAP_HEIGHT)
 
 
 def kpi_values(state: dict[str, Any]) -> dict[str, tuple[str, str, str]]:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from app.components import charts, urlstate
+from app.components import charts, labels, urlstate
 from app.components import formatting as fmt
 from app.components.csv_export import safe_cell, to_csv
 from app.components.definitions import DEFINITIONS
@@ -131,3 +131,28 @@ def test_revenue_axes_read_as_money_on_one_grid(revenue_page) -> None:
     assert list(left.ticktext) == ["-$50K", "-$25K", "$0", "$25K", "$50K", "$75K", "$100K"]
     assert list(right.ticktext) == ["$0", "$600K", "$1.2M", "$1.8M", "$2.4M", "$3M", "$3.6M"]
     assert tuple(left.range) == (-50_000, 100_000) and tuple(right.range) == (0, 3_600_000)
+
+
+def _label_boxes(bubbles, positions, size=(300.0, 200.0), font=10.0):
+    boxes = []
+    for b, p in zip(bubbles, positions, strict=True):
+        w, h = len(b.text) * font * labels.CHAR_WIDTH, font * labels.LINE_HEIGHT
+        boxes.append(labels._label_box(b.x, b.y, b.size / 2, w, h, p))
+    return boxes
+
+
+def test_labels_of_a_crowded_cluster_do_not_overlap() -> None:
+    # Four bubbles in a row, closer than their labels are wide: "top center" for all
+    # (Plotly's default) would overlap; alternating above and below does not.
+    row = [labels.Bubble(100 + 30 * i, 100, 20, f"Segment {i}") for i in range(4)]
+    positions = labels.label_positions(row, (0, 300), (0, 200), (300, 200), font_size=10)
+    boxes = _label_boxes(row, positions)
+    assert all(labels._overlap(a, b) == 0 for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert set(positions) <= set(labels.POSITIONS)
+
+
+def test_a_label_at_the_edge_leans_inwards() -> None:
+    edge = [labels.Bubble(295, 190, 10, "Right at the corner")]
+    (position,) = labels.label_positions(edge, (0, 300), (0, 200), (300, 200), font_size=10)
+    assert "left" in position
+    assert labels._outside(_label_boxes(edge, [position])[0], 300, 200) == 0

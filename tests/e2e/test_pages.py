@@ -24,6 +24,24 @@ def test_scorecard_shows_company_cards_and_rated_verticals(page) -> None:
     assert "Insufficient data" in page.inner_text("#sc-grid")
     at_least(page.locator("#sc-map .scatterlayer .point"), 7)
     shoot(page, "scorecard")
+    _labels_apart(page, 7)
+
+
+def _labels_apart(page, least: int, chart: str = "#sc-map") -> None:
+    """No two segment labels on a bubble chart overlap (as drawn by the browser)."""
+    boxes = page.eval_on_selector_all(
+        f"{chart} .scatterlayer .textpoint text",
+        "els => els.map(e => { const r = e.getBoundingClientRect();"
+        " return [e.textContent, r.left, r.top, r.right, r.bottom]; })",
+    )
+    assert len(boxes) >= least
+    clashes = [
+        (a[0], b[0])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if min(a[3], b[3]) - max(a[1], b[1]) > 1 and min(a[4], b[4]) - max(a[2], b[2]) > 1
+    ]
+    assert not clashes, (clashes, boxes)
 
 
 def test_credit_unions_lead_financial_services_by_nrr(page) -> None:
@@ -33,6 +51,7 @@ def test_credit_unions_lead_financial_services_by_nrr(page) -> None:
     assert "Core ICP" in grid_column(page, "sc-grid", "tier")[0]
     assert "Financial Services" in page.inner_text("#sc-crumb")
     shoot(page, "scorecard-financial-services")
+    _labels_apart(page, 4)
 
 
 def test_segment_page_shows_intervals_waterfall_and_cohorts(page) -> None:
@@ -67,6 +86,7 @@ def test_accidental_icp_flags_retail_first(page) -> None:
     at_least(page.locator("#ai-quadrant .scatterlayer .point"), 7)
     expect(page.locator("#ai-quadrant")).to_contain_text("90% NRR")
     shoot(page, "accidental-icp")
+    _labels_apart(page, 7, "#ai-quadrant")
 
 
 def test_drift_lists_the_planted_alerts_and_badge_counts_them(page) -> None:

@@ -16,8 +16,9 @@ DIMENSION_LABELS = {
     "use_case": "Use case",
     "lead_source": "Lead source",
 }
-# Dimensions offered as the scorecard's "segment by" (sub-industry is reached by drilling).
-TOP_DIMENSIONS = ("vertical", "size_band", "region", "use_case", "lead_source")
+# The scorecard's "segment by" choices: sub-industry across all verticals too (drilling
+# into a vertical shows its own sub-industries).
+SEGMENT_BY = {**DIMENSION_LABELS, "sub_industry": "Sub-industry (all verticals)"}
 WINDOWS = (3, 6, 12, 24)
 PERIODS = ("month", "quarter", "year")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -301,7 +301,7 @@ def crumb(state: dict[str, Any]) -> tuple[str, str]:
 
 
 def _controls(state: dict[str, Any], months: list[str]) -> dbc.Row:
-    dims = [{"label": urlstate.DIMENSION_LABELS[d], "value": d} for d in urlstate.TOP_DIMENSIONS]
+    dims = [{"label": label, "value": d} for d, label in urlstate.SEGMENT_BY.items()]
     window = state["window"] or data.context().settings.window_months
     windows = sorted(set(urlstate.WINDOWS) | {window})
     return dbc.Row(

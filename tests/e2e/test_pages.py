@@ -27,6 +27,14 @@ def test_scorecard_shows_company_cards_and_rated_verticals(page) -> None:
     _labels_apart(page, 7)
 
 
+def test_scorecard_by_sub_industry_across_verticals(page) -> None:
+    open_page(page, "/?by=sub_industry")
+    subs = grid_column(page, "sc-grid", "segment")
+    assert "Credit Unions" in subs and "Online Retail" in subs and len(subs) >= 20
+    assert "Sub-industry (all verticals)" in page.inner_text("#sc-by")
+    assert page.inner_text("#sc-message").strip() == ""
+
+
 def _labels_apart(page, least: int, chart: str = "#sc-map") -> None:
     """No two segment labels on a bubble chart overlap (as drawn by the browser)."""
     boxes = page.eval_on_selector_all(

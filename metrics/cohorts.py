@@ -66,7 +66,8 @@ def cohort_table(
     ``runs`` are ``account_runs`` (``idx, mrr, first_month, s, a0, a1``) of the
     accounts to count; ``members`` (``idx, first_month, s`` and the ``keys``) say
     which cohort each belongs to. ``keys`` group the accounts; ``period=None`` pools
-    every first month into one cohort (cohort_start 0). At age k a cohort counts only its accounts with first month + k <= as_of.
+    every first month into one cohort (cohort_start 0). At age k a cohort counts only
+    its accounts with first month + k <= as_of.
     """
     keys = list(keys)
     start = (

@@ -1,4 +1,4 @@
-"""MRR snapshot: MRR(a, m) per account and month, the one expansion everything reads.
+"""MRR snapshot: MRR(a, m) per account and month, the one step everything reads.
 
 It is kept in two equivalent shapes: ``runs`` (run-length encoded: one row per
 stretch of months an account pays the same MRR) and the expanded ``snapshot``

@@ -146,7 +146,8 @@ def label_positions(
     def total(out: dict[int, int]) -> float:
         return sum(
             fixed[i][out[i]]
-            + 10.0 * sum(_overlap(boxes[i][out[i]], boxes[j][out[j]], PAD) for j in near[i] if j > i)
+            + 10.0
+            * sum(_overlap(boxes[i][out[i]], boxes[j][out[j]], PAD) for j in near[i] if j > i)
             for i in range(n)
         )
 

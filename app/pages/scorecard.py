@@ -188,7 +188,9 @@ def icp_map(rows: list[dict[str, Any]], state: dict[str, Any]) -> go.Figure:
     """NRR against CLV, bubble size TAM, colour tier; a click drills or opens the segment."""
     plotted = [r for r in rows if r["nrr"] is not None and r["clv"] is not None]
     if not plotted:
-        return charts.empty_figure("No segment has both NRR and CLV for this view.", height=MAP_HEIGHT)
+        return charts.empty_figure(
+            "No segment has both NRR and CLV for this view.", height=MAP_HEIGHT
+        )
     settings = data.context().settings
     fig = go.Figure()
     largest = max((r["tam"] or 0) for r in plotted) or 1

@@ -91,7 +91,8 @@ def test_nice_ticks_cover_the_data_on_round_steps(low, span) -> None:
     ticks = charts.nice_ticks(low, high)
     assert ticks[0] <= low + 1e-6 and ticks[-1] >= high - 1e-6
     step = ticks[1] - ticks[0]
-    assert all(math.isclose(b - a, step, rel_tol=1e-6) for a, b in zip(ticks, ticks[1:], strict=False))
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert all(math.isclose(gap, step, rel_tol=1e-6) for gap in gaps)
     mantissa = step / 10 ** math.floor(math.log10(step))
     assert any(math.isclose(mantissa, m) for m in charts.NICE_STEPS)
     assert 2 <= len(ticks) <= 12

@@ -132,8 +132,13 @@ def _newton_polish(
     du = np.array([0.0, h, -h, 0.0, 0.0, h, -h])
     dv = np.array([0.0, 0.0, 0.0, h, -h, h, -h])
     scale = np.array([1.0, 0.5, 0.25])
+    u, v = u.copy(), v.copy()
+    # Rows still moving: a row that did not improve would take the same step again, and
+    # one whose step is below the tolerance (1e-6 in log α, log β) has converged.
+    act = np.arange(u.size)
     for _ in range(12):
-        ll = _batch_ll(u[:, None] + du, v[:, None] + dv, d, c, periods)
+        ua, va, da, ca = u[act], v[act], d[act], c[act]
+        ll = _batch_ll(ua[:, None] + du, va[:, None] + dv, da, ca, periods)
         f0 = ll[:, 0]
         gu = (ll[:, 1] - ll[:, 2]) / (2 * h)
         gv = (ll[:, 3] - ll[:, 4]) / (2 * h)
@@ -148,16 +153,18 @@ def _newton_polish(
         norm = np.maximum(np.hypot(gu, gv), 1e-300)
         su = np.where(ok, -(hvv * gu - huv * gv) / safe, 0.5 * gu / norm)
         sv = np.where(ok, -(huu * gv - huv * gu) / safe, 0.5 * gv / norm)
-        cu = np.clip(u[:, None] + su[:, None] * scale, _LOG_MIN, _LOG_MAX)
-        cv = np.clip(v[:, None] + sv[:, None] * scale, _LOG_MIN, _LOG_MAX)
-        cand = _batch_ll(cu, cv, d, c, periods)
+        cu = np.clip(ua[:, None] + su[:, None] * scale, _LOG_MIN, _LOG_MAX)
+        cv = np.clip(va[:, None] + sv[:, None] * scale, _LOG_MIN, _LOG_MAX)
+        cand = _batch_ll(cu, cv, da, ca, periods)
         pick = np.argmax(cand, axis=1)
-        rows = np.arange(u.size)
+        rows = np.arange(act.size)
         better = cand[rows, pick] > f0
-        u = np.where(better, cu[rows, pick], u)
-        v = np.where(better, cv[rows, pick], v)
-        if not (better & (np.hypot(su, sv) > 1e-6)).any():
+        u[act] = np.where(better, cu[rows, pick], ua)
+        v[act] = np.where(better, cv[rows, pick], va)
+        moving = better & (np.hypot(su, sv) > 1e-6)
+        if not moving.any():
             break
+        act = act[moving]
     return u, v
 
 

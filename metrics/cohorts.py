@@ -26,9 +26,7 @@ def account_runs(ds: Dataset, as_of: int, segs: Segments) -> pl.DataFrame:
     lf = ds.runs.lazy()
     if as_of < ds.last_month:
         lf = lf.filter(pl.col("start") <= as_of)
-    lf = lf.with_columns(pl.lit(segs.codes).gather(i).alias("seg"))
-    if segs.codes.null_count():
-        lf = lf.filter(pl.col("seg").is_not_null())
+    lf = segs.attach_lazy(lf)
     first = pl.col("first_month")
     return (
         lf.with_columns(

@@ -109,18 +109,27 @@ def runs_from_snapshot(snapshot: pl.DataFrame) -> pl.DataFrame:
     return first.hstack(last).select(list(RUNS_SCHEMA))
 
 
+def months_of_runs(
+    runs: pl.DataFrame | pl.LazyFrame, first: int | None = None, last: int | None = None
+) -> pl.LazyFrame:
+    """``idx, month, mrr`` of every active account-month of runs, only from ``first`` to
+    ``last`` when given (runs outside are skipped, the others cut)."""
+    lf = runs.lazy()
+    lo, hi = pl.col("start"), pl.col("end")
+    if first is not None:
+        lf = lf.filter(hi >= first)
+        lo = pl.max_horizontal(lo, pl.lit(first, pl.Int32))
+    if last is not None:
+        lf = lf.filter(pl.col("start") <= last)
+        hi = pl.min_horizontal(hi, pl.lit(last, pl.Int32))
+    return lf.select(
+        "idx", pl.int_ranges(lo, hi + 1, dtype=pl.Int32).alias("month"), "mrr"
+    ).explode("month")
+
+
 def expand_runs(runs: pl.DataFrame) -> pl.DataFrame:
     """The snapshot ``idx, month, mrr`` (one row per active account-month) of runs."""
-    return (
-        runs.lazy()
-        .select(
-            "idx",
-            pl.int_ranges("start", pl.col("end") + 1, dtype=pl.Int32).alias("month"),
-            "mrr",
-        )
-        .explode("month")
-        .collect()
-    )
+    return months_of_runs(runs).collect()
 
 
 def snapshot_from_subscriptions(subs: pl.DataFrame, horizon: int) -> pl.DataFrame:

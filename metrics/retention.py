@@ -8,6 +8,7 @@ import polars as pl
 
 from metrics.model import Dataset, Filters, MetricsError, Segments, segments
 from metrics.months import month_label_expr
+from metrics.mrr import months_of_runs
 
 
 def ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
@@ -37,24 +38,6 @@ def mrr_at(ds: Dataset, month: int) -> pl.LazyFrame:
         ds.runs.lazy()
         .filter((pl.col("start") <= month) & (pl.col("end") >= month))
         .select("idx", "mrr")
-    )
-
-
-def mrr_between(ds: Dataset, first: int, last: int) -> pl.LazyFrame:
-    """``idx, month, mrr`` of every active account-month from ``first`` to ``last``."""
-    return (
-        ds.runs.lazy()
-        .filter((pl.col("start") <= last) & (pl.col("end") >= first))
-        .select(
-            "idx",
-            pl.int_ranges(
-                pl.max_horizontal("start", pl.lit(first, pl.Int32)),
-                pl.min_horizontal("end", pl.lit(last, pl.Int32)) + 1,
-                dtype=pl.Int32,
-            ).alias("month"),
-            "mrr",
-        )
-        .explode("month")
     )
 
 
@@ -204,10 +187,10 @@ def trailing_nrr(
     m = ds.as_of(as_of)
     segs = segs or segments(ds, by, filters)
     first_end = m - months + 1
-    starts = mrr_between(ds, first_end - window, m - window).select(
+    starts = months_of_runs(ds.runs, first_end - window, m - window).select(
         "idx", (pl.col("month") + window).alias("month"), pl.col("mrr").alias("s")
     )
-    ends = mrr_between(ds, first_end, m).select("idx", "month", pl.col("mrr").alias("e"))
+    ends = months_of_runs(ds.runs, first_end, m).select("idx", "month", pl.col("mrr").alias("e"))
     pairs = (
         starts.join(ends, on=["idx", "month"], how="left")
         .with_columns(pl.col("e").fill_null(0))

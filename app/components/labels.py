@@ -42,6 +42,15 @@ class Bubble:
     text: str
 
 
+MIN_BUBBLE = 7.0  # pixels: Plotly's ``sizemin`` of the bubble charts
+
+
+def bubble_size(value: float | None, largest: float, max_px: float) -> float:
+    """Pixels across a bubble of area ``value`` when ``largest`` is ``max_px`` across
+    (Plotly's ``sizemode="area"`` with ``sizeref = 2 * largest / max_px**2``)."""
+    return max(max_px * ((value or 0) / largest) ** 0.5, MIN_BUBBLE)
+
+
 def _label_box(cx: float, cy: float, r: float, w: float, h: float, position: str) -> Box:
     vertical, horizontal = position.split()
     d = r + GAP

@@ -62,7 +62,7 @@ def quadrant(rows: list[dict[str, Any]], flagged: set[str], company: dict[str, A
     # Each label goes where it overlaps no other label or bubble (plot area ~700x375 px).
     bubbles = [
         labels.Bubble(r["win_rate"], r["nrr"],
-                      max(MAX_BUBBLE * ((r["bookings"] or 0) / largest) ** 0.5, 7), str(r[by]))
+                      labels.bubble_size(r["bookings"], largest, MAX_BUBBLE), str(r[by]))
         for r in plotted
     ]
     label_at = dict(zip(
@@ -94,7 +94,7 @@ def quadrant(rows: list[dict[str, Any]], flagged: set[str], company: dict[str, A
                     "size": [max(r["bookings"] or 0, largest * 0.03) for r in part],
                     "sizemode": "area",
                     "sizeref": 2.0 * largest / MAX_BUBBLE**2,
-                    "sizemin": 7,
+                    "sizemin": labels.MIN_BUBBLE,
                     "color": charts.TIER_COLOURS[tier],
                     "opacity": 0.75,
                     "line": {"width": [3 if str(r[by]) in flagged else 1 for r in part],

@@ -203,7 +203,7 @@ def icp_map(rows: list[dict[str, Any]], state: dict[str, Any]) -> go.Figure:
     y_range = (min(ys) - 0.08, max(ys) + 0.08)
     # Each label goes where it overlaps no other label or bubble (plot area ~340x300 px).
     bubbles = [
-        labels.Bubble(r["clv"], r["nrr"], max(MAX_BUBBLE * ((r["tam"] or 0) / largest) ** 0.5, 7),
+        labels.Bubble(r["clv"], r["nrr"], labels.bubble_size(r["tam"], largest, MAX_BUBBLE),
                       r["segment"])
         for r in plotted
     ]
@@ -233,7 +233,7 @@ def icp_map(rows: list[dict[str, Any]], state: dict[str, Any]) -> go.Figure:
                     "size": [max(r["tam"] or 0, smallest) for r in part],
                     "sizemode": "area",
                     "sizeref": 2.0 * largest / MAX_BUBBLE**2,
-                    "sizemin": 7,
+                    "sizemin": labels.MIN_BUBBLE,
                     "color": charts.TIER_COLOURS[tier],
                     "opacity": 0.75,
                     "line": {"width": 1, "color": "white"},

@@ -20,7 +20,7 @@ from flask import Flask, g, has_request_context
 from flask_caching import Cache
 
 from db.config import get_config
-from db.schema import data_version
+from db.queries import read_data_version
 
 T = TypeVar("T")
 
@@ -52,13 +52,6 @@ def cache_config() -> dict[str, Any]:
 def init_cache(server: Flask) -> None:
     """Attach the metrics cache to the Flask server."""
     cache.init_app(server, config=cache_config())
-
-
-def read_data_version(engine: sa.Engine) -> int:
-    """The warehouse's data version (0 before the first import)."""
-    with engine.connect() as conn:
-        value = conn.scalar(sa.select(data_version.c.version).where(data_version.c.id == 1))
-    return int(value or 0)
 
 
 def current_version(engine: sa.Engine) -> int:

@@ -16,6 +16,8 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+from db.schema import accounts as accounts_table
+from db.schema import data_version
 from metrics.frames import (
     ACCOUNT_COLUMNS,
     MRR_MONTHLY_COLUMNS,
@@ -170,3 +172,16 @@ def read_export_folder(path: str | Path, settings: MetricSettings | None = None)
         subscriptions=kinds.get("subscriptions"),
         mrr_monthly=kinds.get("mrr_monthly"),
     )
+
+
+def read_data_version(engine: sa.Engine) -> int:
+    """The warehouse's data version (0 before the first import)."""
+    with engine.connect() as conn:
+        value = conn.scalar(sa.select(data_version.c.version).where(data_version.c.id == 1))
+    return int(value or 0)
+
+
+def has_accounts(engine: sa.Engine) -> bool:
+    """True when the warehouse holds at least one account."""
+    with engine.connect() as conn:
+        return bool(conn.scalar(sa.select(sa.exists(sa.select(accounts_table.c.account_id)))))

@@ -7,7 +7,7 @@ import math
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from app.components import formatting as fmt
+from app.views import formats as fmt
 
 TIER_COLOURS = {
     "core_icp": "#1b7f4b",

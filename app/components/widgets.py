@@ -7,17 +7,11 @@ import itertools
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from app.components import definitions
+from app.views import definitions
+from app.views.formats import TIER_LABELS
 
 _tip_ids = itertools.count()
 
-TIER_LABELS = {
-    "core_icp": "Core ICP",
-    "healthy": "Healthy",
-    "watch": "Watch",
-    "accidental_icp": "Accidental ICP",
-    "insufficient_data": "Insufficient data",
-}
 TIER_ORDER = tuple(TIER_LABELS)
 
 

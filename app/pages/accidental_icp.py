@@ -14,8 +14,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from app import data
-from app.components import charts, definitions, labels, urlstate
-from app.components import formatting as fmt
+from app.components import charts, labels
 from app.components.widgets import (
     TIER_LABELS,
     empty_state,
@@ -23,6 +22,9 @@ from app.components.widgets import (
     page_header,
     problem,
 )
+from app.views import definitions
+from app.views import formats as fmt
+from app.views import query as urlstate
 
 dash.register_page(
     __name__, path="/accidental-icp", name="Accidental ICP",

@@ -16,8 +16,10 @@ import polars as pl
 from dash import Input, Output, callback, ctx, dcc, html
 
 from app import data
-from app.components import charts, definitions, urlstate
+from app.components import charts
 from app.components.widgets import empty_state, metric_label, page_header, problem
+from app.views import definitions
+from app.views import query as urlstate
 from metrics.cohorts import complete_ages
 
 dash.register_page(__name__, path="/cohorts", name="Cohorts", title="Cohorts · ICP Lens", order=2)
@@ -61,7 +63,7 @@ def view_state(query: dict[str, str]) -> dict[str, Any]:
     if len(a) > 1 or len(b) > 1:
         raise urlstate.BadParameter("compare one segment dimension at a time")
     return {
-        "period": urlstate.period(query),
+        "period": urlstate.period(query) or data.context().settings.cohort_period,
         "metric": metric,
         "as_of": urlstate.as_of(query) or data.default_as_of(),
         "a": a,

@@ -17,8 +17,9 @@ import polars as pl
 from dash import dcc, html
 
 from app import data
-from app.components import charts, urlstate
+from app.components import charts
 from app.components.widgets import empty_state, page_header, problem
+from app.views import query as urlstate
 from metrics.cohorts import complete_ages
 from metrics.stats import p_text
 

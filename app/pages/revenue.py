@@ -18,9 +18,11 @@ from dash import Input, Output, State, callback, dcc, html
 from plotly.subplots import make_subplots
 
 from app import data
-from app.components import charts, definitions, urlstate
-from app.components import formatting as fmt
+from app.components import charts
 from app.components.widgets import empty_state, metric_label, page_header, problem
+from app.views import definitions
+from app.views import formats as fmt
+from app.views import query as urlstate
 
 dash.register_page(__name__, path="/revenue", name="Revenue", title="Revenue · ICP Lens", order=5)
 

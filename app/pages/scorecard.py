@@ -18,11 +18,13 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from app import data
-from app.components import charts, definitions, labels, urlstate
-from app.components import formatting as fmt
+from app.components import charts, labels
 from app.components.benchmarks import band, benchmark_text
 from app.components.csv_export import to_csv
 from app.components.widgets import TIER_LABELS, empty_state, kpi_card, page_header, problem
+from app.views import definitions
+from app.views import formats as fmt
+from app.views import query as urlstate
 
 dash.register_page(__name__, path="/", name="Scorecard", title="Scorecard · ICP Lens", order=0)
 

@@ -17,10 +17,12 @@ from dash import dcc, html
 from plotly.subplots import make_subplots
 
 from app import data
-from app.components import charts, definitions, urlstate
-from app.components import formatting as fmt
+from app.components import charts
 from app.components.benchmarks import band, benchmark_text
 from app.components.widgets import empty_state, kpi_card, page_header, problem, tier_badge
+from app.views import definitions
+from app.views import formats as fmt
+from app.views import query as urlstate
 from metrics.cohorts import complete_ages
 
 dash.register_page(__name__, path="/segment", name="Segment", title="Segment · ICP Lens", order=1)

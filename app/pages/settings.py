@@ -17,8 +17,8 @@ from dash import Input, Output, State, callback, dcc, html
 from pydantic import ValidationError
 
 from app import auth, data
-from app.components import urlstate
 from app.components.widgets import metric_label, page_header
+from app.views import query as urlstate
 from metrics.settings import MetricSettings
 
 dash.register_page(__name__, path="/settings", name="Settings", title="Settings · ICP Lens", order=7)

@@ -20,9 +20,9 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from app import auth, data
-from app.components import formatting as fmt
 from app.components.csv_export import to_csv
 from app.components.widgets import page_header
+from app.views import formats as fmt
 from db.config import get_config
 from db.importer import (
     ImportFile,

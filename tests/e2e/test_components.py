@@ -15,10 +15,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from app.components import charts, labels, urlstate
-from app.components import formatting as fmt
+from app.components import charts, labels
 from app.components.csv_export import safe_cell, to_csv
-from app.components.definitions import DEFINITIONS
+from app.views import formats as fmt
+from app.views import query as urlstate
+from app.views.definitions import DEFINITIONS
 
 
 @pytest.mark.parametrize(

@@ -177,7 +177,11 @@ def test_table_is_human_readable(tmp_path):
         ["scorecard", "--as-of", "2024-06", "--window", "3", "--data", str(_folder(tmp_path))],
     )
     assert result.exit_code == 0
-    assert "100.0%" in result.stdout and "insufficient_data" in result.stdout
+    lines = result.stdout.splitlines()
+    # The table says what it used, and shows values and tiers as the pages do.
+    assert lines[0] == "scorecard: as of 2024-06; window 3 months; by vertical"
+    assert "100%" in result.stdout and "Insufficient data" in result.stdout
+    assert "insufficient_data" not in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ the view layer existed. A change that means to alter a report rewrites them with
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 

@@ -78,18 +78,54 @@ def interval(low: float | None, high: float | None, fmt=pct) -> str:
     return f"{fmt(low)}–{fmt(high)}"
 
 
+TIER_LABELS = {
+    "core_icp": "Core ICP",
+    "healthy": "Healthy",
+    "watch": "Watch",
+    "accidental_icp": "Accidental ICP",
+    "insufficient_data": "Insufficient data",
+}
+
+
+def tier(value: str | None) -> str:
+    """An ICP tier key as people read it: accidental_icp -> Accidental ICP."""
+    if value is None:
+        return MISSING
+    return TIER_LABELS.get(value, value)
+
+
+def number(value: float | int | None) -> str:
+    """Any other number, with separators and one decimal: 1,234.5."""
+    if _missing(value):
+        return MISSING
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{float(value):,.1f}"
+
+
+def text(value: object) -> str:
+    """Text as it is (missing as a dash)."""
+    return MISSING if value is None else str(value)
+
+
+# One formatter per column kind (app.views.view.Kind); "pct" is the pages' older name
+# for "ratio".
 FORMATTERS = {
     "money": money,
+    "ratio": pct,
     "pct": pct,
     "days": days,
     "multiple": multiple,
     "count": count,
     "months": months,
+    "number": number,
+    "tier": tier,
+    "text": text,
 }
 
 
-def by_kind(kind: str, value: float | int | None) -> str:
-    """Format ``value`` with the formatter named ``kind`` (money, pct, days, multiple, count)."""
+def by_kind(kind: str, value: object) -> str:
+    """Format ``value`` as its column kind says (money, ratio, days, multiple, count...)."""
     return FORMATTERS[kind](value)
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote, urlencode
 
+from app.views.errors import ViewError
 from metrics.model import DIMENSIONS
 
 DIMENSION_LABELS = {
@@ -24,7 +25,7 @@ PERIODS = ("month", "quarter", "year")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
-class BadParameter(ValueError):
+class BadParameter(ViewError):
     """A URL parameter the page cannot use; the message names it and its value."""
 
 
@@ -56,12 +57,22 @@ def dimension(query: Mapping[str, str], key: str = "by", default: str = "vertica
     return value
 
 
-def period(query: Mapping[str, str]) -> str:
-    """The cohort period: month, quarter (default) or year."""
-    value = query.get("period") or "quarter"
+def period(query: Mapping[str, str]) -> str | None:
+    """The cohort period (month, quarter or year), or None for the settings' default."""
+    value = query.get("period")
+    if not value:
+        return None
     if value not in PERIODS:
         raise BadParameter(f"period={value!r}; use month, quarter or year")
     return value
+
+
+def dimensions(query: Mapping[str, str], default: str = "vertical") -> tuple[str, ...]:
+    """``by`` as one or two dimensions, comma-separated (``by=vertical,size_band``)."""
+    values = [v.strip() for v in (query.get("by") or default).split(",") if v.strip()]
+    for v in values:
+        dimension({"by": v})
+    return tuple(values)
 
 
 def segment_filters(query: Mapping[str, str], prefix: str = "") -> dict[str, list[str]]:

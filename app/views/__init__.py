@@ -1,0 +1,26 @@
+"""The view layer: one function per view, rendered by pages, CLI, CSV and JSON alike.
+
+``VIEWS`` maps a view's name to its function ``(Context, ViewParams) -> View``.
+Importing this package registers every view.
+"""
+
+from __future__ import annotations
+
+from app.views import cohorts, evidence, revenue, sales, scorecard
+from app.views.errors import ViewError
+from app.views.registry import VIEWS
+from metrics.errors import MetricsError
+
+# What a user can act on: pages and commands print these as messages, never a traceback.
+USER_ERRORS = (ViewError, MetricsError)
+
+__all__ = [
+    "USER_ERRORS",
+    "VIEWS",
+    "ViewError",
+    "cohorts",
+    "evidence",
+    "revenue",
+    "sales",
+    "scorecard",
+]

@@ -1,0 +1,100 @@
+"""Every column a view can show: its kind, label and definition, written once.
+
+Labels and definitions of metrics come from :mod:`app.views.definitions` (worded
+from METRICS.md); dimensions are labelled as in the URL and the controls.
+"""
+
+from __future__ import annotations
+
+from app.views.definitions import DEFINITIONS
+from app.views.query import DIMENSION_LABELS
+from app.views.view import Column, Kind
+
+KINDS: dict[str, Kind] = {
+    # window retention, CLV, secondary metrics, market size
+    "accounts": "count",
+    "nrr": "ratio",
+    "nrr_low": "ratio",
+    "nrr_high": "ratio",
+    "grr": "ratio",
+    "logo_retention": "ratio",
+    "arpa": "money",
+    "clv": "money",
+    "clv_low": "money",
+    "clv_high": "money",
+    "clv_simple": "money",
+    "clv_multiple": "multiple",
+    "win_rate": "ratio",
+    "won": "count",
+    "lost": "count",
+    "avg_deal_size": "money",
+    "days_to_close": "days",
+    "days_to_close_p25": "days",
+    "days_to_close_p75": "days",
+    "days_to_close_cv": "number",
+    "sales_velocity": "money",
+    "prospects": "count",
+    "tam": "money",
+    "tier": "tier",
+    "bookings": "money",
+    "bookings_share": "ratio",
+    "pipeline": "money",
+    "pipeline_share": "ratio",
+    "customers": "count",
+    "group": "text",
+    "quarter": "text",
+    # company summary
+    "mrr": "money",
+    "arr": "money",
+    "active_accounts": "count",
+    "quick_ratio": "multiple",
+    "quick_ratio_month": "multiple",
+    "as_of": "text",
+    "window": "months",
+    # cohorts and movements
+    "cohort": "text",
+    "age": "count",
+    "month": "text",
+    "starting_mrr": "money",
+    "new": "money",
+    "reactivation": "money",
+    "expansion": "money",
+    "contraction": "money",
+    "churn": "money",
+    "ending_mrr": "money",
+    # flags and alerts
+    "type": "text",
+    "segment_label": "text",
+    "reason": "text",
+    "severity": "text",
+    "severity_score": "number",
+    "started": "text",
+    "explanation": "text",
+    "evidence": "text",
+}
+LABELS = {
+    "nrr_low": "NRR low (95%)",
+    "nrr_high": "NRR high (95%)",
+    "clv_low": "CLV low (95%)",
+    "clv_high": "CLV high (95%)",
+    "won": "Won deals",
+    "lost": "Lost deals",
+    "segment_label": "Segment",
+    "severity_score": "Severity score",
+    "starting_mrr": "Starting MRR",
+    "quick_ratio_month": "Quick ratio (month)",
+}
+
+
+def column(key: str) -> Column:
+    """The column ``key``: a dimension (text) or a metric of :data:`KINDS`."""
+    if key in DIMENSION_LABELS:
+        return Column(key, DIMENSION_LABELS[key], "text")
+    name, definition = DEFINITIONS.get(key, ("", ""))
+    label = LABELS.get(key) or name or key.replace("_", " ").capitalize()
+    return Column(key, label, KINDS[key], definition)
+
+
+def columns(*keys: str) -> tuple[Column, ...]:
+    """The columns of ``keys``, in that order."""
+    return tuple(column(k) for k in keys)

@@ -1,0 +1,134 @@
+"""The data a view reads: settings and dataset of one data version, built once.
+
+The warehouse's context is rebuilt when its data version changes (every import,
+rollback and settings change bumps it) and shared by every view of the process;
+``icp report --data DIR`` builds one from a folder of export files instead.
+Results are memoized per data version in :mod:`app.views.memo`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from app.views import memo
+from app.views.errors import ViewError
+from metrics.model import Dataset, account_mask, build_dataset, check_dimensions
+from metrics.months import month_label
+from metrics.settings import MetricSettings
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Context:
+    """The settings and dataset of one data version (``dataset`` None: no data yet)."""
+
+    version: str
+    settings: MetricSettings
+    dataset: Dataset | None
+
+    @property
+    def empty(self) -> bool:
+        """True when there is no account to compute anything from."""
+        return self.dataset is None
+
+    def memo(self, name: str, params: dict[str, Any], compute: Callable[[], T]) -> T:
+        """The memoized result of ``compute()`` for this view, parameters and data version."""
+        return memo.memoized(name, self.version, params, compute)
+
+    def months_available(self) -> list[str]:
+        """As-of months the data supports, newest first (``YYYY-MM``)."""
+        ds = self.dataset
+        if ds is None:
+            return []
+        return [month_label(k) for k in range(ds.default_as_of, ds.first_month, -1)]
+
+    def dimension_values(
+        self, dimension: str, filters: Mapping[str, Sequence[str]] | None = None
+    ) -> list[str]:
+        """The values of a segment dimension among the accounts kept by ``filters``."""
+        check_dimensions([dimension])
+        ds = self.dataset
+        if ds is None:
+            return []
+        acc = ds.accounts.filter(account_mask(ds.accounts, filters))
+        return sorted(acc.get_column(dimension).unique().to_list())
+
+    def check_value(self, dimension: str, value: str) -> None:
+        """A segment value no account has is a typo: the error names the values there are."""
+        values = self.dimension_values(dimension)
+        if value not in values:
+            raise ViewError(
+                f"no account has {dimension} {value!r}; the values are: {', '.join(values)}"
+            )
+
+
+def _warehouse_version(engine: Any) -> int:
+    from db.queries import read_data_version
+
+    return read_data_version(engine)
+
+
+_read_version: Callable[[Any], int] = _warehouse_version
+_lock = threading.Lock()
+_current: Context | None = None
+
+
+def install_version_reader(reader: Callable[[Any], int]) -> None:
+    """Read the data version with ``reader`` (the web app reads it once per request)."""
+    global _read_version
+    _read_version = reader
+
+
+def _build_warehouse(engine: Any, version: int) -> Context:
+    from db.queries import has_accounts, load_frames, load_settings
+
+    settings = load_settings(engine)
+    tag = f"v{version}"
+    if not has_accounts(engine):
+        return Context(tag, settings, None)
+    return Context(tag, settings, build_dataset(load_frames(engine), settings))
+
+
+def warehouse_context(engine: Any | None = None) -> Context:
+    """The warehouse's context at its current data version (built once per process)."""
+    global _current
+    if engine is None:
+        from db.engine import get_engine
+
+        engine = get_engine()
+    tag = f"v{_read_version(engine)}"
+    ctx = _current
+    if ctx is not None and ctx.version == tag:
+        return ctx
+    with _lock:
+        if _current is None or _current.version != tag:
+            _current = _build_warehouse(engine, int(tag[1:]))
+        return _current
+
+
+def folder_context(path: Path) -> Context:
+    """A context from a folder of export files, validated like an upload."""
+    from db.importer import ImportRefused
+    from db.queries import read_export_folder
+
+    settings = MetricSettings()
+    try:
+        frames = read_export_folder(path, settings)
+    except ImportRefused as exc:
+        # The exception's text is the full report of every problem.
+        raise ViewError(f"{path} is not a valid export folder\n{exc}") from None
+    stamp = max((p.stat().st_mtime_ns for p in Path(path).iterdir()), default=0)
+    return Context(f"folder:{Path(path).resolve()}:{stamp}", settings, build_dataset(frames, settings))
+
+
+def frame_context(frames: Any, settings: MetricSettings | None = None, version: str = "") -> Context:
+    """A context over frames already in memory (tests, benchmarks)."""
+    settings = settings or MetricSettings()
+    tag = version or f"frames:{id(frames)}"
+    return Context(tag, settings, build_dataset(frames, settings))
+

@@ -1,0 +1,158 @@
+"""What a view is asked for, resolved once at the edge (URL or command line).
+
+``ViewParams`` holds resolved values only: the as-of month as a month key, the
+window as a number of months, the dimensions and the segment's conditions.
+Defaults come from the settings and the data here, in :func:`resolve`, and
+nowhere else: views and metrics take the values as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, Any
+
+from app.views import query
+from app.views.errors import ViewError
+from metrics.model import check_dimensions
+from metrics.months import month_label
+
+if TYPE_CHECKING:
+    from app.views.context import Context
+
+Conditions = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
+class ViewParams:
+    """The resolved parameters of a view.
+
+    ``filters`` are the conditions ``dimension in values`` that select the
+    accounts (a segment); ``by`` the dimensions the rows are grouped by.
+    """
+
+    as_of: int
+    window: int
+    by: tuple[str, ...] = ("vertical",)
+    filters: Conditions = ()
+    period: str = "quarter"
+
+    @property
+    def as_of_label(self) -> str:
+        """The as-of month as ``YYYY-MM``."""
+        return month_label(self.as_of)
+
+    def filters_map(self) -> dict[str, list[str]] | None:
+        """The conditions as the metrics layer takes them (None when there are none)."""
+        return {d: list(v) for d, v in self.filters} or None
+
+    def segment(self) -> dict[str, str]:
+        """The conditions of a one-value-per-dimension segment: ``{dimension: value}``."""
+        return {d: v[0] for d, v in self.filters if len(v) == 1}
+
+    def key(self, used: Sequence[str]) -> dict[str, Any]:
+        """The cache key of a view that reads only the fields ``used``."""
+        return {f: getattr(self, f) for f in used}
+
+    def with_(self, **changes: Any) -> ViewParams:
+        """A copy with some fields changed (filters given as a mapping are normalised)."""
+        if "filters" in changes:
+            changes["filters"] = conditions(changes["filters"])
+        if "by" in changes:
+            changes["by"] = tuple(changes["by"])
+        return replace(self, **changes)
+
+    def describe(self, used: Sequence[str] | None = None) -> str:
+        """One line naming the parameters ``used`` (default all): as-of, window, by, filters."""
+        used = FIELDS if used is None else used
+        parts = [f"as of {self.as_of_label}"]
+        if "window" in used:
+            parts.append(f"window {self.window} months")
+        if "period" in used:
+            parts.append(f"cohorts by {self.period}")
+        if "by" in used and self.by:
+            parts.append("by " + ", ".join(self.by))
+        if "filters" in used:
+            parts += [f"{d} = {', '.join(v)}" for d, v in self.filters]
+        return "; ".join(parts)
+
+    def slug(self) -> str:
+        """The parameters in a file name: ``2026-11-w12-vertical-healthcare``."""
+        words = [self.as_of_label, f"w{self.window}", *self.by]
+        words += [v for _d, values in self.filters for v in values]
+        text = "-".join(words).lower()
+        return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)
+
+
+FIELDS = tuple(f.name for f in fields(ViewParams))
+
+
+def conditions(filters: Mapping[str, Sequence[str]] | Conditions | None) -> Conditions:
+    """Canonical conditions: dimensions checked, in a fixed order, values sorted."""
+    items = dict(filters or {})
+    for d in items:
+        check_dimensions([d])
+    return tuple((d, tuple(sorted(str(x) for x in items[d]))) for d in sorted(items))
+
+
+def resolve(
+    ctx: Context,
+    *,
+    as_of: str | None = None,
+    window: int | None = None,
+    by: Sequence[str] = ("vertical",),
+    filters: Mapping[str, Sequence[str]] | None = None,
+    period: str | None = None,
+) -> ViewParams:
+    """Apply the defaults of the settings and the data: the one place they are decided."""
+    ds = ctx.dataset
+    if ds is None:
+        raise ViewError(
+            "the warehouse holds no data yet: load the demo (`icp demo`) or import your "
+            "exports (`icp import FILE...`)"
+        )
+    return ViewParams(
+        as_of=ds.as_of(as_of),
+        window=window if window is not None else ctx.settings.window_months,
+        by=check_dimensions(by),
+        filters=conditions(filters),
+        period=period or ctx.settings.cohort_period,
+    )
+
+
+def from_query(
+    ctx: Context,
+    params: Mapping[str, str],
+    *,
+    by: Sequence[str] | None = None,
+    filters: Mapping[str, Sequence[str]] | None = None,
+) -> ViewParams:
+    """The params a URL query names; ``by`` / ``filters`` override what the page reads itself."""
+    return resolve(
+        ctx,
+        as_of=query.as_of(params),
+        window=query.window(params),
+        by=query.dimensions(params) if by is None else by,
+        filters=query.segment_filters(params) if filters is None else filters,
+        period=query.period(params),
+    )
+
+
+def from_cli(
+    ctx: Context,
+    *,
+    as_of: str | None = None,
+    window: int | None = None,
+    by: str = "vertical",
+    segment: str | None = None,
+    period: str | None = None,
+) -> ViewParams:
+    """The params of ``icp report`` arguments (``--by a,b``; ``--segment`` a value of ``--by``)."""
+    dims = tuple(d.strip() for d in by.split(",") if d.strip())
+    filters = None
+    if segment is not None:
+        if len(dims) != 1:
+            raise ViewError("--segment needs exactly one dimension in --by")
+        ctx.check_value(dims[0], segment)
+        filters = {dims[0]: [segment]}
+    return resolve(ctx, as_of=as_of, window=window, by=dims, filters=filters, period=period)

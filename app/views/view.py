@@ -1,0 +1,98 @@
+"""What a view returns: a polars frame, what each column means, and the params it used.
+
+Every renderer (Dash pages, ``icp report`` table / CSV / JSON, CSV downloads and the
+JSON API) reads a :class:`View`; how a value is shown follows its column's kind, so
+no renderer decides a format of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import polars as pl
+
+from app.views.params import ViewParams
+
+# ratio: a fraction (1.07 = 107%); money: account currency; multiple: 3.5×;
+# days / months: durations; count: whole numbers; number: any other number;
+# tier: an ICP tier key shown by its label; text: as it is.
+Kind = Literal["ratio", "money", "multiple", "days", "months", "count", "number", "tier", "text"]
+NUMERIC_KINDS = frozenset({"ratio", "money", "multiple", "days", "months", "count", "number"})
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a view: its key in the frame and JSON, label, kind and definition."""
+
+    key: str
+    label: str
+    kind: Kind
+    definition: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        """True when the column holds numbers (right-aligned, raw in CSV and JSON)."""
+        return self.kind in NUMERIC_KINDS
+
+
+@dataclass(frozen=True)
+class View:
+    """The result of one view function.
+
+    ``frame`` holds one row per line of the view, its columns described by
+    ``columns`` in display order. Views whose rows carry nested evidence (flags,
+    alerts) also keep the records as they are in ``items``: JSON renders those.
+    ``heading`` formats a record's one-line summary for text output; ``uses`` names
+    the parameters the view reads (what its outputs say they used).
+    """
+
+    name: str
+    params: ViewParams
+    frame: pl.DataFrame
+    columns: tuple[Column, ...]
+    items: tuple[Mapping[str, Any], ...] | None = None
+    heading: str = ""
+    uses: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> list[str]:
+        """The column keys in display order."""
+        return [c.key for c in self.columns]
+
+    def describe(self) -> str:
+        """One line naming the parameters the view used."""
+        return self.params.describe(self.uses or None)
+
+    def column(self, key: str) -> Column:
+        """The column named ``key``."""
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The frame's rows restricted to the columns, undefined numbers (NaN, inf) as None."""
+        keys = self.keys
+        return [
+            {k: clean(r.get(k)) for k in keys} for r in self.frame.select(keys).iter_rows(named=True)
+        ]
+
+    def records(self) -> list[Any]:
+        """What JSON holds: the nested items when the view has them, else the rows."""
+        if self.items is not None:
+            return [clean(dict(i)) for i in self.items]
+        return self.rows()
+
+
+def clean(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return value

@@ -39,8 +39,8 @@ Filters = Mapping[str, Sequence[str]] | None
 class Dataset:
     """Frames prepared for the metrics: account numbers, cents, month keys, MRR runs.
 
-    ``accounts``: ``idx, account_id, <DIMENSIONS>, employees, first_month,
-    first_mrr`` sorted by ``account_id`` (``idx`` is the row number).
+    ``accounts``: ``idx, account_id, account_name, <DIMENSIONS>, employees,
+    first_month, first_mrr`` sorted by ``account_id`` (``idx`` is the row number).
     ``runs``: the MRR snapshot run-length encoded, ``idx, start, end, mrr`` (cents,
     > 0): one row per maximal stretch of months (``start..end`` inclusive) an
     account pays the same MRR, sorted by (idx, start). The metrics read these.
@@ -95,7 +95,7 @@ def _with_columns(df: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
 
 def prepare_accounts(accounts: pl.DataFrame, settings: MetricSettings) -> pl.DataFrame:
     """Unique accounts sorted by id, with every dimension filled (missing = Unspecified)."""
-    df = _with_columns(accounts, ("size_band", "employees", *DIMENSIONS))
+    df = _with_columns(accounts, ("account_name", "size_band", "employees", *DIMENSIONS))
     df = df.with_columns(pl.col("employees").cast(pl.Int64, strict=False))
     df = (
         df.unique("account_id", keep="last", maintain_order=False)
@@ -109,6 +109,7 @@ def prepare_accounts(accounts: pl.DataFrame, settings: MetricSettings) -> pl.Dat
     return df.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("idx"),
         pl.col("account_id").cast(pl.String),
+        pl.col("account_name").cast(pl.String),
         *DIMENSIONS,
         "employees",
     )

@@ -63,6 +63,26 @@ def period_label_expr(start: pl.Expr, period: str) -> pl.Expr:
     raise ValueError(f"period must be month, quarter or year, not {period!r}")
 
 
+_PERIOD_LABELS = {
+    "month": re.compile(r"^(\d{4})-(\d{2})$"),
+    "quarter": re.compile(r"^(\d{4})Q([1-4])$"),
+    "year": re.compile(r"^(\d{4})$"),
+}
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def period_start(label: str, period: str) -> int:
+    """First month key of a cohort period from its label (2024-03, 2024Q1 or 2024)."""
+    if period not in _PERIOD_LABELS:
+        raise MetricsError(f"period must be month, quarter or year, not {period!r}")
+    m = _PERIOD_LABELS[period].match(label.strip())
+    if not m or (period == "month" and not 1 <= int(m.group(2)) <= 12):
+        examples = {"month": "2024-03", "quarter": "2024Q1", "year": "2024"}
+        raise MetricsError(f"not a {period} cohort (like {examples[period]}): {label!r}")
+    year = int(m.group(1)) * 12
+    return year if period == "year" else year + (int(m.group(2)) - 1) * PERIOD_MONTHS[period]
+
+
 def period_start_expr(month: pl.Expr, period: str) -> pl.Expr:
     """First month key of the period (month, quarter, year) holding ``month``."""
     if period == "month":

@@ -159,7 +159,6 @@ def nrr_decomposition(
 ) -> pl.DataFrame:
     """NRR = 1 + expansion_rate - contraction_rate - churn_rate, per segment."""
     wr = window_retention(ds, as_of, window, by, filters)
-    start = pl.col("starting_mrr")
     return wr.select(
         *by,
         "starting_mrr",
@@ -168,10 +167,18 @@ def nrr_decomposition(
         "churned",
         "ending_mrr",
         "nrr",
+        *decomposition_rates(),
+    )
+
+
+def decomposition_rates() -> list[pl.Expr]:
+    """``expansion_rate, contraction_rate, churn_rate``: fractions of starting MRR."""
+    start = pl.col("starting_mrr")
+    return [
         ratio(pl.col("expansion"), start).alias("expansion_rate"),
         ratio(pl.col("contraction"), start).alias("contraction_rate"),
         ratio(pl.col("churned"), start).alias("churn_rate"),
-    )
+    ]
 
 
 def trailing_nrr(

@@ -13,7 +13,7 @@ from metrics.icp import RATED, tier_expr
 from metrics.model import Dataset, Filters, Segments, segment_label, segments
 from metrics.months import month_label
 from metrics.movements import mrr_movements
-from metrics.retention import ratio, window_pairs, window_retention
+from metrics.retention import decomposition_rates, ratio, window_pairs, window_retention
 from metrics.secondary import secondary_metrics
 from metrics.settings import MetricSettings
 from metrics.stats import bootstrap_ratio, rng_for
@@ -141,7 +141,8 @@ def segment_scorecard(
     )
     rated = pl.col("tier").is_in(list(RATED)) & (pl.col("clv") > 0)
     out = out.with_columns(
-        (pl.col("clv") / pl.col("clv").filter(rated).min()).alias("clv_multiple")
+        (pl.col("clv") / pl.col("clv").filter(rated).min()).alias("clv_multiple"),
+        *decomposition_rates(),
     )
     extras = [c for c in out.columns if c not in (*REPORT_KEYS, "seg")]
     return segs.label_rows(out.select("seg", *REPORT_KEYS, *extras))

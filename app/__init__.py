@@ -18,12 +18,13 @@ def create_app(host: str | None = None) -> dash.Dash:
     (no sign-in, the local user is an admin) for 127.0.0.1 and localhost.
     """
     from app import auth, health, security
-    from app.cache import init_cache
+    from app.cache import init_cache, share_view_cache
     from app.layout import shell
 
     server = Flask(__name__)
     auth.configure(server, host)
     init_cache(server)
+    share_view_cache()
     app = dash.Dash(
         __name__,
         server=server,

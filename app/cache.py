@@ -19,7 +19,10 @@ import sqlalchemy as sa
 from flask import Flask, g, has_request_context
 from flask_caching import Cache
 
+from app.views import context as view_context
+from app.views import memo
 from db.config import get_config
+from db.engine import get_engine
 from db.queries import read_data_version
 
 T = TypeVar("T")
@@ -63,7 +66,7 @@ def current_version(engine: sa.Engine) -> int:
     return g.icp_data_version
 
 
-def cache_key(name: str, version: int, params: dict[str, Any]) -> str:
+def cache_key(name: str, version: int | str, params: dict[str, Any]) -> str:
     """Key of a view's result: its name, the data version and its parameters."""
     digest = hashlib.sha1(
         json.dumps(params, sort_keys=True, default=str).encode(), usedforsecurity=False
@@ -121,7 +124,7 @@ def single_flight(engine: sa.Engine | None, key: str) -> Iterator[None]:
 
 def memoized(
     name: str,
-    version: int,
+    version: int | str,
     params: dict[str, Any],
     compute: Callable[[], T],
     engine: sa.Engine | None = None,
@@ -144,3 +147,12 @@ def memoized(
         # Boxed so that a result of None is cached too (a miss reads as None).
         cache.set(key, (value,))
     return value
+
+
+def share_view_cache() -> None:
+    """Memoize the views in this cache (shared by workers, single-flighted through the
+    warehouse) and read the data version once per request."""
+    memo.install(
+        lambda name, version, params, compute: memoized(name, version, params, compute, get_engine())
+    )
+    view_context.install_version_reader(current_version)

@@ -15,16 +15,19 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, dcc, html
+from dash import Input, Output, State, callback, dcc, html
+from dash import ctx as ctx_
 
-from app import data
 from app.components import charts, labels
 from app.components.benchmarks import band, benchmark_text
-from app.components.csv_export import to_csv
-from app.components.widgets import TIER_LABELS, empty_state, kpi_card, page_header, problem
-from app.views import definitions
+from app.components.viewpage import current, download, open_view, unchanged
+from app.components.widgets import TIER_LABELS, kpi_card, page_header, problem
+from app.views import USER_ERRORS, definitions
 from app.views import formats as fmt
 from app.views import query as urlstate
+from app.views.context import Context
+from app.views.params import ViewParams, from_query, resolve
+from app.views.scorecard import company_numbers, scorecard
 
 dash.register_page(__name__, path="/", name="Scorecard", title="Scorecard · ICP Lens", order=0)
 
@@ -86,36 +89,35 @@ WIDTHS = {"nrr": 70, "clv": 112, "logo_retention": 70, "grr": 60, "win_rate": 60
           "avg_deal_size": 62, "days_to_close": 62, "accounts": 64, "tam": 60}
 
 
-def view_state(query: dict[str, str]) -> dict[str, Any]:
-    """The view named by the URL: dimension, drilled vertical, as-of month, window."""
+def read_params(ctx: Context, query: dict[str, str]) -> ViewParams:
+    """The view named by the URL: ``by``, or ``vertical`` to drill into its sub-industries."""
     vertical = query.get("vertical") or None
-    return {
-        "by": "sub_industry" if vertical else urlstate.dimension(query),
-        "vertical": vertical,
-        "as_of": urlstate.as_of(query),
-        "window": urlstate.window(query),
-    }
+    if vertical:
+        return from_query(ctx, query, by=("sub_industry",), filters={"vertical": [vertical]})
+    return from_query(ctx, query, by=(urlstate.dimension(query),), filters={})
 
 
-def state_search(state: dict[str, Any]) -> str:
-    """The query string of a view state."""
-    params = {"vertical": state["vertical"]} if state["vertical"] else {"by": state["by"]}
-    return urlstate.search({**params, "as_of": state["as_of"], "window": state["window"]})
+def drilled(p: ViewParams) -> str | None:
+    """The vertical whose sub-industries the view shows, if it is drilled."""
+    return p.segment().get("vertical") if p.by == ("sub_industry",) else None
 
 
-def _filters(state: dict[str, Any]) -> dict[str, list[str]] | None:
-    return {"vertical": [state["vertical"]]} if state["vertical"] else None
+def state_search(p: ViewParams) -> str:
+    """The query string of a view."""
+    vertical = drilled(p)
+    where = {"vertical": vertical} if vertical else {"by": p.by[0]}
+    return urlstate.search({**where, "as_of": p.as_of_label, "window": p.window})
 
 
-def table_rows(state: dict[str, Any]) -> list[dict[str, Any]]:
+def table_rows(ctx: Context, p: ViewParams) -> list[dict[str, Any]]:
     """The segment table's rows: numbers for sorting, text as shown, benchmark bands."""
-    settings = data.context().settings
-    board = data.scorecard((state["by"],), state["as_of"], state["window"], _filters(state))
+    board = scorecard(ctx, p).frame
+    dim = p.by[0]
     rows = []
     for r in board.iter_rows(named=True):
         rated = r["tier"] != "insufficient_data"
         row: dict[str, Any] = {
-            "segment": str(r[state["by"]]),
+            "segment": str(r[dim]),
             "tier": r["tier"],
             "tier_fmt": TIER_LABELS.get(r["tier"], r["tier"]),
             "clv_multiple": r.get("clv_multiple"),
@@ -126,14 +128,14 @@ def table_rows(state: dict[str, Any]) -> list[dict[str, Any]]:
         if r.get("clv") is not None and r.get("clv_multiple") is not None:
             row["clv_fmt"] = f"{fmt.money(r['clv'])} ({fmt.multiple(r['clv_multiple'])})"
         for field in BANDED:
-            row[f"{field}_band"] = band(field, r.get(field), settings) if rated else None
+            row[f"{field}_band"] = band(field, r.get(field), ctx.settings) if rated else None
         rows.append(row)
     return rows
 
 
-def column_defs(state: dict[str, Any]) -> list[dict[str, Any]]:
+def column_defs(p: ViewParams) -> list[dict[str, Any]]:
     """Grid columns: segment, primary metrics, secondary metrics, n, TAM, tier."""
-    segment_name = urlstate.DIMENSION_LABELS[state["by"]]
+    segment_name = urlstate.DIMENSION_LABELS[p.by[0]]
     cols: list[dict[str, Any]] = [
         {
             "field": "segment",
@@ -186,14 +188,14 @@ MAP_HEIGHT = 450
 LABEL_SIZE = 10
 
 
-def icp_map(rows: list[dict[str, Any]], state: dict[str, Any]) -> go.Figure:
+def icp_map(rows: list[dict[str, Any]], ctx: Context, p: ViewParams) -> go.Figure:
     """NRR against CLV, bubble size TAM, colour tier; a click drills or opens the segment."""
     plotted = [r for r in rows if r["nrr"] is not None and r["clv"] is not None]
     if not plotted:
         return charts.empty_figure(
             "No segment has both NRR and CLV for this view.", height=MAP_HEIGHT
         )
-    settings = data.context().settings
+    settings = ctx.settings
     fig = go.Figure()
     largest = max((r["tam"] or 0) for r in plotted) or 1
     # Segments without a TAM (no won deal or no prospect) still get a visible bubble.
@@ -253,15 +255,15 @@ def icp_map(rows: list[dict[str, Any]], state: dict[str, Any]) -> go.Figure:
         **charts.money_axis(charts.nice_ticks(*x_range), fit=False),
     )
     fig.update_yaxes(title="NRR", tickformat=".0%", range=list(y_range))
-    what = "sub-industry" if state["vertical"] else urlstate.DIMENSION_LABELS[state["by"]].lower()
+    what = "sub-industry" if drilled(p) else urlstate.DIMENSION_LABELS[p.by[0]].lower()
     fig.update_layout(title={"text": f"ICP map by {what}", "font": {"size": 14}})
     return charts.styled(fig, height=MAP_HEIGHT)
 
 
-def kpi_values(state: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
+def kpi_values(ctx: Context, p: ViewParams) -> dict[str, tuple[str, str, str]]:
     """Per KPI: (value text, CSS class of its benchmark band, note)."""
-    summary = data.company(state["as_of"], state["window"])
-    settings = data.context().settings
+    summary = company_numbers(ctx, p)
+    settings = ctx.settings
     notes = {
         "arr": f"MRR {fmt.money(summary.get('mrr'))} · "
         f"{fmt.count(summary.get('active_accounts'))} active accounts",
@@ -284,30 +286,29 @@ def kpi_values(state: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
 
 
 def view_parts(
-    state: dict[str, Any],
+    ctx: Context, p: ViewParams
 ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, tuple[str, str, str]]]:
     """Table rows, ICP map (as a figure dict) and KPI values of a view, memoized per data
     version: every user opening the same view gets them without drawing the map again."""
-    params = {k: state[k] for k in ("by", "vertical", "as_of", "window")}
 
     def build() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, tuple[str, str, str]]]:
-        rows = table_rows(state)
-        return rows, icp_map(rows, state).to_plotly_json(), kpi_values(state)
+        rows = table_rows(ctx, p)
+        return rows, icp_map(rows, ctx, p).to_plotly_json(), kpi_values(ctx, p)
 
-    return data.cached_view("scorecard-view", params, build)
+    return ctx.memo("scorecard-page", p.key(("as_of", "window", "by", "filters")), build)
 
 
-def crumb(state: dict[str, Any]) -> tuple[str, str]:
+def crumb(p: ViewParams) -> tuple[str, str]:
     """Breadcrumb text and the back button's class (hidden at the top level)."""
-    if state["vertical"]:
-        return f"› {state['vertical']} › sub-industries", "p-0 align-baseline"
-    return f"Segments by {urlstate.DIMENSION_LABELS[state['by']].lower()}", "d-none"
+    vertical = drilled(p)
+    if vertical:
+        return f"› {vertical} › sub-industries", "p-0 align-baseline"
+    return f"Segments by {urlstate.DIMENSION_LABELS[p.by[0]].lower()}", "d-none"
 
 
-def _controls(state: dict[str, Any], months: list[str]) -> dbc.Row:
+def _controls(p: ViewParams, months: list[str]) -> dbc.Row:
     dims = [{"label": label, "value": d} for d, label in urlstate.SEGMENT_BY.items()]
-    window = state["window"] or data.context().settings.window_months
-    windows = sorted(set(urlstate.WINDOWS) | {window})
+    windows = sorted(set(urlstate.WINDOWS) | {p.window})
     return dbc.Row(
         [
             dbc.Col(
@@ -316,9 +317,9 @@ def _controls(state: dict[str, Any], months: list[str]) -> dbc.Row:
                     dcc.Dropdown(
                         id=ids.BY,
                         options=dims,
-                        value="vertical" if state["vertical"] else state["by"],
+                        value="vertical" if drilled(p) else p.by[0],
                         clearable=False,
-                        disabled=bool(state["vertical"]),
+                        disabled=bool(drilled(p)),
                     ),
                 ],
                 md=3,
@@ -329,7 +330,7 @@ def _controls(state: dict[str, Any], months: list[str]) -> dbc.Row:
                     dcc.Dropdown(
                         id=ids.AS_OF,
                         options=months,
-                        value=state["as_of"] or (months[0] if months else None),
+                        value=p.as_of_label,
                         clearable=False,
                     ),
                 ],
@@ -341,7 +342,7 @@ def _controls(state: dict[str, Any], months: list[str]) -> dbc.Row:
                     dcc.Dropdown(
                         id=ids.WINDOW,
                         options=[{"label": f"{w} months", "value": w} for w in windows],
-                        value=window,
+                        value=p.window,
                         clearable=False,
                     ),
                 ],
@@ -359,17 +360,17 @@ def layout(**query: str) -> html.Div:
         "Which customer segments produce durable, profitable revenue: retention and "
         "lifetime value first, acquisition metrics after.",
     )
-    if data.context().empty:
-        return html.Div([header, empty_state()])
+    opened = open_view(
+        header, lambda ctx: read_params(ctx, query), back=("Back to the scorecard", "/")
+    )
+    if isinstance(opened, html.Div):
+        return opened
+    ctx, p = opened
     try:
-        state = view_state(query)
-        months = data.months_available()
-        state["as_of"] = state["as_of"] or months[0]
-        state["window"] = state["window"] or data.context().settings.window_months
-        rows, figure, kpis = view_parts(state)
-    except (urlstate.BadParameter, data.MetricsError) as exc:
+        rows, figure, kpis = view_parts(ctx, p)
+    except USER_ERRORS as exc:
         return html.Div([header, problem(str(exc)), dcc.Link("Back to the scorecard", href="/")])
-    crumb_text, back_class = crumb(state)
+    crumb_text, back_class = crumb(p)
     cards = dbc.Row(
         [
             dbc.Col(
@@ -380,7 +381,7 @@ def layout(**query: str) -> html.Div:
                     ids.kpi_note(key),
                     kpis[key][2],
                     kpis[key][1].removeprefix("kpi-value bm-"),
-                    benchmark_text(key, data.context().settings),
+                    benchmark_text(key, ctx.settings),
                 ),
                 xs=6,
                 md=4,
@@ -414,7 +415,7 @@ def layout(**query: str) -> html.Div:
                 dag.AgGrid(
                     id=ids.GRID,
                     rowData=rows,
-                    columnDefs=column_defs(state),
+                    columnDefs=column_defs(p),
                     defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True},
                     columnSize="responsiveSizeToFit",
                     dashGridOptions={
@@ -454,10 +455,10 @@ def layout(**query: str) -> html.Div:
         [
             dcc.Location(id=ids.URL, refresh=False),
             dcc.Location(id=ids.NAV, refresh="callback-nav"),
-            dcc.Store(id=ids.STATE, data=state),
+            dcc.Store(id=ids.STATE, data=p.to_store()),
             header,
             html.Div(id=ids.MESSAGE),
-            _controls(state, months),
+            _controls(p, ctx.months_available()),
             cards,
             dbc.Row([dbc.Col(table, xl=8), dbc.Col(chart, xl=4)], className="g-3"),
         ]
@@ -472,45 +473,46 @@ def _clicked_segment(trigger: str | None, cell: dict | None, click: dict | None)
     return None
 
 
-def segment_href(state: dict[str, Any], segment: str) -> str:
+def segment_href(p: ViewParams, segment: str) -> str:
     """Link to the segment page of a row of this view."""
-    filters = {"vertical": state["vertical"]} if state["vertical"] else {}
-    filters[state["by"]] = segment
-    return "/segment" + urlstate.search(
-        {**filters, "as_of": state["as_of"], "window": state["window"]}
-    )
+    conditions = {**p.segment(), p.by[0]: segment}
+    return "/segment" + urlstate.search({**conditions, "as_of": p.as_of_label, "window": p.window})
 
 
-KPI_OUTPUTS = [
-    out
-    for key in KPIS
-    for out in (
-        Output(ids.kpi(key), "children"),
-        Output(ids.kpi(key), "className"),
-        Output(ids.kpi_note(key), "children"),
-    )
-]
+OUT = {
+    "search": Output(ids.URL, "search"),
+    "href": Output(ids.NAV, "href"),
+    "state": Output(ids.STATE, "data"),
+    "rows": Output(ids.GRID, "rowData"),
+    "columns": Output(ids.GRID, "columnDefs"),
+    "figure": Output(ids.MAP, "figure"),
+    "crumb": Output(ids.CRUMB, "children"),
+    "back": Output(ids.BACK, "className"),
+    "by_disabled": Output(ids.BY, "disabled"),
+    "message": Output(ids.MESSAGE, "children"),
+    **{
+        f"{key}_{part}": Output(target, prop)
+        for key in KPIS
+        for part, target, prop in (
+            ("value", ids.kpi(key), "children"),
+            ("class", ids.kpi(key), "className"),
+            ("note", ids.kpi_note(key), "children"),
+        )
+    },
+}
 
 
 @callback(
-    Output(ids.URL, "search"),
-    Output(ids.NAV, "href"),
-    Output(ids.STATE, "data"),
-    Output(ids.GRID, "rowData"),
-    Output(ids.GRID, "columnDefs"),
-    Output(ids.MAP, "figure"),
-    Output(ids.CRUMB, "children"),
-    Output(ids.BACK, "className"),
-    Output(ids.BY, "disabled"),
-    Output(ids.MESSAGE, "children"),
-    *KPI_OUTPUTS,
-    Input(ids.BY, "value"),
-    Input(ids.AS_OF, "value"),
-    Input(ids.WINDOW, "value"),
-    Input(ids.BACK, "n_clicks"),
-    Input(ids.GRID, "cellClicked"),
-    Input(ids.MAP, "clickData"),
-    State(ids.STATE, "data"),
+    output=OUT,
+    inputs={
+        "by": Input(ids.BY, "value"),
+        "as_of": Input(ids.AS_OF, "value"),
+        "window": Input(ids.WINDOW, "value"),
+        "_back": Input(ids.BACK, "n_clicks"),
+        "cell": Input(ids.GRID, "cellClicked"),
+        "click": Input(ids.MAP, "clickData"),
+        "state": State(ids.STATE, "data"),
+    },
     prevent_initial_call=True,
 )
 def update_view(
@@ -521,62 +523,55 @@ def update_view(
     cell: dict | None,
     click: dict | None,
     state: dict[str, Any],
-) -> tuple:
-    """Apply a control change, a drill-down or the way back; write the new state to the URL."""
-    no = dash.no_update
-    new = {**state, "as_of": as_of, "window": int(window)}
-    trigger = ctx.triggered_id
-    if trigger == ids.BY:
-        new.update(by=by, vertical=None)
-    elif trigger == ids.BACK:
-        new.update(by="vertical", vertical=None)
-    elif trigger in (ids.GRID, ids.MAP):
-        segment = _clicked_segment(trigger, cell, click)
-        if segment is None:
-            return (no,) * (10 + len(KPI_OUTPUTS))
-        if state["by"] == "vertical" and not state["vertical"]:
-            new.update(by="sub_industry", vertical=segment)
-        else:
-            return (no, segment_href(state, segment)) + (no,) * (8 + len(KPI_OUTPUTS))
+) -> dict[str, Any]:
+    """Apply a control change, a drill-down or the way back; write the new view to the URL."""
+    out = unchanged(OUT)
+    ctx = current()
+    p = ViewParams.from_store(state)
+    trigger = ctx_.triggered_id
     try:
-        rows, figure, kpis = view_parts(new)
-    except data.MetricsError as exc:
-        return (no,) * 9 + (problem(str(exc)),) + (no,) * len(KPI_OUTPUTS)
+        new = resolve(ctx, as_of=as_of, window=int(window), by=p.by, filters=p.filters_map())
+        if trigger == ids.BY:
+            new = new.with_(by=(by,), filters=())
+        elif trigger == ids.BACK:
+            new = new.with_(by=("vertical",), filters=())
+        elif trigger in (ids.GRID, ids.MAP):
+            segment = _clicked_segment(trigger, cell, click)
+            if segment is None:
+                return out
+            if p.by == ("vertical",) and not p.filters:
+                new = new.with_(by=("sub_industry",), filters={"vertical": [segment]})
+            else:
+                return {**out, "href": segment_href(p, segment)}
+        rows, figure, kpis = view_parts(ctx, new)
+    except USER_ERRORS as exc:
+        return {**out, "message": problem(str(exc))}
     crumb_text, back_class = crumb(new)
-    kpi_out = [v for key in KPIS for v in kpis[key]]
-    return (
-        state_search(new),
-        no,
-        new,
-        rows,
-        column_defs(new),
-        figure,
-        crumb_text,
-        back_class,
-        bool(new["vertical"]),
-        None,
-        *kpi_out,
-    )
+    return {
+        "search": state_search(new),
+        "href": dash.no_update,
+        "state": new.to_store(),
+        "rows": rows,
+        "columns": column_defs(new),
+        "figure": figure,
+        "crumb": crumb_text,
+        "back": back_class,
+        "by_disabled": bool(drilled(new)),
+        "message": None,
+        **{
+            f"{key}_{part}": value
+            for key in KPIS
+            for part, value in zip(("value", "class", "note"), kpis[key], strict=True)
+        },
+    }
 
 
 @callback(
     Output(ids.DOWNLOAD, "data"),
     Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
-    State(ids.GRID, "virtualRowData"),
-    State(ids.GRID, "rowData"),
     State(ids.STATE, "data"),
     prevent_initial_call=True,
 )
-def download_csv(_n: int, shown: list[dict] | None, rows: list[dict], state: dict) -> dict:
-    """The table as shown (order and formatted values), safe to open in a spreadsheet."""
-    rows = shown or rows
-    fields = ["segment"] + [f for f, _k, _g in COLUMNS] + ["tier"]
-    header = [urlstate.DIMENSION_LABELS[state["by"]]] + [
-        definitions.name(f) for f in fields[1:]
-    ]
-    body = [
-        [r["segment"]] + [r.get(f"{f}_fmt") for f in fields[1:]]
-        for r in rows
-    ]
-    name = f"icp-scorecard-{state['vertical'] or state['by']}-{state['as_of']}.csv"
-    return dcc.send_string(to_csv(header, body), filename=name.replace(" ", "-").lower())
+def download_csv(_n: int, state: dict) -> dict:
+    """The scorecard as data: raw numbers under the view's keys, parameters in the name."""
+    return download(scorecard(current(), ViewParams.from_store(state)))

@@ -76,6 +76,27 @@ class ViewParams:
             parts += [f"{d} = {', '.join(v)}" for d, v in self.filters]
         return "; ".join(parts)
 
+    def to_store(self) -> dict[str, Any]:
+        """The params as JSON for a page's ``dcc.Store`` (read back by :meth:`from_store`)."""
+        return {
+            "as_of": self.as_of,
+            "window": self.window,
+            "by": list(self.by),
+            "filters": [[d, list(v)] for d, v in self.filters],
+            "period": self.period,
+        }
+
+    @classmethod
+    def from_store(cls, data: Mapping[str, Any]) -> ViewParams:
+        """The params a page stored with :meth:`to_store`."""
+        return cls(
+            as_of=int(data["as_of"]),
+            window=int(data["window"]),
+            by=tuple(data["by"]),
+            filters=tuple((d, tuple(v)) for d, v in data["filters"]),
+            period=str(data["period"]),
+        )
+
     def slug(self) -> str:
         """The parameters in a file name: ``2026-11-w12-vertical-healthcare``."""
         words = [self.as_of_label, f"w{self.window}", *self.by]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 
+import polars as pl
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import at_least, grid_column, open_page, settle, shoot
@@ -84,14 +84,20 @@ def test_a_bubble_of_the_icp_map_drills_down(page) -> None:
     expect(page).to_have_url(SUB_INDUSTRY_VIEW)
 
 
-def test_csv_download_is_the_table_as_shown(page) -> None:
+def test_csv_download_is_the_view_as_data(page) -> None:
     open_page(page, "/?vertical=Financial%20Services")
     with page.expect_download() as download:
         page.click("#sc-download-button")
-    text = download.value.path().read_text()
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0][:3] == ["Sub-industry", "NRR", "CLV"]
-    assert rows[1][0] == "Credit Unions"
-    assert re.fullmatch(r"\d+%", rows[1][1])
-    assert rows[1][2].startswith("$")
+    name = download.value.suggested_filename
+    assert name.startswith("icp-scorecard-") and "financial-services" in name
+    text = download.value.path().read_bytes().decode()
+    first, _rest = text.split("\r\n", 1)
+    assert first.startswith("# scorecard: as of ") and "vertical = Financial Services" in first
+    frame = pl.read_csv(io.StringIO(text), comment_prefix="#")
+    assert frame.columns[:3] == ["sub_industry", "accounts", "nrr"]
+    # Numbers are numbers: ratios as fractions, money plain, days as days.
+    for column in ("accounts", "nrr", "grr", "clv", "win_rate", "days_to_close", "tam"):
+        assert frame.schema[column].is_numeric(), column
+    unions = frame.filter(pl.col("sub_industry") == "Credit Unions").row(0, named=True)
+    assert 1.0 < unions["nrr"] < 2.0
     shoot(page, "scorecard-drilled")

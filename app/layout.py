@@ -8,16 +8,6 @@ from dash import Input, Output, callback, dcc, html
 
 from app import auth, health
 
-# (label, path, role needed to see the link)
-NAV = [
-    ("Scorecard", "/", "viewer"),
-    ("Cohorts", "/cohorts", "viewer"),
-    ("Accidental ICP", "/accidental-icp", "viewer"),
-    ("ICP drift", "/drift", "viewer"),
-    ("Revenue", "/revenue", "viewer"),
-    ("Upload", "/upload", "admin"),
-    ("Settings", "/settings", "analyst"),
-]
 DRIFT_BADGE = "nav-drift-badge"
 
 
@@ -28,14 +18,24 @@ def _nav_link(label: str, href: str) -> dbc.NavLink:
     return dbc.NavLink(label, href=href, active="exact")
 
 
+def nav_pages(user: auth.User | None) -> list[dict]:
+    """The registered pages to link from the navigation bar, in their ``order``.
+
+    Each page names the role it needs in its ``dash.register_page(..., role=...)``;
+    a drill-down page reached from another one says ``nav=False``.
+    """
+    return [
+        page
+        for page in dash.page_registry.values()
+        if page.get("nav", True)
+        and (page["role"] == "viewer" or (user is not None and user.can(page["role"])))
+    ]
+
+
 def shell() -> html.Div:
     """Navigation on top, the current page below; links the user may not use are hidden."""
     user = auth.current_user()
-    links = [
-        _nav_link(label, href)
-        for label, href, role in NAV
-        if role == "viewer" or (user is not None and user.can(role))
-    ]
+    links = [_nav_link(page["name"], page["path"]) for page in nav_pages(user)]
     banner = (
         html.Div(
             "Local mode: served on this machine only, no sign-in, you have the admin role.",

@@ -28,7 +28,7 @@ from app.views import query as urlstate
 
 dash.register_page(
     __name__, path="/accidental-icp", name="Accidental ICP",
-    title="Accidental ICP · ICP Lens", order=3,
+    title="Accidental ICP · ICP Lens", order=3, role="viewer",
 )
 
 

@@ -22,7 +22,9 @@ from app.views import definitions
 from app.views import query as urlstate
 from metrics.cohorts import complete_ages
 
-dash.register_page(__name__, path="/cohorts", name="Cohorts", title="Cohorts · ICP Lens", order=2)
+dash.register_page(
+    __name__, path="/cohorts", name="Cohorts", title="Cohorts · ICP Lens", order=2, role="viewer"
+)
 
 
 class ids:

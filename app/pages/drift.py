@@ -23,7 +23,9 @@ from app.views import query as urlstate
 from metrics.cohorts import complete_ages
 from metrics.stats import p_text
 
-dash.register_page(__name__, path="/drift", name="ICP drift", title="ICP drift · ICP Lens", order=4)
+dash.register_page(
+    __name__, path="/drift", name="ICP drift", title="ICP drift · ICP Lens", order=4, role="viewer"
+)
 
 
 class ids:

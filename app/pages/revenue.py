@@ -24,7 +24,9 @@ from app.views import definitions
 from app.views import formats as fmt
 from app.views import query as urlstate
 
-dash.register_page(__name__, path="/revenue", name="Revenue", title="Revenue · ICP Lens", order=5)
+dash.register_page(
+    __name__, path="/revenue", name="Revenue", title="Revenue · ICP Lens", order=5, role="viewer"
+)
 
 
 class ids:

@@ -29,7 +29,9 @@ from app.views.context import Context
 from app.views.params import ViewParams, from_query, resolve
 from app.views.scorecard import company_numbers, scorecard
 
-dash.register_page(__name__, path="/", name="Scorecard", title="Scorecard · ICP Lens", order=0)
+dash.register_page(
+    __name__, path="/", name="Scorecard", title="Scorecard · ICP Lens", order=0, role="viewer"
+)
 
 
 class ids:

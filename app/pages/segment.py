@@ -25,7 +25,10 @@ from app.views import formats as fmt
 from app.views import query as urlstate
 from metrics.cohorts import complete_ages
 
-dash.register_page(__name__, path="/segment", name="Segment", title="Segment · ICP Lens", order=1)
+dash.register_page(
+    __name__, path="/segment", name="Segment",
+    title="Segment · ICP Lens", order=1, role="viewer", nav=False,
+)
 
 
 class ids:

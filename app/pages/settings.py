@@ -21,7 +21,10 @@ from app.components.widgets import metric_label, page_header
 from app.views import query as urlstate
 from metrics.settings import MetricSettings
 
-dash.register_page(__name__, path="/settings", name="Settings", title="Settings · ICP Lens", order=7)
+dash.register_page(
+    __name__, path="/settings", name="Settings",
+    title="Settings · ICP Lens", order=7, role="analyst",
+)
 
 
 class ids:

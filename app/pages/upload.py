@@ -36,7 +36,9 @@ from db.importer import (
 from db.importer.columns import KINDS, SPECS
 from db.importer.read import ReadLimits, read_table
 
-dash.register_page(__name__, path="/upload", name="Upload", title="Upload · ICP Lens", order=6)
+dash.register_page(
+    __name__, path="/upload", name="Upload", title="Upload · ICP Lens", order=6, role="admin"
+)
 
 
 class ids:

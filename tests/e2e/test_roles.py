@@ -51,6 +51,26 @@ def test_a_viewer_sees_no_upload_or_settings(viewer_context) -> None:
     page.close()
 
 
+VIEWER_LINKS = ["Scorecard", "Cohorts", "Accidental ICP", "ICP drift", "Revenue"]
+
+
+def _nav_links(context) -> list[str]:
+    page = context.new_page()
+    open_page(page, "/")
+    links = page.locator(".navbar .nav-link").all_inner_texts()
+    page.close()
+    # The drift link carries its open-alert badge: keep the label only.
+    return [text.rstrip("0123456789 \n") for text in links]
+
+
+def test_the_navigation_lists_the_registered_pages_each_role_may_open(
+    admin_context, viewer_context
+) -> None:
+    assert _nav_links(viewer_context) == VIEWER_LINKS
+    # The segment page is a drill-down (nav=False): reached from the scorecard, not linked.
+    assert _nav_links(admin_context) == [*VIEWER_LINKS, "Upload", "Settings"]
+
+
 def test_a_viewer_calling_the_admin_callbacks_directly_gets_403(viewer_context) -> None:
     request = viewer_context.request
     deps = request.get("/_dash-dependencies").json()

@@ -16,7 +16,7 @@ from scipy.optimize import minimize
 from metrics.cohorts import account_runs
 from metrics.model import Dataset, Segments
 from metrics.settings import MetricSettings
-from metrics.stats import interval, rng_for, weight_blocks
+from metrics.stats import LARGE_SEGMENT, count_blocks, interval, segment_rng
 
 # Search box for log α and log β; fits on the edge mean the data cannot pin them.
 _LOG_MIN, _LOG_MAX, _GRID = -7.0, 9.0, 65
@@ -72,13 +72,14 @@ def _counts(deaths: Sequence[float], censored: Sequence[float]) -> tuple[np.ndar
 def fit_sbg_batch(
     deaths: np.ndarray,
     censored: np.ndarray,
-    start: tuple[float, float] | None = None,
+    start: tuple[np.ndarray | float, np.ndarray | float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Maximum-likelihood (α, β) for each row of deaths/censored (replicates x periods).
 
     Vectorised, so bootstrap fits need no loop: a log-spaced grid (or ``start``,
-    a known (α, β) near every row's optimum, as for bootstrap replicates), a few
-    shrinking local grids, then Newton steps to the top.
+    a known (α, β) near each row's optimum, one pair or one per row, as for bootstrap
+    replicates), a few shrinking local grids, then Newton steps to the top. Rows are
+    fitted independently: a row's result does not depend on the others in the batch.
     """
     d = np.atleast_2d(np.asarray(deaths, dtype=np.float64))
     c = np.atleast_2d(np.asarray(censored, dtype=np.float64))
@@ -93,8 +94,8 @@ def fit_sbg_batch(
         u, v = gu[best], gv[best]
         step = axis[1] - axis[0]
     else:
-        u = np.full(d.shape[0], np.log(start[0]))
-        v = np.full(d.shape[0], np.log(start[1]))
+        u = np.broadcast_to(np.log(start[0]), d.shape[:1]).astype(np.float64)
+        v = np.broadcast_to(np.log(start[1]), d.shape[:1]).astype(np.float64)
         step = 0.0
     offsets = np.array([-1.0, 0.0, 1.0])
     ou, ov = (x.ravel() for x in np.meshgrid(offsets, offsets, indexing="ij"))
@@ -338,14 +339,13 @@ def segment_cohort_clv(
     as_of: int,
     segs: Segments,
     margins: dict[int, float],
-    names: dict[int, str],
     intervals: bool,
 ) -> pl.DataFrame:
     """Cohort CLV per segment: ``seg, clv, clv_low, clv_high, alpha, beta``.
 
-    All segments are fitted at once (``fit_sbg_batch``); ``margins`` and ``names``
-    map segment numbers to their gross margin and to the stable name that seeds
-    their bootstrap. CLV is null for a segment with no account observed a full year.
+    All segments are fitted at once (``fit_sbg_batch``), and so are all their
+    bootstrap replicates; ``margins`` maps segment numbers to their gross margin.
+    CLV is null for a segment with no account observed a full year.
     """
     years = settings.cohort_clv_years
     runs = account_runs(ds, as_of, segs)
@@ -373,26 +373,17 @@ def segment_cohort_clv(
     alpha, beta = fit_sbg_batch(counts[:, : periods + 1], counts[:, periods + 1 :])
     per_year = _carry_forward(revenue, active, years)
     clv = cohort_clv_value(alpha, beta, per_year, 1.0, years, settings.discount_rate) * margin
-    acc_year = acc[0] if boot else None
-    by_seg = lives.partition_by("seg", as_dict=True) if boot else {}
-    rows = []
-    for k in range(nseg):
-        if not informative[k] or not np.isfinite(clv[k]):
-            rows.append((k, None, None, None, None, None))
-            continue
-        low = high = None
-        if acc_year is not None and (k,) in by_seg:
-            low, high = _clv_interval(
-                by_seg[(k,)],
-                acc_year,
-                periods,
-                years,
-                float(margin[k]),
-                names.get(k, str(k)),
-                settings,
-                (float(alpha[k]), float(beta[k])),
-            )
-        rows.append((k, float(clv[k]), low, high, float(alpha[k]), float(beta[k])))
+    fitted = informative & np.isfinite(clv)
+    low = np.full(nseg, np.nan)
+    high = np.full(nseg, np.nan)
+    if boot and fitted.any():
+        low, high = _clv_intervals(lives, acc[0], periods, settings, margin, fitted, alpha, beta)
+    rows = [
+        (k, float(clv[k]), _num(low[k]), _num(high[k]), float(alpha[k]), float(beta[k]))
+        if fitted[k]
+        else (k, None, None, None, None, None)
+        for k in range(nseg)
+    ]
     schema = {
         "seg": pl.UInt32,
         "clv": pl.Float64,
@@ -404,6 +395,10 @@ def segment_cohort_clv(
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
+def _num(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
 def _outcomes(lives: pl.DataFrame, periods: int) -> np.ndarray:
     """Index of each account's outcome: lost at period t (t), or censored at t (periods+1+t)."""
     period = lives.get_column("period").to_numpy()
@@ -411,36 +406,112 @@ def _outcomes(lives: pl.DataFrame, periods: int) -> np.ndarray:
     return np.where(cens, periods + 1 + period, period)
 
 
-def _clv_interval(
+def _clv_intervals(
     lives: pl.DataFrame,
     acc_year: pl.DataFrame,
     periods: int,
-    years: int,
-    margin: float,
-    name: str,
     settings: MetricSettings,
-    start: tuple[float, float],
-) -> tuple[float | None, float | None]:
-    """Bootstrap interval of the cohort CLV, resampling the segment's accounts.
+    margin: np.ndarray,
+    fitted: np.ndarray,
+    alpha: np.ndarray,
+    beta: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bootstrap intervals of the cohort CLV of every fitted segment, resampling each
+    segment's accounts (``clv_replicates``), all replicates fitted in one batch.
 
-    Replicates start their fit from the segment's own (α, β) = ``start``.
+    Each segment's replicates are drawn from a generator keyed by its accounts and
+    start their fit from its own (α, β).
     """
+    years, samples = settings.cohort_clv_years, settings.bootstrap_samples
     idx = lives.get_column("idx").to_numpy()
-    n = idx.size
-    outcome = np.zeros((n, 2 * (periods + 1)))
-    outcome[np.arange(n), _outcomes(lives, periods)] = 1.0
-    mine = acc_year.filter(pl.col("idx").is_in(lives.get_column("idx").implode()))
-    rows = np.searchsorted(idx, mine.get_column("idx").to_numpy())
-    t = mine.get_column("t").to_numpy()
-    revenue = np.zeros((n, years))
-    active = np.zeros((n, years))
-    revenue[rows, t] = mine.get_column("rev").to_numpy() / 100.0
-    active[rows, t] = mine.get_column("cnt").to_numpy()
-    rng = rng_for(settings.bootstrap_seed, f"clv:{name}")
-    values = []
-    for w in weight_blocks(rng, n, settings.bootstrap_samples):
-        cw = w @ outcome
-        a, b = fit_sbg_batch(cw[:, : periods + 1], cw[:, periods + 1 :], start=start)
-        per_year = _carry_forward(w @ revenue, w @ active, years)
-        values.append(cohort_clv_value(a, b, per_year, margin, years, settings.discount_rate))
-    return interval(np.concatenate(values), settings.confidence)
+    seg = lives.get_column("seg").to_numpy().astype(np.int64)
+    outcome = _outcomes(lives, periods)
+    # Revenue (currency) and active months per account (row of lives) and year of age.
+    pos = np.searchsorted(idx, acc_year.get_column("idx").to_numpy())
+    pos = np.minimum(pos, idx.size - 1)
+    mine = idx[pos] == acc_year.get_column("idx").to_numpy()
+    t = acc_year.get_column("t").to_numpy()[mine]
+    revenue = np.zeros((idx.size, years))
+    active = np.zeros((idx.size, years))
+    revenue[pos[mine], t] = acc_year.get_column("rev").to_numpy()[mine] / 100.0
+    active[pos[mine], t] = acc_year.get_column("cnt").to_numpy()[mine]
+    order = np.argsort(seg, kind="stable")
+    bounds = np.searchsorted(seg[order], np.arange(margin.size + 1))
+    done = [k for k in range(margin.size) if fitted[k] and bounds[k + 1] > bounds[k]]
+    reps = []
+    for k in done:
+        rows = order[bounds[k] : bounds[k + 1]]
+        rng = segment_rng(settings.bootstrap_seed, "clv", idx[rows])
+        reps.append(
+            clv_replicates(rng, outcome[rows], revenue[rows], active[rows], periods, samples)
+        )
+    low = np.full(margin.size, np.nan)
+    high = np.full(margin.size, np.nan)
+    if not done:
+        return low, high
+    cw, rev, act = (np.concatenate(parts) for parts in zip(*reps, strict=True))
+    who = np.repeat(np.array(done), samples)
+    start = (alpha[who], beta[who])
+    values = replicate_clv(cw, rev, act, start, settings.discount_rate) * margin[who]
+    for i, k in enumerate(done):
+        low[k], high[k] = (
+            np.nan if x is None else x
+            for x in interval(values[i * samples : (i + 1) * samples], settings.confidence)
+        )
+    return low, high
+
+
+def replicate_clv(
+    counts: np.ndarray,
+    revenue: np.ndarray,
+    active: np.ndarray,
+    start: tuple[np.ndarray | float, np.ndarray | float],
+    discount: float,
+) -> np.ndarray:
+    """Cohort CLV (margin 1) of each replicate of ``clv_replicates``, fitted from ``start``."""
+    periods = counts.shape[1] // 2 - 1
+    years = revenue.shape[1]
+    a, b = fit_sbg_batch(counts[:, : periods + 1], counts[:, periods + 1 :], start=start)
+    return cohort_clv_value(a, b, _carry_forward(revenue, active, years), 1.0, years, discount)
+
+
+def clv_replicates(
+    rng: np.random.Generator,
+    outcome: np.ndarray,
+    revenue: np.ndarray,
+    active: np.ndarray,
+    periods: int,
+    samples: int,
+    exact: bool | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bootstrap replicates of a segment's sufficient sums: accounts per outcome
+    (samples x 2(periods+1)), revenue and active months per year (samples x years).
+
+    ``outcome``: each account's outcome index (``_outcomes``); ``revenue``, ``active``:
+    accounts x years. Exact resampling of the accounts below ``LARGE_SEGMENT``
+    accounts (or when ``exact``). From it up, the same distribution drawn from the
+    sums' limit: accounts per outcome are multinomial, exactly as under resampling;
+    revenue and active months given them are normal around the outcomes' means with
+    the within-outcome covariance. Cost: samples x outcomes instead of samples x accounts.
+    """
+    n = outcome.size
+    width = 2 * (periods + 1)
+    onehot = np.zeros((n, width))
+    onehot[np.arange(n), outcome] = 1.0
+    if exact is None:
+        exact = n < LARGE_SEGMENT
+    if exact:
+        blocks = [
+            (c @ onehot, c @ revenue, c @ active) for c in count_blocks(rng, n, samples)
+        ]
+        return tuple(np.concatenate(parts) for parts in zip(*blocks, strict=True))
+    size = onehot.sum(axis=0)
+    cw = rng.multinomial(n, size / n, size=samples).astype(np.float64)
+    y = np.concatenate([revenue, active], axis=1)
+    means = (onehot.T @ y) / np.maximum(size, 1.0)[:, None]
+    resid = y - means[outcome]
+    vals, vecs = np.linalg.eigh(resid.T @ resid)
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+    ys = np.clip(cw @ means + rng.standard_normal((samples, y.shape[1])) @ root.T, 0.0, None)
+    years = revenue.shape[1]
+    return cw, ys[:, :years], ys[:, years:]

@@ -10,13 +10,13 @@ import polars as pl
 
 from metrics.clv import segment_cohort_clv, simple_clv
 from metrics.icp import RATED, tier_expr
-from metrics.model import Dataset, Filters, Segments, segment_label, segments
+from metrics.model import Dataset, Filters, Segments, segments
 from metrics.months import month_label
 from metrics.movements import mrr_movements
 from metrics.retention import decomposition_rates, ratio, window_pairs, window_retention
 from metrics.secondary import secondary_metrics
 from metrics.settings import MetricSettings
-from metrics.stats import bootstrap_ratio, rng_for
+from metrics.stats import ratio_interval, segment_rng
 
 REPORT_KEYS = (
     "accounts",
@@ -46,20 +46,16 @@ def _with_seg(df: pl.DataFrame, segs: Segments) -> pl.DataFrame:
 
 
 def _nrr_intervals(
-    ds: Dataset,
-    settings: MetricSettings,
-    as_of: int,
-    window: int,
-    segs: Segments,
-    names: dict[int, str],
+    ds: Dataset, settings: MetricSettings, as_of: int, window: int, segs: Segments
 ) -> pl.DataFrame:
+    """``seg, nrr_low, nrr_high``: each keyed by the segment's starting accounts only."""
     pairs = segs.attach(window_pairs(ds, as_of - window, as_of)).sort("seg", "idx")
     rows = []
     for (seg,), part in pairs.group_by("seg", maintain_order=True):
         s = part.get_column("s").to_numpy().astype(np.float64)
         e = part.get_column("e").to_numpy().astype(np.float64)
-        rng = rng_for(settings.bootstrap_seed, f"nrr:{names[int(seg)]}")
-        low, high = bootstrap_ratio(e, s, settings.bootstrap_samples, rng, settings.confidence)
+        rng = segment_rng(settings.bootstrap_seed, "nrr", part.get_column("idx").to_numpy())
+        low, high = ratio_interval(e, s, settings.bootstrap_samples, rng, settings.confidence)
         rows.append((int(seg), low, high))
     return pl.DataFrame(
         rows,
@@ -95,16 +91,15 @@ def segment_scorecard(
     w = window or settings.window_months
     segs = segments(ds, by, filters)
     labels = segs.labels
-    names = {int(r["seg"]): segment_label(r, segs.by) for r in labels.iter_rows(named=True)}
     margins = {
         int(r["seg"]): settings.margin_for({d: r[d] for d in segs.by})
         for r in labels.iter_rows(named=True)
     }
     ret = _with_seg(window_retention(ds, m, w, segs=segs), segs)
     sec = _with_seg(secondary_metrics(ds, m, w, segs=segs), segs)
-    clv = segment_cohort_clv(ds, settings, m, segs, margins, names, intervals)
+    clv = segment_cohort_clv(ds, settings, m, segs, margins, intervals)
     if intervals and settings.bootstrap_samples > 0:
-        boot = _nrr_intervals(ds, settings, m, w, segs, names)
+        boot = _nrr_intervals(ds, settings, m, w, segs)
     else:
         boot = pl.DataFrame(
             schema={"seg": pl.UInt32, "nrr_low": pl.Float64, "nrr_high": pl.Float64}

@@ -1,33 +1,51 @@
-"""Statistics shared by the metrics: seeded bootstrap weights, intervals, tests."""
+"""Statistics shared by the metrics: seeded bootstrap resamples, intervals, tests.
+
+scipy.stats is imported inside the tests that use it: it costs about 0.6 s, and most
+commands (``icp report scorecard``) run no test.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from statistics import NormalDist
 
 import numpy as np
-from scipy import stats as sps
 
-# Rows x accounts of one block of bootstrap weights; keeps memory flat on big segments.
+# Resamples x accounts of one block of bootstrap counts; keeps memory flat on big segments.
 _BLOCK_CELLS = 4_000_000
+# From this many accounts a ratio of sums gets the normal-limit (delta-method) interval
+# instead of the bootstrap: on simulated heavy-tailed segments the two cover the true
+# ratio equally often (within one point) from 100 accounts up (tests/unit/test_stats.py).
+LARGE_SEGMENT = 500
 
 
-def rng_for(seed: int, key: str) -> np.random.Generator:
-    """A generator seeded by the settings' seed and a stable key (segment, purpose).
+def segment_rng(seed: int, purpose: str, idx: np.ndarray) -> np.random.Generator:
+    """A generator keyed by the settings' seed, a purpose (``nrr``, ``clv``) and the
+    segment's accounts (their ``idx``, in any order).
 
-    Keyed seeds make each segment's interval independent of which other segments
-    are computed alongside it.
+    Keying on the account set, not on a label or a position, gives a segment the
+    same interval whichever view, filter or grouping reaches it (METRICS.md, Evidence).
     """
-    return np.random.default_rng([seed, zlib.crc32(key.encode("utf-8"))])
+    accounts = np.unique(np.asarray(idx, dtype=np.int64)).astype("<u8")
+    digest = hashlib.blake2b(accounts.tobytes(), digest_size=8).digest()
+    key = [seed, zlib.crc32(purpose.encode("utf-8")), int.from_bytes(digest, "little")]
+    return np.random.default_rng(key)
 
 
-def weight_blocks(rng: np.random.Generator, n: int, samples: int) -> Iterator[np.ndarray]:
-    """Poisson(1) bootstrap weights over ``n`` accounts, ``samples`` rows in blocks."""
+def count_blocks(rng: np.random.Generator, n: int, samples: int) -> Iterator[np.ndarray]:
+    """Bootstrap resamples of ``n`` accounts as counts (how often each account was drawn,
+    n draws with replacement): ``samples`` rows of n columns, yielded in blocks.
+
+    Drawing indices and counting them is about five times faster than Poisson weights.
+    """
     rows = max(1, _BLOCK_CELLS // max(n, 1))
     done = 0
     while done < samples:
         size = min(rows, samples - done)
-        yield rng.poisson(1.0, size=(size, n)).astype(np.float64)
+        draws = rng.integers(0, n, size=(size, n)) + n * np.arange(size)[:, None]
+        yield np.bincount(draws.ravel(), minlength=size * n).reshape(size, n).astype(np.float64)
         done += size
 
 
@@ -41,31 +59,40 @@ def interval(values: np.ndarray, confidence: float) -> tuple[float | None, float
     return float(low), float(high)
 
 
-def bootstrap_ratio(
+def ratio_interval(
     num: np.ndarray,
     den: np.ndarray,
     samples: int,
     rng: np.random.Generator,
     confidence: float,
 ) -> tuple[float | None, float | None]:
-    """Interval of Σ num / Σ den under resampling of the accounts (rows of num, den)."""
+    """Interval of Σ num / Σ den over accounts (rows of num, den).
+
+    Below ``LARGE_SEGMENT`` accounts: percentile bootstrap over accounts, ``samples``
+    resamples. From it up: the delta-method interval R ± z·sqrt(Σ (num - R·den)²) / Σ den,
+    the bootstrap's normal limit, computed in one pass (no resampling).
+    """
     if samples <= 0 or num.size == 0:
         return None, None
-    return bootstrap_stat(num.size, samples, rng, confidence, lambda w: _safe_div(w @ num, w @ den))
-
-
-def bootstrap_stat(
-    n: int,
-    samples: int,
-    rng: np.random.Generator,
-    confidence: float,
-    stat: Callable[[np.ndarray], np.ndarray],
-) -> tuple[float | None, float | None]:
-    """Interval of ``stat(weights)`` (weights: replicates x accounts -> one value per row)."""
-    if samples <= 0 or n == 0:
-        return None, None
-    values = np.concatenate([stat(w) for w in weight_blocks(rng, n, samples)])
+    if num.size >= LARGE_SEGMENT:
+        return delta_ratio_interval(num, den, confidence)
+    values = np.concatenate(
+        [_safe_div(c @ num, c @ den) for c in count_blocks(rng, num.size, samples)]
+    )
     return interval(values, confidence)
+
+
+def delta_ratio_interval(
+    num: np.ndarray, den: np.ndarray, confidence: float
+) -> tuple[float | None, float | None]:
+    """Delta-method (linearisation) interval of Σ num / Σ den over independent accounts."""
+    total = float(den.sum())
+    if total <= 0:
+        return None, None
+    r = float(num.sum()) / total
+    se = float(np.sqrt(np.square(num - r * den).sum())) / total
+    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
+    return r - z * se, r + z * se
 
 
 def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -77,6 +104,8 @@ def mann_whitney(recent: np.ndarray, base: np.ndarray, alternative: str) -> dict
     """Mann-Whitney U test of ``recent`` against ``base`` (None when a side is empty)."""
     if len(recent) == 0 or len(base) == 0:
         return None
+    from scipy import stats as sps
+
     res = sps.mannwhitneyu(recent, base, alternative=alternative)
     return {"statistic": float(res.statistic), "p_value": float(res.pvalue)}
 
@@ -87,6 +116,8 @@ def fisher_exact(
     """Fisher exact p-value comparing group a's hit rate with group b's (one- or two-sided)."""
     if hits_a + misses_a == 0 or hits_b + misses_b == 0:
         return None
+    from scipy import stats as sps
+
     res = sps.fisher_exact([[hits_a, misses_a], [hits_b, misses_b]], alternative=alternative)
     return float(res.pvalue)
 
@@ -95,6 +126,8 @@ def poisson_greater(count: int, expected: float) -> float | None:
     """One-sided Poisson p-value of seeing ``count`` or more events when ``expected`` are."""
     if expected <= 0:
         return None
+    from scipy import stats as sps
+
     return float(sps.poisson.sf(count - 1, expected))
 
 

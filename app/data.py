@@ -15,14 +15,11 @@ from typing import Any, TypeVar
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 
 from app.cache import current_version, memoized
 from db.engine import get_engine
 from db.queries import load_frames, load_settings
 from db.schema import accounts as accounts_table
-from db.schema import data_version
-from db.schema import settings as settings_table
 from metrics.cohorts import cohort_curves
 from metrics.declared import declared_icp_diagnostic
 from metrics.drift import drift_alerts
@@ -53,7 +50,6 @@ __all__ = [
     "movements",
     "quarterly_secondary",
     "declared",
-    "save_settings",
 ]
 
 Filters = Mapping[str, Sequence[str]] | None
@@ -230,21 +226,3 @@ def declared(as_of: str | None, window: int | None) -> pl.DataFrame:
         lambda ctx: declared_icp_diagnostic(ctx.dataset, ctx.settings, as_of=as_of, window=window),
     )
 
-
-def save_settings(new: MetricSettings, user: str) -> None:
-    """Store the metrics settings and bump the data version in one transaction."""
-    value = new.model_dump(mode="json")
-    stmt = insert(settings_table).values(key="metrics", value=value, updated_by=user)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[settings_table.c.key],
-        set_={"value": value, "updated_by": user, "updated_at": sa.func.now()},
-    )
-    bump = (
-        sa.update(data_version)
-        .where(data_version.c.id == 1)
-        .values(version=data_version.c.version + 1, changed_at=sa.func.now())
-    )
-    with engine().begin() as conn:
-        conn.execute(stmt)
-        if conn.execute(bump).rowcount == 0:
-            conn.execute(sa.insert(data_version).values(id=1, version=1))

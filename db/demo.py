@@ -643,7 +643,7 @@ def load_demo(
     as_of: str | dt.date | None = None,
     if_empty: bool = False,
 ) -> str:
-    """Write the demo exports and import them as user "demo"; return what happened, in words.
+    """Write the demo exports and import them as demo data (user "demo"); say what happened.
 
     With ``if_empty`` nothing is written or loaded when the warehouse already
     holds accounts (``make run`` uses it so a restart keeps the user's data).
@@ -659,7 +659,7 @@ def load_demo(
     key = as_of_key(as_of)
     paths = write_demo_files(out_dir, seed=seed, as_of=key_label(key))
     result = run_import(
-        [ImportFile.from_path(paths[kind]) for kind in FILE_NAMES], engine, user="demo"
+        [ImportFile.from_path(paths[kind]) for kind in FILE_NAMES], engine, user="demo", demo=True
     )
     rows = ", ".join(f"{f.rows:,} {f.kind}" for f in result.files)
     return (

@@ -9,7 +9,6 @@ importer's validation (the same messages as an upload).
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +66,6 @@ COLUMNS = {
     "opportunities": OPPORTUNITY_COLUMNS,
 }
 SETTINGS_KEY = "metrics"
-DECLARED_ICP_KEY = "declared_icp"
 
 
 def _copy_csv(conn: Any, table: str) -> bytes:
@@ -111,43 +109,12 @@ def load_frames(engine: sa.Engine) -> Frames:
 
 
 def load_settings(engine: sa.Engine) -> MetricSettings:
-    """The stored metric settings (key 'metrics'), with the declared ICP merged in.
-
-    A ``'declared_icp'`` row, when present, overrides ``declared_icp`` inside the
-    'metrics' value. Missing rows mean the defaults of METRICS.md.
-    """
+    """The stored metric settings (key 'metrics'); a missing row means the defaults of METRICS.md."""
     with engine.connect() as conn:
-        rows = dict(
-            conn.execute(
-                sa.text("SELECT key, value FROM settings WHERE key IN (:m, :d)"),
-                {"m": SETTINGS_KEY, "d": DECLARED_ICP_KEY},
-            ).all()
+        value = conn.scalar(
+            sa.text("SELECT value FROM settings WHERE key = :k"), {"k": SETTINGS_KEY}
         )
-    value = dict(rows.get(SETTINGS_KEY) or {})
-    if rows.get(DECLARED_ICP_KEY) is not None:
-        value["declared_icp"] = rows[DECLARED_ICP_KEY]
-    return MetricSettings.model_validate(value)
-
-
-def save_settings(engine: sa.Engine, settings: MetricSettings, user: str | None = None) -> None:
-    """Store the metric settings under key 'metrics' and bump the data version."""
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO settings (key, value, updated_at, updated_by) "
-                "VALUES (:k, CAST(:v AS jsonb), now(), :u) "
-                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, "
-                "updated_at = now(), updated_by = EXCLUDED.updated_by"
-            ),
-            {"k": SETTINGS_KEY, "v": json.dumps(settings.model_dump(mode="json")), "u": user},
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO data_version (id, version, changed_at) VALUES (1, 1, now()) "
-                "ON CONFLICT (id) DO UPDATE SET version = data_version.version + 1, "
-                "changed_at = now()"
-            )
-        )
+    return MetricSettings.model_validate(value or {})
 
 
 def read_export_folder(path: str | Path, settings: MetricSettings | None = None) -> Frames:

@@ -2,8 +2,8 @@
 
 The four data tables hold exactly the canonical columns of DATA_FORMAT.md plus
 ``batch_id``, the import batch that last wrote the row. ``import_changes`` keeps
-every row an import inserted or updated, with the row as it was before, so any
-batch can be rolled back exactly.
+every row an import inserted, updated or deleted (demo rows it replaced), with
+the row as it was before, so any batch can be rolled back exactly.
 """
 
 from __future__ import annotations
@@ -54,6 +54,10 @@ import_batches = sa.Table(
     sa.Column("message", sa.Text),
     sa.Column("rolled_back_at", sa.DateTime(timezone=True)),
     sa.Column("rolled_back_by", sa.Text),
+    sa.Column(
+        "is_demo", sa.Boolean, nullable=False, server_default=sa.false(),
+        comment="loaded by icp demo: its rows are demo data, replaced by the first real import",
+    ),
     sa.CheckConstraint(_in("status", ("committed", "failed", "rolled_back")), name="status"),
 )
 
@@ -84,7 +88,7 @@ import_changes = sa.Table(
     sa.Column("row_key", sa.Text, nullable=False, comment="primary key as text; composite keys joined by '|'"),
     sa.Column("op", sa.Text, nullable=False),
     sa.Column("before", JSONB, comment="the row before the change; NULL for an insert"),
-    sa.CheckConstraint(_in("op", ("insert", "update")), name="op"),
+    sa.CheckConstraint(_in("op", ("insert", "update", "delete")), name="op"),
     sa.CheckConstraint(_in("table_name", IMPORT_KINDS), name="table_name"),
     sa.CheckConstraint("(op = 'insert') = (before IS NULL)", name="before_matches_op"),
 )
@@ -166,7 +170,7 @@ sa.Index("ix_opportunities_type_close_date", opportunities.c.opportunity_type, o
 settings = sa.Table(
     "settings",
     metadata,
-    sa.Column("key", sa.Text, primary_key=True, comment="'metrics' (thresholds, margins, ...) or 'declared_icp'"),
+    sa.Column("key", sa.Text, primary_key=True, comment="'metrics': every metric setting (MetricSettings as JSON)"),
     sa.Column("value", JSONB, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("updated_by", sa.Text),

@@ -1,9 +1,10 @@
 """Settings (``/settings``): ICP thresholds and the declared ICP (analysts and admins),
 gross margins, discount rate and horizons (admins).
 
-Saving writes the ``settings`` row ``'metrics'`` (the metrics layer's
-MetricSettings as JSON) and bumps the data version in the same transaction, so
-every cached view is recomputed with the new settings at the next request.
+Saving runs ``app.commands.settings.SaveSettings``: the ``settings`` row
+``'metrics'`` (the metrics layer's MetricSettings as JSON) and the data version
+bump in one transaction, so every cached view is recomputed with the new settings
+at the next request. A refused save lists every problem at once.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
-from pydantic import ValidationError
 
 from app import auth, data
+from app.commands import CommandError
+from app.commands.settings import SaveSettings
 from app.components.widgets import metric_label, page_header
 from app.views import query as urlstate
 from metrics.settings import MetricSettings
@@ -199,26 +201,35 @@ def layout(**_query: str) -> html.Div:
     return html.Div([header, *forms])
 
 
-def _saved(new: MetricSettings) -> dbc.Alert:
-    data.save_settings(new, auth.current_user().email)
+# Form labels of the fields, for the messages of a refused save.
+LABELS = {
+    "core_nrr": "Core ICP NRR",
+    "core_grr": "Core ICP GRR",
+    "healthy_nrr": "Healthy NRR",
+    "watch_nrr": "Watch NRR",
+    "min_accounts": "Smallest segment rated",
+    "window_months": "Default window",
+    "gross_margin": "Default gross margin",
+    "discount_rate": "Discount rate",
+    "cohort_clv_years": "Cohort CLV horizon",
+    "clv_horizon_months": "Simple CLV lifetime cap",
+    "gross_margin_overrides": "Gross margin per vertical",
+}
+
+
+def _save(changes: dict[str, Any]) -> dbc.Alert:
+    command = SaveSettings(data.engine(), changes, auth.current_user().email, LABELS)
+    try:
+        command.run()
+    except CommandError as exc:
+        return dbc.Alert(f"Not saved: {exc}", color="danger")
     return dbc.Alert("Saved. Every page now uses these settings.", color="success",
                      duration=6000)
 
 
-def _invalid(exc: ValidationError | ValueError) -> dbc.Alert:
-    if isinstance(exc, ValidationError):
-        text = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
-        )
-    else:
-        text = str(exc)
-    return dbc.Alert(f"Not saved: {text}", color="danger")
-
-
-def _fraction(value: float | None, name: str) -> float:
-    if value is None:
-        raise ValueError(f"{name} is empty")
-    return float(value) / 100
+def _fraction(value: float | None) -> float | None:
+    """A percent field as a fraction; None (an empty field) stays None."""
+    return None if value is None else float(value) / 100
 
 
 @callback(
@@ -239,23 +250,19 @@ def save_icp(
     watch_nrr: float | None, min_accounts: int | None, window: int | None, *declared: list[str],
 ) -> dbc.Alert:
     """Save the tier thresholds, min_accounts, the default window and the declared ICP."""
-    current = data.context().settings.model_dump()
-    try:
-        update = {
-            "core_nrr": _fraction(core_nrr, "Core ICP NRR"),
-            "core_grr": _fraction(core_grr, "Core ICP GRR"),
-            "healthy_nrr": _fraction(healthy_nrr, "Healthy NRR"),
-            "watch_nrr": _fraction(watch_nrr, "Watch NRR"),
+    return _save(
+        {
+            "core_nrr": _fraction(core_nrr),
+            "core_grr": _fraction(core_grr),
+            "healthy_nrr": _fraction(healthy_nrr),
+            "watch_nrr": _fraction(watch_nrr),
             "min_accounts": min_accounts,
             "window_months": window,
             "declared_icp": {
                 d: list(v) for d, v in zip(urlstate.DIMENSION_LABELS, declared, strict=True) if v
             },
         }
-        new = MetricSettings.model_validate({**current, **update})
-    except (ValidationError, ValueError) as exc:
-        return _invalid(exc)
-    return _saved(new)
+    )
 
 
 @callback(
@@ -274,21 +281,18 @@ def save_economics(
     horizon: int | None, margins: list[dict[str, Any]],
 ) -> dbc.Alert:
     """Save the gross margins, discount rate and CLV horizons."""
-    current = data.context().settings.model_dump()
-    try:
-        overrides = {
-            r["vertical"]: _fraction(r["margin"], f"gross margin of {r['vertical']}")
-            for r in margins or []
-            if r.get("margin") not in (None, "")
-        }
-        update = {
-            "gross_margin": _fraction(gross_margin, "Default gross margin"),
-            "discount_rate": _fraction(discount, "Discount rate"),
+    current = data.context().settings.gross_margin_overrides
+    overrides = {
+        r["vertical"]: _fraction(float(r["margin"]))
+        for r in margins or []
+        if r.get("margin") not in (None, "")
+    }
+    return _save(
+        {
+            "gross_margin": _fraction(gross_margin),
+            "discount_rate": _fraction(discount),
             "cohort_clv_years": clv_years,
             "clv_horizon_months": horizon,
-            "gross_margin_overrides": {**current["gross_margin_overrides"], "vertical": overrides},
+            "gross_margin_overrides": {**current, "vertical": overrides},
         }
-        new = MetricSettings.model_validate({**current, **update})
-    except (ValidationError, ValueError) as exc:
-        return _invalid(exc)
-    return _saved(new)
+    )

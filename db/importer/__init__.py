@@ -15,23 +15,32 @@ Public API (the upload page, ``icp import``, ``icp demo`` and ``icp report`` use
 - ``read_export_folder(path) -> dict[kind, pl.DataFrame]`` -- canonical frames of
   the export files in a folder, the warehouse not consulted; raises
   ``ImportRejected`` with the report when a file is bad.
-- ``run_import(files, engine, *, user, kinds=None, mappings=None, dry_run=False) -> ImportResult``
-  validates then loads in one transaction (serialized by an advisory lock,
-  accounts first, COPY to staging, upsert). ``ImportResult``: ``batch_id``,
-  ``files`` (``FileResult``: inserted / updated / unchanged), ``inserted``,
-  ``updated``, ``unchanged``, ``changed``, ``message``, ``data_version``,
-  ``to_dict()``. Re-importing the same export changes nothing; the attempt is
-  still recorded as a committed batch whose message starts "no changes".
+- ``ImportCommand(files, engine, user, kinds=None, mappings=None, dry_run=False,
+  demo=False, keep_demo=False)``: ``validate()`` returns the plan or raises
+  ``ImportRejected``; ``run()`` validates then loads in one transaction (serialized
+  by an advisory lock, accounts first, COPY to staging, upsert). ``ImportResult``:
+  ``batch_id``, ``files`` (``FileResult``: inserted / updated / unchanged),
+  ``inserted``, ``updated``, ``unchanged``, ``changed``, ``message``,
+  ``data_version``, ``demo_rows_removed``, ``to_dict()``. A real import replaces the
+  demo data in the same transaction (every demo row deleted and recorded, so a
+  rollback restores it) unless ``keep_demo``; ``demo`` marks the batch as demo
+  data. ``run_import(files, engine, **options)`` is ``ImportCommand(...).run()``.
+  Re-importing the same export changes nothing; the attempt is still recorded as a
+  committed batch whose message starts "no changes".
   Optional: ``settings`` (size-band bounds, as for plan_import), ``limits``
   (``ReadLimits``: size, row and zip caps; default from ICP_UPLOAD_MAX_MB and
   ICP_MAX_ROWS) and ``after_staging(backend_pid)``, a hook called once the rows
   are staged and before they are applied (fault-injection tests use it).
-- ``rollback_batch(engine, batch_id, *, user) -> RollbackResult`` restores every
-  row the batch inserted (deleted) or updated (restored), in one transaction.
+- ``RollbackCommand(engine, batch_id, user)`` (``validate()``, ``run()``) and
+  ``rollback_batch(engine, batch_id, *, user) -> RollbackResult`` restore every row
+  the batch inserted (deleted), updated (restored) or deleted (reinstated), in one
+  transaction.
+- ``holds_demo(engine) -> bool`` -- the warehouse holds demo rows (the ribbon).
 - ``import_history(engine, limit=100) -> list[dict]`` -- batches newest first
   with who, when, status, kinds, counts, message and their files.
-- ``data_version(engine) -> int`` -- the number the metrics cache keys on; bumped
-  by every import that changed rows and by every rollback.
+- The data version the metrics cache keys on (``db.queries.read_data_version``) is
+  bumped by every import that changed rows and by every rollback, in their
+  transaction (``db.data_version.bump_data_version``).
 
 Errors: ``ImportRefused`` (a user-facing refusal: file too big, not CSV/XLSX,
 zip bomb, too many rows, a rollback blocked by later batches); its subclasses
@@ -40,15 +49,19 @@ zip bomb, too many rows, a rollback blocked by later batches); its subclasses
 the connection was lost; nothing was written).
 """
 
+from db.importer.commands import ImportCommand, RollbackCommand, rollback_batch, run_import
+from db.importer.demo_rows import holds_demo
 from db.importer.errors import ImportFailed, ImportRefused, ImportRejected, Problem
-from db.importer.history import data_version, import_history
-from db.importer.load import FileResult, ImportResult, run_import
+from db.importer.history import import_history
+from db.importer.load import FileResult, ImportResult
 from db.importer.plan import FilePlan, ImportPlan, plan_import, read_export_folder
 from db.importer.read import ImportFile, ReadLimits
-from db.importer.rollback import RollbackResult, rollback_batch
+from db.importer.rollback import RollbackResult
 
 __all__ = [
     "FilePlan",
+    "ImportCommand",
+    "RollbackCommand",
     "FileResult",
     "ImportFailed",
     "ImportFile",
@@ -59,7 +72,7 @@ __all__ = [
     "Problem",
     "ReadLimits",
     "RollbackResult",
-    "data_version",
+    "holds_demo",
     "import_history",
     "plan_import",
     "read_export_folder",

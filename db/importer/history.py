@@ -1,4 +1,4 @@
-"""The audit trail of imports, and the data version the metrics cache keys on."""
+"""The audit trail of imports: batches newest first, with their files."""
 
 from __future__ import annotations
 
@@ -47,8 +47,3 @@ def import_history(engine: sa.Engine, limit: int = 100) -> list[dict[str, Any]]:
         out.append(row)
     return out
 
-
-def data_version(engine: sa.Engine) -> int:
-    """The warehouse's data version: bumped by every import that changed rows and every rollback."""
-    with engine.connect() as conn:
-        return int(conn.scalar(sa.text("SELECT version FROM data_version")) or 0)

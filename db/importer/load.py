@@ -1,28 +1,27 @@
-"""Write a validated plan to the warehouse: one transaction, serialized, recorded.
+"""Write a validated plan to the warehouse inside the import command's transaction.
 
 The load takes the import advisory lock, COPYs each kind into a temporary
-staging table (accounts first, so references resolve), records every row it
-will insert or change in ``import_changes`` (with the row as it was, for
-rollback), then upserts with ``INSERT ... ON CONFLICT`` leaving identical rows
-untouched. The batch, its files (with sha256) and the data version bump commit
-with the rows, or nothing does.
+staging table (accounts first, so references resolve), removes the demo rows
+when it replaces the demo, records every row it will insert or change in
+``import_changes`` (with the row as it was, for rollback), then upserts with
+``INSERT ... ON CONFLICT`` leaving identical rows untouched. The command
+(``db.importer.commands``) commits the batch, its files (with sha256) and the
+data version bump with the rows, or nothing.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-import psycopg
 import sqlalchemy as sa
 
-from db.importer.errors import ImportFailed, ImportRejected
-from db.importer.plan import ImportPlan, plan_import
-from db.importer.read import ImportFile, ReadLimits
+from db.importer.demo_rows import replace_demo as replace_demo_rows
+from db.importer.plan import ImportPlan
 from db.importer.tables import IMPORT_LOCK, differs, join_on, key_columns, row_key
 from db.importer.validate import OUTPUT_COLUMNS
 from db.importer.values import cents_text
@@ -55,6 +54,8 @@ class ImportResult:
     files: list[FileResult] = field(default_factory=list)
     dry_run: bool = False
     data_version: int | None = None
+    demo_rows_removed: int = 0
+    """Demo rows this import replaced (deleted, restorable by rolling it back)."""
 
     @property
     def inserted(self) -> int:
@@ -70,8 +71,8 @@ class ImportResult:
 
     @property
     def changed(self) -> bool:
-        """True when the import inserted or updated any row."""
-        return bool(self.inserted or self.updated)
+        """True when the import inserted, updated or (replacing the demo) deleted any row."""
+        return bool(self.inserted or self.updated or self.demo_rows_removed)
 
     @property
     def message(self) -> str:
@@ -81,9 +82,15 @@ class ImportResult:
             return f"dry run: {len(self.files)} file(s), {rows:,} rows valid; nothing written"
         if not self.changed:
             return f"no changes: all {rows:,} rows already imported (recorded as batch {self.batch_id})"
+        replaced = (
+            f"; the demo data was replaced ({self.demo_rows_removed:,} demo rows removed, "
+            f"back if batch {self.batch_id} is rolled back)"
+            if self.demo_rows_removed
+            else ""
+        )
         return (
             f"batch {self.batch_id}: {self.inserted:,} inserted, {self.updated:,} updated, "
-            f"{self.unchanged:,} unchanged"
+            f"{self.unchanged:,} unchanged{replaced}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,91 +103,13 @@ class ImportResult:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "data_version": self.data_version,
+            "demo_rows_removed": self.demo_rows_removed,
             "files": [f.to_dict() for f in self.files],
             "plan": self.plan.to_dict(),
         }
 
 
-def run_import(
-    files: Sequence[ImportFile],
-    engine: sa.Engine,
-    *,
-    user: str,
-    kinds: Mapping[str, str] | None = None,
-    mappings: Mapping[str, Mapping[str, str]] | None = None,
-    dry_run: bool = False,
-    settings: Any = None,
-    limits: ReadLimits | None = None,
-    after_staging: Callable[[int], None] | None = None,
-) -> ImportResult:
-    """Validate ``files`` and load them in one transaction, or raise saying why not.
-
-    Raises :class:`ImportRejected` (after recording a ``failed`` batch, unless
-    ``dry_run``) when any file has a problem, and :class:`ImportFailed` when the
-    load itself fails; in both cases no data row is written. ``after_staging``
-    is called with the loading connection's backend pid once the rows are
-    staged and before they are applied (a hook for fault-injection tests).
-    """
-    plan = plan_import(
-        files, engine, kinds=kinds, mappings=mappings, settings=settings, limits=limits
-    )
-    if not plan.ok:
-        if not dry_run:
-            record_failed(engine, plan, user)
-        raise ImportRejected(plan)
-    if dry_run:
-        results = [FileResult(f.name, f.kind or "", f.rows, unchanged=0) for f in plan.files]
-        return ImportResult(None, plan, results, dry_run=True)
-    try:
-        return _load(plan, engine, user, after_staging)
-    except sa.exc.DBAPIError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        if isinstance(getattr(exc, "orig", None), psycopg.errors.ForeignKeyViolation):
-            # The references were checked before the lock; only a rollback in between removes an account.
-            reason = (
-                f"an account the files refer to was removed meanwhile, by a rollback? ({reason})"
-            )
-        record_failed(engine, plan, user, f"load failed: {reason}")
-        raise ImportFailed(
-            f"the import failed and nothing was written ({reason}); try again"
-        ) from exc
-
-
-def record_failed(
-    engine: sa.Engine, plan: ImportPlan, user: str, message: str | None = None
-) -> int | None:
-    """Record an import attempt that wrote nothing, in its own transaction; its batch id.
-
-    Best effort: when the warehouse cannot be reached the attempt goes unrecorded
-    rather than hiding the original error.
-    """
-    kinds = sorted({f.kind for f in plan.files if f.kind})
-    names = ", ".join(f.name for f in plan.files)
-    first = str(plan.problems[0]) if plan.problems else ""
-    text = message or f"rejected: {plan.problem_count:,} problem(s) in {names}; first: {first}"
-    try:
-        with engine.begin() as conn:
-            batch_id = conn.scalar(
-                sa.text(
-                    "INSERT INTO import_batches (created_by, status, kinds, error_count, message, finished_at) "
-                    "VALUES (:user, 'failed', :kinds, :errors, :message, now()) RETURNING batch_id"
-                ),
-                {
-                    "user": user,
-                    "kinds": ",".join(kinds),
-                    "errors": max(plan.problem_count, 1 if message else 0),
-                    "message": text[:2000],
-                },
-            )
-            _record_files(
-                conn, batch_id, plan, [FileResult(f.name, f.kind or "", f.rows) for f in plan.files]
-            )
-            return batch_id
-    except sa.exc.DBAPIError:
-        return None
-
-
-def _record_files(
+def record_files(
     conn: sa.Connection, batch_id: int, plan: ImportPlan, results: list[FileResult]
 ) -> None:
     rows = [
@@ -353,51 +282,57 @@ def _suspend_indexes(conn: sa.Connection, kind: str, new_rows: int) -> list[str]
     ] + [definition for _, definition in indexes]
 
 
-def _load(
-    plan: ImportPlan, engine: sa.Engine, user: str, after_staging: Callable[[int], None] | None
+def load_plan(
+    conn: sa.Connection,
+    plan: ImportPlan,
+    user: str,
+    *,
+    demo: bool = False,
+    replace_demo: bool = False,
+    after_staging: Callable[[int], None] | None = None,
 ) -> ImportResult:
+    """Write a valid ``plan`` inside ``conn``'s transaction, recorded as a batch of ``user``.
+
+    ``demo`` marks the batch as demo data; ``replace_demo`` first removes every demo
+    row, recorded under this batch. Takes the import lock; the caller commits and
+    bumps the data version.
+    """
     frames = plan.load_frames()
     results = [FileResult(f.name, f.kind or "", f.rows) for f in plan.files]
-    with engine.connect() as conn, conn.begin():
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
-        # Room for the diff's hash join and the key-ordered upsert's sort in memory.
-        conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
-        batch_id = conn.scalar(
-            sa.text(
-                "INSERT INTO import_batches (created_by, status, kinds) "
-                "VALUES (:user, 'committed', :kinds) RETURNING batch_id"
-            ),
-            {"user": user, "kinds": ",".join(frames)},
-        )
-        stages = {kind: _stage(conn, kind, frame) for kind, frame in frames.items()}
-        if after_staging is not None:
-            after_staging(conn.connection.driver_connection.info.backend_pid)
-        for kind, stage in stages.items():
-            for index, (ins, upd) in _apply(conn, kind, stage, batch_id).items():
-                results[index].inserted, results[index].updated = ins, upd
-        for r in results:
-            r.unchanged = r.rows - r.inserted - r.updated
-        result = ImportResult(batch_id, plan, results)
-        version = conn.scalar(
-            sa.text(
-                "UPDATE data_version SET version = version + 1, changed_at = now() RETURNING version"
-                if result.changed
-                else "SELECT version FROM data_version"
-            )
-        )
-        result.data_version = version
-        conn.execute(
-            sa.text(
-                "UPDATE import_batches SET rows_inserted = :ins, rows_updated = :upd, rows_unchanged = :unch, "
-                "message = :message, finished_at = now() WHERE batch_id = :batch"
-            ),
-            {
-                "ins": result.inserted,
-                "upd": result.updated,
-                "unch": result.unchanged,
-                "message": result.message,
-                "batch": batch_id,
-            },
-        )
-        _record_files(conn, batch_id, plan, results)
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+    # Room for the diff's hash join and the key-ordered upsert's sort in memory.
+    conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+    batch_id = conn.scalar(
+        sa.text(
+            "INSERT INTO import_batches (created_by, status, kinds, is_demo) "
+            "VALUES (:user, 'committed', :kinds, :demo) RETURNING batch_id"
+        ),
+        {"user": user, "kinds": ",".join(frames), "demo": demo},
+    )
+    stages = {kind: _stage(conn, kind, frame) for kind, frame in frames.items()}
+    if after_staging is not None:
+        after_staging(conn.connection.driver_connection.info.backend_pid)
+    result = ImportResult(batch_id, plan, results)
+    if replace_demo:
+        result.demo_rows_removed = replace_demo_rows(conn, batch_id, stages)
+    for kind, stage in stages.items():
+        for index, (ins, upd) in _apply(conn, kind, stage, batch_id).items():
+            results[index].inserted, results[index].updated = ins, upd
+    for r in results:
+        r.unchanged = r.rows - r.inserted - r.updated
+    conn.execute(
+        sa.text(
+            "UPDATE import_batches SET rows_inserted = :ins, rows_updated = :upd, "
+            "rows_unchanged = :unch, message = :message, finished_at = now() "
+            "WHERE batch_id = :batch"
+        ),
+        {
+            "ins": result.inserted,
+            "upd": result.updated,
+            "unch": result.unchanged,
+            "message": result.message,
+            "batch": batch_id,
+        },
+    )
+    record_files(conn, batch_id, plan, results)
     return result

@@ -22,14 +22,21 @@ class RollbackResult:
     batch_id: int
     deleted: dict[str, int] = field(default_factory=dict)
     restored: dict[str, int] = field(default_factory=dict)
+    reinstated: dict[str, int] = field(default_factory=dict)
+    """Rows the batch had deleted (the demo data it replaced), put back."""
     data_version: int | None = None
 
     @property
     def message(self) -> str:
         """One line for the user."""
+        demo = (
+            f"; the {sum(self.reinstated.values()):,} demo rows it replaced are back"
+            if any(self.reinstated.values())
+            else ""
+        )
         return (
-            f"batch {self.batch_id} rolled back: {sum(self.deleted.values()):,} inserted rows removed, "
-            f"{sum(self.restored.values()):,} updated rows restored"
+            f"batch {self.batch_id} rolled back: {sum(self.deleted.values()):,} inserted rows "
+            f"removed, {sum(self.restored.values()):,} updated rows restored{demo}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,67 +86,81 @@ def _refuse_if_blocked(conn: sa.Connection, batch_id: int) -> None:
             )
 
 
-def rollback_batch(engine: sa.Engine, batch_id: int, *, user: str) -> RollbackResult:
-    """Restore every row batch ``batch_id`` inserted or updated, in one transaction.
+def check_batch(conn: sa.Connection, batch_id: int) -> None:
+    """Raise :class:`ImportRefused` saying why batch ``batch_id`` cannot be rolled back.
 
-    Refused (:class:`ImportRefused`) when the batch is unknown, not committed, a
-    later committed batch changed the same rows, or rows outside the batch refer
-    to accounts it added.
+    Refused when the batch is unknown, not committed, a later committed batch
+    changed the same rows, or rows outside the batch refer to accounts it added.
     """
+    batch = conn.execute(
+        sa.text(
+            "SELECT status, rolled_back_at, rolled_back_by FROM import_batches "
+            "WHERE batch_id = :b FOR UPDATE"
+        ),
+        {"b": batch_id},
+    ).one_or_none()
+    if batch is None:
+        raise ImportRefused(f"there is no import batch {batch_id}")
+    if batch.status == "rolled_back":
+        raise ImportRefused(
+            f"batch {batch_id} was already rolled back on "
+            f"{batch.rolled_back_at:%Y-%m-%d %H:%M} by {batch.rolled_back_by}"
+        )
+    if batch.status != "committed":
+        raise ImportRefused(
+            f"batch {batch_id} is a {batch.status} import; it wrote nothing to roll back"
+        )
+    _refuse_if_blocked(conn, batch_id)
+
+
+def undo_batch(conn: sa.Connection, batch_id: int, user: str) -> RollbackResult:
+    """Restore every row batch ``batch_id`` inserted, updated or deleted, inside
+    ``conn``'s transaction; the caller commits and bumps the data version."""
     result = RollbackResult(batch_id)
-    with engine.connect() as conn, conn.begin():
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
-        batch = conn.execute(
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+    check_batch(conn, batch_id)
+    params = {"batch": batch_id}
+    # Restore updated rows first, so none still points at an account this batch
+    # added; then delete inserted rows, children before the accounts they reference;
+    # then put back the (demo) rows it deleted, accounts before the rows referring to them.
+    for kind in KINDS:
+        cols = [*OUTPUT_COLUMNS[kind], "batch_id"]
+        keys = key_columns(kind)
+        settable = [c for c in cols if c not in keys]
+        result.restored[kind] = conn.execute(
             sa.text(
-                "SELECT status, rolled_back_at, rolled_back_by FROM import_batches WHERE batch_id = :b FOR UPDATE"
+                f"UPDATE {kind} t SET ({', '.join(settable)}) = "
+                f"({', '.join('r.' + c for c in settable)}) "
+                f"FROM import_changes c, jsonb_populate_record(NULL::{kind}, c.before) r "
+                f"WHERE c.batch_id = :batch AND c.table_name = '{kind}' AND c.op = 'update' "
+                f"AND c.row_key = {row_key(kind, 't')}"
             ),
-            {"b": batch_id},
-        ).one_or_none()
-        if batch is None:
-            raise ImportRefused(f"there is no import batch {batch_id}")
-        if batch.status == "rolled_back":
-            raise ImportRefused(
-                f"batch {batch_id} was already rolled back on {batch.rolled_back_at:%Y-%m-%d %H:%M} by {batch.rolled_back_by}"
-            )
-        if batch.status != "committed":
-            raise ImportRefused(
-                f"batch {batch_id} is a {batch.status} import; it wrote nothing to roll back"
-            )
-        _refuse_if_blocked(conn, batch_id)
-        params = {"batch": batch_id}
-        # Restore updated rows first, so none still points at an account this batch
-        # added; then delete inserted rows, children before the accounts they reference.
-        for kind in KINDS:
-            cols = [*OUTPUT_COLUMNS[kind], "batch_id"]
-            keys = key_columns(kind)
-            settable = [c for c in cols if c not in keys]
-            result.restored[kind] = conn.execute(
-                sa.text(
-                    f"UPDATE {kind} t SET ({', '.join(settable)}) = ({', '.join('r.' + c for c in settable)}) "
-                    f"FROM import_changes c, jsonb_populate_record(NULL::{kind}, c.before) r "
-                    f"WHERE c.batch_id = :batch AND c.table_name = '{kind}' AND c.op = 'update' "
-                    f"AND c.row_key = {row_key(kind, 't')}"
-                ),
-                params,
-            ).rowcount
-        for kind in reversed(KINDS):
-            result.deleted[kind] = conn.execute(
-                sa.text(
-                    f"DELETE FROM {kind} t USING import_changes c WHERE c.batch_id = :batch "
-                    f"AND c.table_name = '{kind}' AND c.op = 'insert' AND c.row_key = {row_key(kind, 't')}"
-                ),
-                params,
-            ).rowcount
-        conn.execute(
+            params,
+        ).rowcount
+    for kind in reversed(KINDS):
+        result.deleted[kind] = conn.execute(
             sa.text(
-                "UPDATE import_batches SET status = 'rolled_back', rolled_back_at = now(), "
-                "rolled_back_by = :user WHERE batch_id = :batch"
+                f"DELETE FROM {kind} t USING import_changes c WHERE c.batch_id = :batch "
+                f"AND c.table_name = '{kind}' AND c.op = 'insert' "
+                f"AND c.row_key = {row_key(kind, 't')}"
             ),
-            {"user": user, "batch": batch_id},
-        )
-        result.data_version = conn.scalar(
+            params,
+        ).rowcount
+    for kind in KINDS:
+        cols = [*OUTPUT_COLUMNS[kind], "batch_id"]
+        result.reinstated[kind] = conn.execute(
             sa.text(
-                "UPDATE data_version SET version = version + 1, changed_at = now() RETURNING version"
-            )
-        )
+                f"INSERT INTO {kind} ({', '.join(cols)}) SELECT {', '.join('r.' + c for c in cols)} "
+                f"FROM import_changes c, jsonb_populate_record(NULL::{kind}, c.before) r "
+                f"WHERE c.batch_id = :batch AND c.table_name = '{kind}' AND c.op = 'delete'"
+            ),
+            params,
+        ).rowcount
+    conn.execute(
+        sa.text(
+            "UPDATE import_batches SET status = 'rolled_back', rolled_back_at = now(), "
+            "rolled_back_by = :user WHERE batch_id = :batch"
+        ),
+        {"user": user, "batch": batch_id},
+    )
     return result

@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 import xlsxwriter
 
-from db.importer import ImportFile, data_version, import_history, plan_import, run_import
+from db.importer import ImportFile, import_history, plan_import, run_import
 from db.importer.load import BULK_MIN_ROWS
+from db.queries import read_data_version as data_version
 from tests.integration.test_import_support import checksums, good, seed
 
 DATA_TABLES = ("accounts", "subscriptions", "mrr_monthly", "opportunities")

@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from db.importer import (
     ImportFile,
     ImportRefused,
-    data_version,
     import_history,
     rollback_batch,
     run_import,
 )
+from db.queries import read_data_version as data_version
 from tests.integration.test_import_support import checksums, good, seed
 
 DATA_TABLES = ("accounts", "subscriptions", "mrr_monthly", "opportunities")

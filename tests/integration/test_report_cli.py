@@ -211,21 +211,17 @@ def test_bad_folder_gets_the_import_report(tmp_path):
 
 
 def test_warehouse_is_the_default_source(tmp_path, env_db):
-    import sqlalchemy as sa
 
+    from app.commands.settings import SaveSettings
     from db.importer import ImportFile, run_import
-    from db.queries import load_frames, load_settings, save_settings
-    from metrics.settings import MetricSettings
+    from db.queries import load_frames, load_settings
 
     folder = _folder(tmp_path)
     files = [ImportFile.from_path(p) for p in sorted(folder.iterdir())]
     run_import(files, env_db, user="test")
-    save_settings(env_db, MetricSettings(min_accounts=1), user="test")
-    with env_db.begin() as conn:
-        conn.execute(
-            sa.text("INSERT INTO settings (key, value) VALUES ('declared_icp', CAST(:v AS jsonb))"),
-            {"v": json.dumps({"vertical": ["Banking"]})},
-        )
+    SaveSettings(
+        env_db, {"min_accounts": 1, "declared_icp": {"vertical": ["Banking"]}}, user="test"
+    ).run()
     settings = load_settings(env_db)
     assert settings.min_accounts == 1 and settings.declared_icp == {"vertical": ["Banking"]}
     frames = load_frames(env_db)

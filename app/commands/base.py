@@ -1,0 +1,13 @@
+"""What every command shares: the error that lists every problem at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class CommandError(ValueError):
+    """A write that cannot be done, with every reason, each written for the person asking."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))

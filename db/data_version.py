@@ -1,0 +1,25 @@
+"""Bumping the warehouse's data version, the number every cached view keys on
+(``db.queries.read_data_version`` reads it).
+
+Every write that changes what a page shows (an import that changed rows, a
+rollback, saved settings) bumps it inside its own transaction through
+:func:`bump_data_version`, so the bump commits with the change or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+
+def bump_data_version(conn: sa.Connection) -> int:
+    """Add one to the data version inside ``conn``'s transaction; the new version."""
+    return int(
+        conn.execute(
+            sa.text(
+                "INSERT INTO data_version (id, version, changed_at) VALUES (1, 1, now()) "
+                "ON CONFLICT (id) DO UPDATE SET version = data_version.version + 1, "
+                "changed_at = now() RETURNING version"
+            )
+        ).scalar_one()
+    )
+

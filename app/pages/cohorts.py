@@ -7,20 +7,23 @@ optional second segment side by side as ``compare_<dimension>=<value>``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl
 
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 import polars as pl
-from dash import Input, Output, callback, ctx, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
-from app import data
 from app.components import charts
-from app.components.widgets import empty_state, metric_label, page_header, problem
-from app.views import definitions
+from app.components.viewpage import current, download, open_view, unchanged
+from app.components.widgets import metric_label, page_header, problem
+from app.views import USER_ERRORS, definitions
 from app.views import query as urlstate
-from metrics.cohorts import complete_ages
+from app.views.cohorts import cohorts, complete_ages
+from app.views.context import Context
+from app.views.params import ViewParams, from_query, resolve
 
 dash.register_page(
     __name__, path="/cohorts", name="Cohorts", title="Cohorts · ICP Lens", order=2, role="viewer"
@@ -46,6 +49,17 @@ class ids:
     TITLE_A = "co-title-a"
     TITLE_B = "co-title-b"
     MESSAGE = "co-message"
+    STATE = "co-state"
+
+    @staticmethod
+    def download_button(which: str) -> str:
+        """Id of the CSV button of segment ``which`` (a or b)."""
+        return f"co-download-button-{which}"
+
+    @staticmethod
+    def download(which: str) -> str:
+        """Id of the CSV download of segment ``which``."""
+        return f"co-download-{which}"
 
 
 METRICS = ("nrr", "grr", "logo_retention")
@@ -55,7 +69,27 @@ COMPARE = "compare_"
 PALETTE = ("#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b")
 
 
-def view_state(query: dict[str, str]) -> dict[str, Any]:
+class CohortView(NamedTuple):
+    """What the page shows: segment ``a`` (its params), an optional comparison segment and
+    the metric of the curves. (A NamedTuple: Dash loads pages outside sys.modules, where
+    dataclasses cannot resolve their annotations.)"""
+
+    a: ViewParams
+    b: ViewParams | None
+    metric: str
+
+    def search(self) -> str:
+        """The query string of this view."""
+        params: dict[str, Any] = {
+            "period": self.a.period, "metric": self.metric, "as_of": self.a.as_of_label,
+        }
+        params.update(self.a.segment())
+        if self.b is not None:
+            params.update({COMPARE + d: v for d, v in self.b.segment().items()})
+        return urlstate.search(params)
+
+
+def read_view(ctx: Context, query: dict[str, str]) -> CohortView:
     """The view named by the URL."""
     metric = query.get("metric") or "nrr"
     if metric not in METRICS:
@@ -64,30 +98,30 @@ def view_state(query: dict[str, str]) -> dict[str, Any]:
     b = urlstate.segment_filters(query, prefix=COMPARE)
     if len(a) > 1 or len(b) > 1:
         raise urlstate.BadParameter("compare one segment dimension at a time")
-    return {
-        "period": urlstate.period(query) or data.context().settings.cohort_period,
-        "metric": metric,
-        "as_of": urlstate.as_of(query) or data.default_as_of(),
-        "a": a,
-        "b": b,
-    }
+    pa = from_query(ctx, query, by=(), filters=a)
+    return CohortView(pa, pa.with_(filters=b) if b else None, metric)
 
 
-def state_search(state: dict[str, Any]) -> str:
-    """The query string of a view state."""
-    params: dict[str, Any] = {"period": state["period"], "metric": state["metric"],
-                              "as_of": state["as_of"]}
-    params.update({d: v[0] for d, v in state["a"].items()})
-    params.update({COMPARE + d: v[0] for d, v in state["b"].items()})
-    return urlstate.search(params)
+def chosen_view(
+    ctx: Context, period: str, metric: str, as_of: str, a: dict[str, str], b: dict[str, str]
+) -> CohortView:
+    """The view the controls name (``a`` / ``b``: {dimension: value} or empty)."""
+    pa = resolve(ctx, as_of=as_of, period=period, by=(), filters={d: [v] for d, v in a.items()})
+    pb = pa.with_(filters={d: [v] for d, v in b.items()}) if b else None
+    return CohortView(pa, pb, metric)
 
 
 def _colour(i: int, n: int) -> str:
     return PALETTE[round(i * (len(PALETTE) - 1) / max(n - 1, 1))]
 
 
-def curves_figure(frame: pl.DataFrame, metric: str, title: str) -> dict:
-    """One line per cohort: the metric against age in months."""
+def curves_figure(
+    frame: pl.DataFrame, metric: str, title: str, scale: list[float | None] | None = None
+) -> dict:
+    """One line per cohort: the metric against age in months.
+
+    ``scale``: the values the y axis must hold (both sides of a comparison share one).
+    """
     if frame.height == 0:
         return charts.empty_figure("No cohort for this selection.").to_plotly_json()
     parts = frame.partition_by("cohort", maintain_order=True)
@@ -112,7 +146,9 @@ def curves_figure(frame: pl.DataFrame, metric: str, title: str) -> dict:
     fig = go.Figure()
     fig.add_hline(y=1.0, line={"dash": "dot", "color": charts.MUTED, "width": 1})
     fig.update_xaxes(title="Age (months since the cohort's first month)")
-    charts.ratio_axis(fig, frame[metric].to_list(), definitions.name(METRIC_DEFINITION[metric]))
+    charts.ratio_axis(
+        fig, scale or frame[metric].to_list(), definitions.name(METRIC_DEFINITION[metric])
+    )
     few = len(parts) <= 12
     fig.update_layout(
         title={"text": title + ("" if few else " (darker = more recent; hover for the cohort)"),
@@ -151,29 +187,41 @@ def heatmap_figure(frame: pl.DataFrame, metric: str) -> go.Figure:
     return charts.styled(fig, height=max(320, 14 * wide.height + 120), legend=False)
 
 
-def figures(state: dict[str, Any], which: str) -> tuple[dict, dict, str]:
+def _curves(ctx: Context, p: ViewParams) -> pl.DataFrame:
+    return complete_ages(cohorts(ctx, p).frame).sort("cohort_start", "age")
+
+
+def figures(ctx: Context, view: CohortView, which: str) -> tuple[dict, dict, str]:
     """Curves, heatmap (as figure dicts) and title for segment ``a`` or ``b`` of the view.
 
     Memoized per data version: drawing a hundred cohorts is the slow part of the page.
+    In a comparison both curves share the y scale of the two segments together.
     """
-    filters = state[which] or None
-    label = urlstate.segment_label(state[which]) if state[which] else "All accounts"
+    p = view.a if which == "a" else view.b
+    label = urlstate.segment_label(p.filters_map() or {}) if p.filters else "All accounts"
 
     def draw() -> tuple[dict, dict, str]:
-        frame = complete_ages(data.cohorts(state["as_of"], state["period"], filters))
-        frame = frame.sort("cohort_start", "age")
-        title = f"{label}: {state['period']}ly cohorts"
-        heat = heatmap_figure(frame, state["metric"])
-        return curves_figure(frame, state["metric"], title), heat.to_plotly_json(), label
+        frame = _curves(ctx, p)
+        scale = None
+        if view.b is not None:
+            scale = [*_curves(ctx, view.a)[view.metric], *_curves(ctx, view.b)[view.metric]]
+        title = f"{label}: {p.period}ly cohorts"
+        heat = heatmap_figure(frame, view.metric)
+        return curves_figure(frame, view.metric, title, scale), heat.to_plotly_json(), label
 
-    params = {"period": state["period"], "metric": state["metric"], "as_of": state["as_of"],
-              "filters": filters}
-    return data.cached_view("cohort-figures", params, draw)
+    key = {
+        **p.key(("as_of", "period", "filters")),
+        "metric": view.metric,
+        "scale": view.b is not None and [view.a.filters, view.b.filters],
+    }
+    return ctx.memo("cohort-figures", key, draw)
 
 
-def _dim_value_controls(dim_id: str, value_id: str, chosen: dict[str, list[str]], label: str) -> dbc.Col:
+def _dim_value_controls(
+    ctx: Context, dim_id: str, value_id: str, chosen: dict[str, str], label: str
+) -> dbc.Col:
     dim = next(iter(chosen), "vertical")
-    value = chosen[dim][0] if chosen else None
+    value = chosen.get(dim)
     dims = [{"label": urlstate.DIMENSION_LABELS[d], "value": d} for d in urlstate.DIMENSION_LABELS]
     return dbc.Col(
         [
@@ -182,7 +230,7 @@ def _dim_value_controls(dim_id: str, value_id: str, chosen: dict[str, list[str]]
                 [
                     dcc.Dropdown(id=dim_id, options=dims, value=dim, clearable=False,
                                  style={"width": "45%"}),
-                    dcc.Dropdown(id=value_id, options=data.dimension_values(dim), value=value,
+                    dcc.Dropdown(id=value_id, options=ctx.dimension_values(dim), value=value,
                                  placeholder="All accounts", style={"width": "55%"}),
                 ],
                 className="flex-nowrap",
@@ -199,56 +247,68 @@ def layout(**query: str) -> html.Div:
         "How each cohort of new customers retains revenue and logos as it ages; compare "
         "two segments side by side.",
     )
-    if data.context().empty:
-        return html.Div([header, empty_state()])
+    opened = open_view(header, lambda ctx: read_view(ctx, query))
+    if isinstance(opened, html.Div):
+        return opened
+    ctx, view = opened
     try:
-        state = view_state(query)
-        curves_a, heat_a, title_a = figures(state, "a")
-        curves_b, heat_b, title_b = figures(state, "b") if state["b"] else (
+        curves_a, heat_a, _title_a = figures(ctx, view, "a")
+        curves_b, heat_b, _title_b = figures(ctx, view, "b") if view.b else (
             charts.empty_figure(""), charts.empty_figure(""), "")
-    except (urlstate.BadParameter, data.MetricsError) as exc:
+    except USER_ERRORS as exc:
         return html.Div([header, problem(str(exc))])
-    months = data.months_available()
+    months = ctx.months_available()
     controls = dbc.Row(
         [
             dbc.Col([html.Label("Cohorts by"),
                      dcc.Dropdown(id=ids.PERIOD, options=[{"label": p.title(), "value": p}
                                                          for p in urlstate.PERIODS],
-                                  value=state["period"], clearable=False)], md=3, xl=2),
+                                  value=view.a.period, clearable=False)], md=3, xl=2),
             dbc.Col([html.Label("As of month"),
-                     dcc.Dropdown(id=ids.AS_OF, options=months, value=state["as_of"],
+                     dcc.Dropdown(id=ids.AS_OF, options=months, value=view.a.as_of_label,
                                   clearable=False)], md=2),
-            _dim_value_controls(ids.DIM_A, ids.VALUE_A, state["a"], "Segment"),
-            _dim_value_controls(ids.DIM_B, ids.VALUE_B, state["b"], "Compare with"),
+            _dim_value_controls(ctx, ids.DIM_A, ids.VALUE_A, view.a.segment(), "Segment"),
+            _dim_value_controls(
+                ctx, ids.DIM_B, ids.VALUE_B, view.b.segment() if view.b else {}, "Compare with"
+            ),
         ],
         className="controls g-3 mb-2",
     )
     tabs = dbc.Tabs(
         [dbc.Tab(label=definitions.name(METRIC_DEFINITION[m]), tab_id=m) for m in METRICS],
         id=ids.METRIC,
-        active_tab=state["metric"],
+        active_tab=view.metric,
         className="mb-2",
     )
 
-    def column(curves_id: str, heat_id: str, curves: go.Figure, heat: go.Figure) -> list[Any]:
+    def column(
+        curves_id: str, heat_id: str, curves: go.Figure, heat: go.Figure, which: str
+    ) -> list[Any]:
         return [
+            html.Div(
+                dbc.Button("Download CSV", id=ids.download_button(which), color="secondary",
+                           outline=True, size="sm"),
+                className="text-end",
+            ),
+            dcc.Download(id=ids.download(which)),
             dcc.Loading(dcc.Graph(id=curves_id, figure=curves, config=charts.GRAPH_CONFIG),
                         delay_show=300, type="dot"),
             dcc.Loading(dcc.Graph(id=heat_id, figure=heat, config=charts.GRAPH_CONFIG),
                         delay_show=300, type="dot"),
         ]
 
-    compare = bool(state["b"])
+    compare = view.b is not None
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh=False),
+            dcc.Store(id=ids.STATE, data=view.search()),
             header,
             html.Div(id=ids.MESSAGE),
             controls,
             html.P(
                 [
                     "Each line is a ",
-                    metric_label(METRIC_DEFINITION[state["metric"]], "co", "cohort"),
+                    metric_label(METRIC_DEFINITION[view.metric], "co", "cohort"),
                     ": accounts grouped by their first active period; only ages every "
                     "account of the cohort has reached by the as-of month are shown.",
                 ],
@@ -257,9 +317,9 @@ def layout(**query: str) -> html.Div:
             tabs,
             dbc.Row(
                 [
-                    dbc.Col(html.Div(column(ids.CURVES_A, ids.HEAT_A, curves_a, heat_a),
+                    dbc.Col(html.Div(column(ids.CURVES_A, ids.HEAT_A, curves_a, heat_a, "a"),
                                      className="panel"), id="co-col-a", xl=6 if compare else 12),
-                    dbc.Col(html.Div(column(ids.CURVES_B, ids.HEAT_B, curves_b, heat_b),
+                    dbc.Col(html.Div(column(ids.CURVES_B, ids.HEAT_B, curves_b, heat_b, "b"),
                                      className="panel"), id=ids.COL_B, xl=6,
                             className="" if compare else "d-none"),
                 ],
@@ -277,7 +337,7 @@ def layout(**query: str) -> html.Div:
 )
 def values_a(dim: str) -> tuple[list[str], None]:
     """Values of the first segment's dimension."""
-    return data.dimension_values(dim), None
+    return current().dimension_values(dim), None
 
 
 @callback(
@@ -288,48 +348,91 @@ def values_a(dim: str) -> tuple[list[str], None]:
 )
 def values_b(dim: str) -> tuple[list[str], None]:
     """Values of the comparison segment's dimension."""
-    return data.dimension_values(dim), None
+    return current().dimension_values(dim), None
+
+
+OUT = {
+    "search": Output(ids.URL, "search"),
+    "state": Output(ids.STATE, "data"),
+    "curves_a": Output(ids.CURVES_A, "figure"),
+    "heat_a": Output(ids.HEAT_A, "figure"),
+    "curves_b": Output(ids.CURVES_B, "figure"),
+    "heat_b": Output(ids.HEAT_B, "figure"),
+    "width_a": Output("co-col-a", "xl"),
+    "class_b": Output(ids.COL_B, "className"),
+    "message": Output(ids.MESSAGE, "children"),
+}
 
 
 @callback(
-    Output(ids.URL, "search"),
-    Output(ids.CURVES_A, "figure"),
-    Output(ids.HEAT_A, "figure"),
-    Output(ids.CURVES_B, "figure"),
-    Output(ids.HEAT_B, "figure"),
-    Output("co-col-a", "xl"),
-    Output(ids.COL_B, "className"),
-    Output(ids.MESSAGE, "children"),
-    Input(ids.PERIOD, "value"),
-    Input(ids.METRIC, "active_tab"),
-    Input(ids.AS_OF, "value"),
-    Input(ids.DIM_A, "value"),
-    Input(ids.VALUE_A, "value"),
-    Input(ids.DIM_B, "value"),
-    Input(ids.VALUE_B, "value"),
+    output=OUT,
+    inputs={
+        "period": Input(ids.PERIOD, "value"),
+        "metric": Input(ids.METRIC, "active_tab"),
+        "as_of": Input(ids.AS_OF, "value"),
+        "dim_a": Input(ids.DIM_A, "value"),
+        "value_a": Input(ids.VALUE_A, "value"),
+        "dim_b": Input(ids.DIM_B, "value"),
+        "value_b": Input(ids.VALUE_B, "value"),
+    },
     prevent_initial_call=True,
 )
 def update_view(
     period: str, metric: str, as_of: str, dim_a: str, value_a: str | None,
     dim_b: str, value_b: str | None,
-) -> tuple:
+) -> dict[str, Any]:
     """Redraw the curves for the chosen period, metric and segments; write them to the URL."""
-    no = dash.no_update
-    if ctx.triggered_id in (ids.DIM_A, ids.DIM_B):
+    out = unchanged(OUT)
+    if dash.ctx.triggered_id in (ids.DIM_A, ids.DIM_B):
         # The value dropdown is reset by its own callback; redraw once that lands.
-        return (no,) * 8
-    state = {
-        "period": period,
-        "metric": metric,
-        "as_of": as_of,
-        "a": {dim_a: [value_a]} if value_a else {},
-        "b": {dim_b: [value_b]} if value_b else {},
-    }
+        return out
+    ctx = current()
+    a = {dim_a: value_a} if value_a else {}
+    b = {dim_b: value_b} if value_b else {}
     try:
-        curves_a, heat_a, _ = figures(state, "a")
-        curves_b, heat_b, _ = figures(state, "b") if state["b"] else (no, no, "")
-    except data.MetricsError as exc:
-        return (no,) * 7 + (problem(str(exc)),)
-    compare = bool(state["b"])
-    return (state_search(state), curves_a, heat_a, curves_b, heat_b, 6 if compare else 12,
-            "" if compare else "d-none", None)
+        view = chosen_view(ctx, period, metric, as_of, a, b)
+        curves_a, heat_a, _ = figures(ctx, view, "a")
+        curves_b, heat_b, _ = figures(ctx, view, "b") if view.b else (
+            dash.no_update, dash.no_update, "")
+    except USER_ERRORS as exc:
+        return {**out, "message": problem(str(exc))}
+    compare = view.b is not None
+    return {
+        "search": view.search(),
+        "state": view.search(),
+        "curves_a": curves_a,
+        "heat_a": heat_a,
+        "curves_b": curves_b,
+        "heat_b": heat_b,
+        "width_a": 6 if compare else 12,
+        "class_b": "" if compare else "d-none",
+        "message": None,
+    }
+
+
+def _download(which: str, search: str) -> dict:
+    ctx = current()
+    view = read_view(ctx, dict(parse_qsl(search.lstrip("?"))))
+    return download(cohorts(ctx, view.a if which == "a" else view.b or view.a))
+
+
+@callback(
+    Output(ids.download("a"), "data"),
+    Input(ids.download_button("a"), "n_clicks"),
+    State(ids.STATE, "data"),
+    prevent_initial_call=True,
+)
+def download_a(_n: int, search: str) -> dict:
+    """The first segment's cohort table as data."""
+    return _download("a", search)
+
+
+@callback(
+    Output(ids.download("b"), "data"),
+    Input(ids.download_button("b"), "n_clicks"),
+    State(ids.STATE, "data"),
+    prevent_initial_call=True,
+)
+def download_b(_n: int, search: str) -> dict:
+    """The comparison segment's cohort table as data."""
+    return _download("b", search)

@@ -7,7 +7,9 @@ from app.views.context import Context
 from app.views.params import ViewParams
 from app.views.registry import view
 from app.views.view import View
-from metrics.cohorts import cohort_curves
+from metrics.cohorts import cohort_curves, complete_ages
+
+__all__ = ["COHORT_KEYS", "cohorts", "complete_ages"]
 
 COHORT_KEYS = ("cohort", "age", "accounts", "nrr", "grr", "logo_retention")
 

@@ -17,12 +17,16 @@ import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 from plotly.subplots import make_subplots
 
-from app import data
 from app.components import charts
-from app.components.widgets import empty_state, metric_label, page_header, problem
-from app.views import definitions
+from app.components.viewpage import current, download, open_view
+from app.components.widgets import metric_label, page_header, problem
+from app.views import USER_ERRORS, definitions
 from app.views import formats as fmt
 from app.views import query as urlstate
+from app.views import sales as views
+from app.views.context import Context
+from app.views.params import ViewParams, from_query
+from app.views.revenue import movements
 
 dash.register_page(
     __name__, path="/revenue", name="Revenue", title="Revenue · ICP Lens", order=5, role="viewer"
@@ -37,12 +41,31 @@ class ids:
     MONTHS = "rv-months"
     BRIDGE = "rv-bridge"
     DECLARED = "rv-declared"
+    BRIDGE_BUTTON = "rv-bridge-download-button"
+    BRIDGE_DOWNLOAD = "rv-bridge-download"
+    DECLARED_BUTTON = "rv-declared-download-button"
+    DECLARED_DOWNLOAD = "rv-declared-download"
 
 
 SPANS = (("12", "12 months"), ("24", "24 months"), ("36", "36 months"), ("all", "All history"))
 UP = ("new", "reactivation", "expansion")
 QUICK_RATIO_CAP = 10.0
 DOWN = ("contraction", "churn")
+
+
+def read_params(ctx: Context, query: dict[str, str]) -> ViewParams:
+    """The view named by the URL: as-of, window (declared ICP) and an optional segment."""
+    return from_query(ctx, query, by=())
+
+
+def _download_button(button_id: str, download_id: str, class_name: str) -> html.Div:
+    return html.Div(
+        [
+            dbc.Button("Download CSV", id=button_id, color="secondary", outline=True, size="sm"),
+            dcc.Download(id=download_id),
+        ],
+        className=class_name,
+    )
 
 
 def bridge(frame: pl.DataFrame, title: str) -> go.Figure:
@@ -146,8 +169,8 @@ def declared_table(frame: pl.DataFrame) -> dbc.Table:
     )
 
 
-def _declared_panel(as_of: str, window: int) -> html.Div:
-    declared = data.context().settings.declared_icp
+def _declared_panel(ctx: Context, p: ViewParams) -> html.Div:
+    declared = ctx.settings.declared_icp
     if not declared or not any(declared.values()):
         body: Any = dbc.Alert(
             ["No declared ICP yet. An analyst can set it on the ",
@@ -156,14 +179,17 @@ def _declared_panel(as_of: str, window: int) -> html.Div:
         )
         described = ""
     else:
-        body = declared_table(data.declared(as_of, window))
+        body = [
+            declared_table(views.declared(ctx, p).frame),
+            _download_button(ids.DECLARED_BUTTON, ids.DECLARED_DOWNLOAD, "mt-2"),
+        ]
         described = "; ".join(
             f"{urlstate.DIMENSION_LABELS.get(d, d)} in {', '.join(v)}" for d, v in declared.items()
         )
     return html.Div(
         [
             html.Div("Declared ICP: inside against outside", className="section-title"),
-            html.P(f"Declared ICP: {described}. Window {fmt.months(window)} to {as_of}."
+            html.P(f"Declared ICP: {described}. Window {fmt.months(p.window)} to {p.as_of_label}."
                    if described else "", className="hint"),
             html.Div(body, id=ids.DECLARED),
         ],
@@ -178,30 +204,29 @@ def layout(**query: str) -> html.Div:
         "Where MRR came from and where it went each month, and whether the ICP you "
         "declared is the one that pays.",
     )
-    if data.context().empty:
-        return html.Div([header, empty_state()])
+    opened = open_view(header, lambda ctx: read_params(ctx, query))
+    if isinstance(opened, html.Div):
+        return opened
+    ctx, p = opened
+    span = query.get("months") or "24"
     try:
-        as_of = urlstate.as_of(query) or data.default_as_of()
-        window = urlstate.window(query) or data.context().settings.window_months
-        span = query.get("months") or "24"
         if span not in dict(SPANS):
             raise urlstate.BadParameter(f"months={span!r}; use 12, 24, 36 or all")
-        filters = urlstate.segment_filters(query) or None
-        frame = data.movements(as_of, filters)
+        frame = movements(ctx, p).frame
         if span != "all":
             frame = frame.tail(int(span))
-        label = urlstate.segment_label(filters or {})
-        figure = data.cached_view(
-            "bridge", {"as_of": as_of, "span": span, "filters": filters},
+        label = urlstate.segment_label(p.filters_map() or {})
+        figure = ctx.memo(
+            "bridge", {**p.key(("as_of", "filters")), "span": span},
             lambda: bridge(frame, f"MRR movements by month: {label}").to_plotly_json(),
         )
-        declared = _declared_panel(as_of, window)
-    except (urlstate.BadParameter, data.MetricsError) as exc:
+        declared = _declared_panel(ctx, p)
+    except USER_ERRORS as exc:
         return html.Div([header, problem(str(exc))])
     controls = dbc.Row(
         [
             dbc.Col([html.Label("As of month"),
-                     dcc.Dropdown(id=ids.AS_OF, options=data.months_available(), value=as_of,
+                     dcc.Dropdown(id=ids.AS_OF, options=ctx.months_available(), value=p.as_of_label,
                                   clearable=False)], md=2),
             dbc.Col([html.Label("Show"),
                      dcc.Dropdown(id=ids.MONTHS, options=[{"label": t, "value": v} for v, t in SPANS],
@@ -216,8 +241,10 @@ def layout(**query: str) -> html.Div:
             controls,
             dbc.Row(
                 [
-                    dbc.Col(html.Div(dcc.Graph(id=ids.BRIDGE, figure=figure,
-                                               config=charts.GRAPH_CONFIG), className="panel"), xl=8),
+                    dbc.Col(html.Div([
+                        _download_button(ids.BRIDGE_BUTTON, ids.BRIDGE_DOWNLOAD, "text-end"),
+                        dcc.Graph(id=ids.BRIDGE, figure=figure, config=charts.GRAPH_CONFIG),
+                    ], className="panel"), xl=8),
                     dbc.Col(declared, xl=4),
                 ],
                 className="g-3",
@@ -240,3 +267,30 @@ def navigate(as_of: str, months: str, search: str | None) -> str:
     params = dict(parse_qsl((search or "").lstrip("?")))
     params.update(as_of=as_of, months=months)
     return "/revenue" + urlstate.search(params)
+
+
+def _params_of(search: str | None) -> ViewParams:
+    ctx = current()
+    return read_params(ctx, dict(parse_qsl((search or "").lstrip("?"))))
+
+
+@callback(
+    Output(ids.BRIDGE_DOWNLOAD, "data"),
+    Input(ids.BRIDGE_BUTTON, "n_clicks"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+def download_movements(_n: int, search: str | None) -> dict:
+    """The MRR movements of the segment, every month, as data."""
+    return download(movements(current(), _params_of(search)))
+
+
+@callback(
+    Output(ids.DECLARED_DOWNLOAD, "data"),
+    Input(ids.DECLARED_BUTTON, "n_clicks"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+def download_declared(_n: int, search: str | None) -> dict:
+    """The declared-ICP diagnostic (inside against outside) as data."""
+    return download(views.declared(current(), _params_of(search)))

@@ -8,22 +8,28 @@ URL state: one parameter per segment dimension (``vertical``, ``sub_industry``,
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import dcc, html
+from dash import Input, Output, State, callback, dcc, html
 from plotly.subplots import make_subplots
 
-from app import data
 from app.components import charts
 from app.components.benchmarks import band, benchmark_text
-from app.components.widgets import empty_state, kpi_card, page_header, problem, tier_badge
-from app.views import definitions
+from app.components.viewpage import current, download, open_view
+from app.components.widgets import kpi_card, page_header, problem, tier_badge
+from app.views import USER_ERRORS, ViewError, definitions
 from app.views import formats as fmt
 from app.views import query as urlstate
-from metrics.cohorts import complete_ages
+from app.views.cohorts import cohorts, complete_ages
+from app.views.context import Context
+from app.views.evidence import alerts, flags
+from app.views.params import ViewParams, from_query
+from app.views.sales import quarterly_secondary
+from app.views.scorecard import company_numbers, scorecard
 
 dash.register_page(
     __name__, path="/segment", name="Segment",
@@ -38,6 +44,10 @@ class ids:
     COHORTS = "seg-cohorts"
     QUARTERS = "seg-quarters"
     FLAGS = "seg-flags"
+    ROW_BUTTON = "seg-row-download-button"
+    ROW_DOWNLOAD = "seg-row-download"
+    QUARTERS_BUTTON = "seg-quarters-download-button"
+    QUARTERS_DOWNLOAD = "seg-quarters-download"
 
     @staticmethod
     def kpi(key: str) -> str:
@@ -57,8 +67,8 @@ CARDS = (
 )
 
 
-def _cards(row: dict[str, Any], company: dict[str, Any]) -> dbc.Row:
-    settings = data.context().settings
+def _cards(row: dict[str, Any], company: dict[str, Any], ctx: Context) -> dbc.Row:
+    settings = ctx.settings
     cols = []
     for key, formatter, bounds in CARDS:
         if bounds:
@@ -170,36 +180,35 @@ def quarters_figure(frame: Any) -> go.Figure:
 
 
 def _figures(
-    as_of: str, window: int, filters: dict[str, list[str]], row: dict[str, Any], quarters: Any
+    ctx: Context, p: ViewParams, row: dict[str, Any], quarters: Any
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Waterfall, cohort comparison and quarterly charts as figure dicts, memoized per data
     version and view (drawing them is most of the page's time)."""
 
     def draw() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-        cohorts = complete_ages(data.cohorts(as_of, "year", filters))
-        company_cohorts = complete_ages(data.cohorts(as_of, "year"))
+        yearly = p.with_(period="year")
+        segment_cohorts = complete_ages(cohorts(ctx, yearly).frame)
+        company_cohorts = complete_ages(cohorts(ctx, yearly.with_(filters=())).frame)
         return (
             waterfall(row).to_plotly_json(),
-            cohort_compare(cohorts, company_cohorts).to_plotly_json(),
+            cohort_compare(segment_cohorts, company_cohorts).to_plotly_json(),
             quarters_figure(quarters).to_plotly_json(),
         )
 
-    params = {"as_of": as_of, "window": window, "filters": filters}
-    return data.cached_view("segment-figures", params, draw)
+    return ctx.memo("segment-figures", p.key(("as_of", "window", "filters")), draw)
 
 
-def _matches(item: dict[str, Any], filters: dict[str, list[str]]) -> bool:
-    return all(item["segment"].get(d) == v[0] for d, v in filters.items())
+def _matches(item: dict[str, Any], segment: dict[str, str]) -> bool:
+    return all(item["segment"].get(d) == v for d, v in segment.items())
 
 
-def flags_and_alerts(
-    as_of: str, window: int, filters: dict[str, list[str]]
-) -> list[Any]:
+def flags_and_alerts(ctx: Context, p: ViewParams) -> list[Any]:
     """The segment's Accidental ICP flags and drift alerts, in words."""
-    by = tuple(filters)
+    segment = p.segment()
+    of_dims = p.with_(by=tuple(segment), filters=())
     items = []
-    for flag in data.flags(as_of, window, by):
-        if _matches(flag, filters):
+    for flag in flags(ctx, of_dims).records():
+        if _matches(flag, segment):
             items.append(
                 dbc.ListGroupItem(
                     [
@@ -209,8 +218,8 @@ def flags_and_alerts(
                     ]
                 )
             )
-    for alert in data.alerts(as_of, window, by):
-        if _matches(alert, filters):
+    for alert in alerts(ctx, of_dims).records():
+        if _matches(alert, segment):
             items.append(
                 dbc.ListGroupItem(
                     [
@@ -224,6 +233,25 @@ def flags_and_alerts(
         return [html.P("No Accidental ICP flag and no drift alert for this segment.",
                        className="hint")]
     return [dbc.ListGroup(items, flush=True)]
+
+
+def read_params(ctx: Context, query: dict[str, str]) -> ViewParams:
+    """The segment named by the URL (one value per dimension), as-of and window."""
+    if not urlstate.segment_filters(query):
+        raise urlstate.BadParameter(
+            "Name a segment in the URL, e.g. /segment?vertical=Financial%20Services"
+        )
+    return from_query(ctx, query, by=())
+
+
+def _download_bar(button_id: str, download_id: str, text: str) -> html.Div:
+    return html.Div(
+        [
+            dbc.Button(text, id=button_id, color="secondary", outline=True, size="sm"),
+            dcc.Download(id=download_id),
+        ],
+        className="text-end mb-2",
+    )
 
 
 def _quarter_grid(frame: Any) -> dag.AgGrid:
@@ -255,30 +283,32 @@ def _quarter_grid(frame: Any) -> dag.AgGrid:
 
 def layout(**query: str) -> html.Div:
     """Everything about the segment named in the URL."""
-    if data.context().empty:
-        return html.Div([page_header("Segment", "One segment in depth."), empty_state()])
     filters = urlstate.segment_filters(query)
     label = urlstate.segment_label(filters)
+    opened = open_view(
+        page_header("Segment", label or "One segment in depth."),
+        lambda ctx: read_params(ctx, query),
+        back=("Back to the scorecard", "/"),
+    )
+    if isinstance(opened, html.Div):
+        return opened
+    ctx, p = opened
     try:
-        as_of = urlstate.as_of(query) or data.default_as_of()
-        window = urlstate.window(query) or data.context().settings.window_months
-        if not filters:
-            raise urlstate.BadParameter(
-                "Name a segment in the URL, e.g. /segment?vertical=Financial%20Services"
-            )
-        board = data.scorecard((), as_of, window, filters)
+        board = scorecard(ctx, p).frame
         if board.height == 0 or not board["accounts"][0] and not board["active_accounts"][0]:
-            raise data.MetricsError(f"No account matches the segment {label}.")
+            raise ViewError(f"No account matches the segment {label}.")
         row = board.row(0, named=True)
-        company = data.company(as_of, window)
-        quarters = data.quarterly_secondary(as_of, filters)
-        figures = _figures(as_of, window, filters, row, quarters)
-        notes = flags_and_alerts(as_of, window, filters)
-    except (urlstate.BadParameter, data.MetricsError) as exc:
+        company = company_numbers(ctx, p)
+        quarters = quarterly_secondary(ctx, p).frame
+        figures = _figures(ctx, p, row, quarters)
+        notes = flags_and_alerts(ctx, p)
+    except USER_ERRORS as exc:
         return html.Div([page_header("Segment", label), problem(str(exc)),
                          dcc.Link("Back to the scorecard", href="/")])
-    back = {"vertical": filters["vertical"][0]} if "sub_industry" in filters and "vertical" in filters else {}
-    back_href = "/" + urlstate.search({**back, "as_of": as_of, "window": window})
+    segment = p.segment()
+    back = {"vertical": segment["vertical"]} if {"sub_industry", "vertical"} <= set(segment) else {}
+    back_href = "/" + urlstate.search({**back, "as_of": p.as_of_label, "window": p.window})
+    as_of, window = p.as_of_label, p.window
     return html.Div(
         [
             html.Div(
@@ -297,7 +327,8 @@ def layout(**query: str) -> html.Div:
                 ],
                 className="page-header",
             ),
-            _cards(row, company),
+            _download_bar(ids.ROW_BUTTON, ids.ROW_DOWNLOAD, "Download the segment's numbers"),
+            _cards(row, company, ctx),
             dbc.Row(
                 [
                     dbc.Col(html.Div(dcc.Graph(id=ids.WATERFALL, figure=figures[0],
@@ -314,7 +345,9 @@ def layout(**query: str) -> html.Div:
                         html.Div(
                             [html.Div("Secondary metrics by quarter", className="section-title"),
                              dcc.Graph(figure=figures[2], config=charts.GRAPH_CONFIG),
-                             _quarter_grid(quarters)],
+                             _quarter_grid(quarters),
+                             _download_bar(ids.QUARTERS_BUTTON, ids.QUARTERS_DOWNLOAD,
+                                           "Download CSV")],
                             className="panel",
                         ),
                         xl=7,
@@ -332,3 +365,29 @@ def layout(**query: str) -> html.Div:
             ),
         ]
     )
+
+
+def _params_of(search: str | None) -> ViewParams:
+    return read_params(current(), dict(parse_qsl((search or "").lstrip("?"))))
+
+
+@callback(
+    Output(ids.ROW_DOWNLOAD, "data"),
+    Input(ids.ROW_BUTTON, "n_clicks"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+def download_row(_n: int, search: str | None) -> dict:
+    """The segment's scorecard row as data."""
+    return download(scorecard(current(), _params_of(search)))
+
+
+@callback(
+    Output(ids.QUARTERS_DOWNLOAD, "data"),
+    Input(ids.QUARTERS_BUTTON, "n_clicks"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+def download_quarters(_n: int, search: str | None) -> dict:
+    """The segment's deal metrics by quarter as data."""
+    return download(quarterly_secondary(current(), _params_of(search)))

@@ -7,24 +7,23 @@ The page is static for its URL; its controls are links.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
-from app import data
 from app.components import charts, labels
-from app.components.widgets import (
-    TIER_LABELS,
-    empty_state,
-    metric_label,
-    page_header,
-    problem,
-)
-from app.views import definitions
+from app.components.viewpage import current, download, open_view
+from app.components.widgets import TIER_LABELS, metric_label, page_header, problem
+from app.views import USER_ERRORS, MetricSettings, definitions
+from app.views import evidence as views
 from app.views import formats as fmt
 from app.views import query as urlstate
+from app.views.context import Context
+from app.views.params import ViewParams, from_query
+from app.views.scorecard import company_numbers, scorecard
 
 dash.register_page(
     __name__, path="/accidental-icp", name="Accidental ICP",
@@ -38,6 +37,13 @@ class ids:
     QUADRANT = "ai-quadrant"
     FLAGS = "ai-flags"
     BY_LINKS = "ai-by"
+    DOWNLOAD_BUTTON = "ai-download-button"
+    DOWNLOAD = "ai-download"
+
+
+def read_params(ctx: Context, query: dict[str, str]) -> ViewParams:
+    """The view named by the URL: one dimension, as-of and window."""
+    return from_query(ctx, query, by=(urlstate.dimension(query),), filters={})
 
 
 REASONS = {
@@ -50,9 +56,8 @@ MAX_BUBBLE = 60  # pixels across the bubble of the most new bookings
 
 
 def quadrant(rows: list[dict[str, Any]], flagged: set[str], company: dict[str, Any],
-             by: str) -> go.Figure:
+             by: str, settings: MetricSettings) -> go.Figure:
     """Win rate (x) against NRR (y), bubble size new bookings, the 90% NRR line drawn."""
-    settings = data.context().settings
     plotted = [r for r in rows if r["win_rate"] is not None and r["nrr"] is not None]
     if not plotted:
         return charts.empty_figure("No segment has both a win rate and an NRR for this view.")
@@ -183,17 +188,17 @@ def layout(**query: str) -> html.Div:
         "Segments that look attractive when you sell to them (high win rate, short cycle, "
         "many new logos) but do not keep their revenue.",
     )
-    if data.context().empty:
-        return html.Div([header, empty_state()])
+    opened = open_view(header, lambda ctx: read_params(ctx, query))
+    if isinstance(opened, html.Div):
+        return opened
+    ctx, p = opened
     try:
-        by = urlstate.dimension(query)
-        as_of = urlstate.as_of(query) or data.default_as_of()
-        window = urlstate.window(query) or data.context().settings.window_months
-        flags = data.flags(as_of, window, (by,))
-        board = data.scorecard((by,), as_of, window)
-        company = data.company(as_of, window)
-    except (urlstate.BadParameter, data.MetricsError) as exc:
+        flags = views.flags(ctx, p).records()
+        board = scorecard(ctx, p).frame
+        company = company_numbers(ctx, p)
+    except USER_ERRORS as exc:
         return html.Div([header, problem(str(exc))])
+    by, as_of, window = p.by[0], p.as_of_label, p.window
     links = [
         dbc.Button(
             urlstate.DIMENSION_LABELS[d],
@@ -229,6 +234,12 @@ def layout(**query: str) -> html.Div:
                                     className="section-title",
                                 ),
                                 html.Div(cards, id=ids.FLAGS),
+                                html.Div(
+                                    [dbc.Button("Download CSV", id=ids.DOWNLOAD_BUTTON,
+                                                color="secondary", outline=True, size="sm"),
+                                     dcc.Download(id=ids.DOWNLOAD)],
+                                    className="text-end",
+                                ),
                             ],
                             className="panel",
                         ),
@@ -237,10 +248,10 @@ def layout(**query: str) -> html.Div:
                     dbc.Col(
                         html.Div(
                             dcc.Graph(id=ids.QUADRANT,
-                                      figure=data.cached_view(
-                                          "quadrant", {"as_of": as_of, "window": window, "by": by},
+                                      figure=ctx.memo(
+                                          "quadrant", p.key(("as_of", "window", "by")),
                                           lambda: quadrant(board.to_dicts(), flagged, company,
-                                                           by).to_plotly_json(),
+                                                           by, ctx.settings).to_plotly_json(),
                                       ),
                                       config=charts.GRAPH_CONFIG),
                             className="panel",
@@ -257,3 +268,15 @@ def layout(**query: str) -> html.Div:
             ),
         ]
     )
+
+
+@callback(
+    Output(ids.DOWNLOAD, "data"),
+    Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+def download_flags(_n: int, search: str | None) -> dict:
+    """The flags of the view as data, one row each (evidence as JSON)."""
+    ctx = current()
+    return download(views.flags(ctx, read_params(ctx, dict(parse_qsl((search or "").lstrip("?"))))))

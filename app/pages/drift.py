@@ -9,19 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 import polars as pl
-from dash import dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
-from app import data
 from app.components import charts
-from app.components.widgets import empty_state, page_header, problem
+from app.components.viewpage import current, download, open_view
+from app.components.widgets import page_header, problem
+from app.views import USER_ERRORS
+from app.views import evidence as views
 from app.views import query as urlstate
-from metrics.cohorts import complete_ages
-from metrics.stats import p_text
+from app.views.cohorts import complete_ages
+from app.views.evidence import p_text
+from app.views.params import from_query
 
 dash.register_page(
     __name__, path="/drift", name="ICP drift", title="ICP drift · ICP Lens", order=4, role="viewer"
@@ -33,6 +37,8 @@ class ids:
 
     ALERTS = "dr-alerts"
     BY_LINKS = "dr-by"
+    DOWNLOAD_BUTTON = "dr-download-button"
+    DOWNLOAD = "dr-download"
 
 
 # (title, what it means) per alert type, in the order of METRICS.md.
@@ -170,7 +176,7 @@ def alert_card(alert: dict[str, Any], index: int) -> dbc.Card:
                     dbc.Col(
                         dcc.Graph(id={"type": "dr-chart", "index": index},
                                   # Keyed by the alert itself (its evidence holds the series).
-                                  figure=data.cached_view(
+                                  figure=current().memo(
                                       "drift-chart", {"alert": alert},
                                       lambda: small_chart(alert).to_plotly_json(),
                                   ),
@@ -218,15 +224,18 @@ def layout(**query: str) -> html.Div:
         "Signals that the customers you win are moving away from the ones that stay: "
         "each alert says what moved, since when, and how sure we are.",
     )
-    if data.context().empty:
-        return html.Div([header, empty_state()])
+    opened = open_view(
+        header, lambda ctx: from_query(ctx, query, by=(urlstate.dimension(query),), filters={})
+    )
+    if isinstance(opened, html.Div):
+        return opened
+    ctx, p = opened
     try:
-        by = urlstate.dimension(query)
-        as_of = urlstate.as_of(query) or data.default_as_of()
-        window = urlstate.window(query) or data.context().settings.window_months
-        alerts = data.alerts(as_of, window, (by,))
-    except (urlstate.BadParameter, data.MetricsError) as exc:
+        view = views.alerts(ctx, p)
+    except USER_ERRORS as exc:
         return html.Div([header, problem(str(exc))])
+    alerts = view.records()
+    by, as_of, window = p.by[0], p.as_of_label, p.window
     links = [
         dbc.Button(
             urlstate.DIMENSION_LABELS[d],
@@ -244,10 +253,27 @@ def layout(**query: str) -> html.Div:
             header,
             html.Div(
                 [html.Span("Segment by ", className="hint me-2"), *links,
-                 html.Span(f"{len(alerts)} open alerts as of {as_of}", className="hint ms-2")],
+                 html.Span(f"{len(alerts)} open alerts as of {as_of}", className="hint ms-2"),
+                 dbc.Button("Download CSV", id=ids.DOWNLOAD_BUTTON, color="secondary",
+                            outline=True, size="sm", className="float-end"),
+                 dcc.Download(id=ids.DOWNLOAD)],
                 id=ids.BY_LINKS, className="mb-3",
             ),
             html.Div(body, id=ids.ALERTS),
         ]
     )
 
+
+
+@callback(
+    Output(ids.DOWNLOAD, "data"),
+    Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+def download_alerts(_n: int, search: str | None) -> dict:
+    """The alerts of the view as data, one row each (evidence as JSON)."""
+    query = dict(parse_qsl((search or "").lstrip("?")))
+    ctx = current()
+    p = from_query(ctx, query, by=(urlstate.dimension(query),), filters={})
+    return download(views.alerts(ctx, p))

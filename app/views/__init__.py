@@ -10,11 +10,13 @@ from app.views import cohorts, evidence, revenue, sales, scorecard
 from app.views.errors import ViewError
 from app.views.registry import VIEWS
 from metrics.errors import MetricsError
+from metrics.settings import MetricSettings
 
 # What a user can act on: pages and commands print these as messages, never a traceback.
 USER_ERRORS = (ViewError, MetricsError)
 
 __all__ = [
+    "MetricSettings",
     "USER_ERRORS",
     "VIEWS",
     "ViewError",

@@ -16,6 +16,9 @@ from app.views.scorecard import company_numbers, scorecard
 from app.views.view import View
 from metrics.drift import drift_alerts
 from metrics.icp import accidental_icp_flags
+from metrics.stats import p_text
+
+__all__ = ["alerts", "flags", "open_alert_count", "p_text"]
 
 FLAG_KEYS = ("segment_label", "reason", "severity", "severity_score", "explanation", "evidence")
 ALERT_KEYS = ("type", "segment_label", "started", "explanation", "evidence")

@@ -1,11 +1,16 @@
-"""The ICP Lens Dash application."""
+"""The ICP Lens Dash application.
+
+Dash and Flask are imported by ``create_app``, not with the package: every ``icp``
+command imports ``app``, and ``icp report`` or ``icp --help`` must not pay for Dash.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dash
-from flask import Flask
+if TYPE_CHECKING:
+    import dash
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -17,6 +22,9 @@ def create_app(host: str | None = None) -> dash.Dash:
     ``host`` is the address the app will be served on; it decides local mode
     (no sign-in, the local user is an admin) for 127.0.0.1 and localhost.
     """
+    import dash
+    from flask import Flask
+
     from app import auth, health, security
     from app.cache import init_cache, share_view_cache
     from app.layout import shell

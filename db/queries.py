@@ -4,19 +4,19 @@
 STDOUT`` as CSV straight into polars (psycopg 3), far faster than row-by-row
 fetches; ``read_export_folder(path)`` reads a folder of export files through the
 importer's validation (the same messages as an upload).
+
+SQLAlchemy is imported by the functions that query: ``icp report --data`` reads a
+folder through this module and never touches the warehouse.
 """
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import sqlalchemy as sa
 
-from db.schema import accounts as accounts_table
-from db.schema import data_version
 from metrics.frames import (
     ACCOUNT_COLUMNS,
     MRR_MONTHLY_COLUMNS,
@@ -25,6 +25,9 @@ from metrics.frames import (
     Frames,
 )
 from metrics.settings import MetricSettings
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "accounts": {
@@ -110,6 +113,8 @@ def load_frames(engine: sa.Engine) -> Frames:
 
 def load_settings(engine: sa.Engine) -> MetricSettings:
     """The stored metric settings (key 'metrics'); a missing row means the defaults of METRICS.md."""
+    import sqlalchemy as sa
+
     with engine.connect() as conn:
         value = conn.scalar(
             sa.text("SELECT value FROM settings WHERE key = :k"), {"k": SETTINGS_KEY}
@@ -143,6 +148,10 @@ def read_export_folder(path: str | Path, settings: MetricSettings | None = None)
 
 def read_data_version(engine: sa.Engine) -> int:
     """The warehouse's data version (0 before the first import)."""
+    import sqlalchemy as sa
+
+    from db.schema import data_version
+
     with engine.connect() as conn:
         value = conn.scalar(sa.select(data_version.c.version).where(data_version.c.id == 1))
     return int(value or 0)
@@ -150,5 +159,9 @@ def read_data_version(engine: sa.Engine) -> int:
 
 def has_accounts(engine: sa.Engine) -> bool:
     """True when the warehouse holds at least one account."""
+    import sqlalchemy as sa
+
+    from db.schema import accounts as accounts_table
+
     with engine.connect() as conn:
         return bool(conn.scalar(sa.select(sa.exists(sa.select(accounts_table.c.account_id)))))

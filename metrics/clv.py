@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
-from scipy.optimize import minimize
 
 from metrics.cohorts import account_runs
 from metrics.model import Dataset, Segments
@@ -176,6 +175,9 @@ def fit_sbg_censored(deaths: Sequence[float], censored: Sequence[float]) -> dict
     ``censored[t]``: accounts still alive when last observed, at period t.
     Returns ``{"alpha", "beta", "loglik"}``.
     """
+    # scipy.optimize costs ~0.5 s to import; only this reference fit uses it.
+    from scipy.optimize import minimize
+
     d, c = _counts(deaths, censored)
     a0, b0 = fit_sbg_batch(d[None, :], c[None, :])
 

@@ -49,14 +49,41 @@ zip bomb, too many rows, a rollback blocked by later batches); its subclasses
 the connection was lost; nothing was written).
 """
 
-from db.importer.commands import ImportCommand, RollbackCommand, rollback_batch, run_import
-from db.importer.demo_rows import holds_demo
-from db.importer.errors import ImportFailed, ImportRefused, ImportRejected, Problem
-from db.importer.history import import_history
-from db.importer.load import FileResult, ImportResult
-from db.importer.plan import FilePlan, ImportPlan, plan_import, read_export_folder
-from db.importer.read import ImportFile, ReadLimits
-from db.importer.rollback import RollbackResult
+import importlib
+from typing import Any
+
+# Name -> submodule, loaded on first use (PEP 562): reading a folder for ``icp report``
+# needs plan/read/validate, not the loader's SQLAlchemy and psycopg.
+_WHERE = {
+    "ImportCommand": "commands",
+    "RollbackCommand": "commands",
+    "rollback_batch": "commands",
+    "run_import": "commands",
+    "holds_demo": "demo_rows",
+    "ImportFailed": "errors",
+    "ImportRefused": "errors",
+    "ImportRejected": "errors",
+    "Problem": "errors",
+    "import_history": "history",
+    "FileResult": "load",
+    "ImportResult": "load",
+    "FilePlan": "plan",
+    "ImportPlan": "plan",
+    "plan_import": "plan",
+    "read_export_folder": "plan",
+    "ImportFile": "read",
+    "ReadLimits": "read",
+    "RollbackResult": "rollback",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'db.importer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"db.importer.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "FilePlan",

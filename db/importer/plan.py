@@ -13,10 +13,9 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import sqlalchemy as sa
 
 from db.importer.columns import KINDS, SPECS, closest_kind, detect_kind, map_columns
 from db.importer.errors import ImportRefused, ImportRejected, Problem
@@ -30,6 +29,9 @@ from db.importer.validate import (
     check_table,
     problem_frame,
 )
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 REFERENCING = ("subscriptions", "mrr_monthly", "opportunities")
 UNKNOWN_ACCOUNT = "an account_id of an accounts file in this import or already in the warehouse"
@@ -150,6 +152,8 @@ def _bands(settings: Any, engine: sa.Engine | None) -> SizeBands:
         return SizeBands(settings.size_band_smb_below, settings.size_band_mid_below)
     stored: dict[str, Any] = {}
     if engine is not None:
+        import sqlalchemy as sa
+
         with engine.connect() as conn:
             stored = conn.scalar(sa.text("SELECT value FROM settings WHERE key = 'metrics'")) or {}
     default = SizeBands()
@@ -291,6 +295,8 @@ def _unknown_accounts(
     wanted = pl.concat([f.frame.select("account_id") for _, f in referring]).drop_nulls().unique()
     missing = wanted.join(known, on="account_id", how="anti")
     if missing.height and engine is not None:
+        import sqlalchemy as sa
+
         with engine.connect() as conn:
             stored = (
                 conn.execute(

@@ -17,9 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import fastexcel
 import polars as pl
-from defusedxml import ElementTree
 
 from db.importer.columns import KINDS, header_score, normalize
 from db.importer.errors import ImportRefused
@@ -307,6 +305,8 @@ def _check_zip(name: str, z: zipfile.ZipFile, size: int, limits: ReadLimits) -> 
 
 def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> path of its XML part, in workbook order."""
+    from defusedxml import ElementTree
+
     wb = ElementTree.fromstring(z.read("xl/workbook.xml"))
     rels_xml = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels_xml.findall("rel:Relationship", _NS)}
@@ -394,6 +394,10 @@ def _read_xlsx(
         raise ImportRefused(
             f"{f.name}: a damaged zip/XLSX file; export it again as CSV or XLSX"
         ) from None
+    # XLSX readers are imported here: most exports are CSV.
+    import fastexcel
+    from defusedxml import ElementTree
+
     with z:
         _check_zip(f.name, z, len(f.data), limits)
         try:

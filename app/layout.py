@@ -7,6 +7,9 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from app import auth, health
+from app.components.viewpage import current
+from app.views import USER_ERRORS
+from app.views.evidence import open_alert_count
 
 DRIFT_BADGE = "nav-drift-badge"
 
@@ -84,10 +87,8 @@ def shell() -> html.Div:
 )
 def drift_badge(_pathname: str | None) -> tuple[str, str]:
     """The count of open drift alerts beside the ICP drift link (hidden at zero)."""
-    from app import data
-
     try:
-        n = data.open_alert_count()
-    except data.MetricsError:
+        n = open_alert_count(current())
+    except USER_ERRORS:
         n = 0
     return (str(n), "ms-1") if n else ("", "d-none")

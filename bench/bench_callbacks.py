@@ -60,9 +60,11 @@ def payload(deps: list[dict[str, Any]], trigger: str, values: dict[str, Any]) ->
     }
 
 
-def scenarios(as_of: str, window: int) -> dict[str, list[tuple[str, dict[str, Any]]]]:
-    """Per benchmarked callback, the requests to time (cycled)."""
-    top = {"by": "vertical", "vertical": None, "as_of": as_of, "window": window}
+def scenarios(
+    as_of: str, window: int, top: dict[str, Any]
+) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """Per benchmarked callback, the requests to time (cycled); ``top`` is the scorecard's
+    stored view by vertical."""
     base = {"sc-as-of.value": as_of, "sc-window.value": window, "sc-state.data": top}
     scorecard = [
         ("sc-by.value", {**base, "sc-by.value": by})
@@ -138,18 +140,20 @@ def run(repeats: int = REPEATS) -> dict[str, dict[str, float]]:
 
 def _measure(repeats: int) -> dict[str, dict[str, float]]:
     from app import create_app
-    from app import data as app_data
+    from app.views.context import warehouse_context
+    from app.views.params import resolve
 
     dash_app = create_app(host="127.0.0.1")
     client = dash_app.server.test_client()
     assert client.get("/").status_code == 200
     deps = client.get("/_dash-dependencies").get_json()
     with dash_app.server.test_request_context("/"):
-        as_of = app_data.default_as_of()
-        window = app_data.context().settings.window_months
+        ctx = warehouse_context()
+        top = resolve(ctx, by=("vertical",))
+        as_of, window = top.as_of_label, top.window
     headers = {"Content-Type": "application/json"}
     out: dict[str, dict[str, float]] = {}
-    for label, requests in scenarios(as_of, window).items():
+    for label, requests in scenarios(as_of, window, top.to_store()).items():
         bodies = [payload(deps, trigger, values) for trigger, values in requests]
         for body in bodies:  # warm the metrics cache for every view timed below
             response = client.post("/_dash-update-component", json=body, headers=headers)

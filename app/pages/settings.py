@@ -16,11 +16,13 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
-from app import auth, data
+from app import auth
 from app.commands import CommandError
 from app.commands.settings import SaveSettings
+from app.components.viewpage import current
 from app.components.widgets import metric_label, page_header
 from app.views import query as urlstate
+from app.views.context import warehouse_engine
 from metrics.settings import MetricSettings
 
 dash.register_page(
@@ -86,7 +88,7 @@ def _margin_rows(settings: MetricSettings) -> list[dict[str, Any]]:
     overrides = settings.gross_margin_overrides.get("vertical", {})
     return [
         {"vertical": v, "margin": round(overrides[v] * 100, 2) if v in overrides else None}
-        for v in data.dimension_values("vertical")
+        for v in current().dimension_values("vertical")
     ]
 
 
@@ -97,7 +99,7 @@ def _icp_form(settings: MetricSettings) -> html.Div:
                 html.Label(urlstate.DIMENSION_LABELS[d], htmlFor=ids.declared(d)),
                 dcc.Dropdown(
                     id=ids.declared(d),
-                    options=data.dimension_values(d),
+                    options=current().dimension_values(d),
                     value=settings.declared_icp.get(d, []),
                     multi=True,
                     placeholder="Any",
@@ -194,7 +196,7 @@ def layout(**_query: str) -> html.Div:
     if user is None or not user.can("analyst"):
         return html.Div([header, dbc.Alert("Settings need the analyst or admin role.",
                                            color="warning")])
-    settings = data.context().settings
+    settings = current().settings
     forms = [_icp_form(settings)]
     if user.can("admin"):
         forms.append(_economics_form(settings))
@@ -218,7 +220,7 @@ LABELS = {
 
 
 def _save(changes: dict[str, Any]) -> dbc.Alert:
-    command = SaveSettings(data.engine(), changes, auth.current_user().email, LABELS)
+    command = SaveSettings(warehouse_engine(), changes, auth.current_user().email, LABELS)
     try:
         command.run()
     except CommandError as exc:
@@ -281,7 +283,7 @@ def save_economics(
     horizon: int | None, margins: list[dict[str, Any]],
 ) -> dbc.Alert:
     """Save the gross margins, discount rate and CLV horizons."""
-    current = data.context().settings.gross_margin_overrides
+    stored = current().settings.gross_margin_overrides
     overrides = {
         r["vertical"]: _fraction(float(r["margin"]))
         for r in margins or []
@@ -293,6 +295,6 @@ def save_economics(
             "discount_rate": _fraction(discount),
             "cohort_clv_years": clv_years,
             "clv_horizon_months": horizon,
-            "gross_margin_overrides": {**current, "vertical": overrides},
+            "gross_margin_overrides": {**stored, "vertical": overrides},
         }
     )

@@ -19,10 +19,11 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
-from app import auth, data
+from app import auth
 from app.components.csv_export import to_csv
 from app.components.widgets import page_header
 from app.views import formats as fmt
+from app.views.context import warehouse_engine
 from db.config import get_config
 from db.importer import (
     ImportFile,
@@ -216,7 +217,7 @@ def report(plan: Any) -> list[Any]:
 def history_rows() -> list[dict[str, Any]]:
     """Import batches, newest first, as grid rows."""
     rows = []
-    for b in import_history(data.engine()):
+    for b in import_history(warehouse_engine()):
         rows.append(
             {
                 "batch_id": b["batch_id"],
@@ -365,7 +366,7 @@ def check_files(
     else:
         chosen_kinds, mappings = {}, {}
     try:
-        plan = plan_import(files, data.engine(), kinds=chosen_kinds or None,
+        plan = plan_import(files, warehouse_engine(), kinds=chosen_kinds or None,
                            mappings=mappings or None)
     except ImportRefused as exc:
         return None, dbc.Alert(str(exc), color="danger"), True, "mb-2 d-none", None
@@ -394,7 +395,7 @@ def import_files(
     """Import the checked files in one transaction and say what changed."""
     chosen_kinds, mappings = _choices(kinds, kind_ids, maps, map_ids)
     try:
-        result = run_import(_files(contents, names), data.engine(),
+        result = run_import(_files(contents, names), warehouse_engine(),
                             user=auth.current_user().email,
                             kinds=chosen_kinds or None, mappings=mappings or None)
     except ImportRejected as exc:
@@ -466,7 +467,7 @@ def rollback(_n: int, selected: list[dict] | None) -> tuple:
         return dbc.Alert("Select a batch first.", color="warning"), dash.no_update, False
     batch_id = int(selected[0]["batch_id"])
     try:
-        result = rollback_batch(data.engine(), batch_id, user=auth.current_user().email)
+        result = rollback_batch(warehouse_engine(), batch_id, user=auth.current_user().email)
     except ImportRefused as exc:
         return dbc.Alert(str(exc), color="danger"), history_rows(), False
     return dbc.Alert(result.message.capitalize() + ".", color="success"), history_rows(), False

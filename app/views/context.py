@@ -132,3 +132,10 @@ def frame_context(frames: Any, settings: MetricSettings | None = None, version: 
     tag = version or f"frames:{id(frames)}"
     return Context(tag, settings, build_dataset(frames, settings))
 
+
+
+def warehouse_engine() -> Any:
+    """The warehouse engine of this process (commands and the import history take it)."""
+    from db.engine import get_engine
+
+    return get_engine()

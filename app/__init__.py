@@ -25,12 +25,13 @@ def create_app(host: str | None = None) -> dash.Dash:
     import dash
     from flask import Flask
 
-    from app import auth, health, security
+    from app import auth, health, security, view_api
     from app.cache import init_cache, share_view_cache
     from app.layout import shell
 
     server = Flask(__name__)
     auth.configure(server, host)
+    view_api.register(server)
     init_cache(server)
     share_view_cache()
     app = dash.Dash(

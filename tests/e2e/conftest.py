@@ -45,19 +45,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="package")
-def demo_server(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[gunicorn.Server]:
-    """ICP Lens under gunicorn on the demo data, not in local mode (sign-in required)."""
-    tmp = tmp_path_factory.mktemp("e2e")
+def demo_database(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a database holding the demo data and the test users."""
+    tmp = tmp_path_factory.mktemp("e2e-db")
     # Unique per session: another pytest run on the shared server must not drop ours.
     name = f"icp_test_e2e_{os.getpid()}_{secrets.token_hex(3)}"
-    url = gunicorn.demo_database(pg_admin_url, name, tmp, USERS)
+    yield gunicorn.demo_database(pg_admin_url, name, tmp, USERS)
+    drop_database(pg_admin_url, name)
+
+
+@pytest.fixture(scope="package")
+def demo_server(
+    demo_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[gunicorn.Server]:
+    """ICP Lens under gunicorn on the demo data, not in local mode (sign-in required)."""
+    tmp = tmp_path_factory.mktemp("e2e")
     server = gunicorn.start(
-        url, tmp / "gunicorn.log", workers=2,
+        demo_database, tmp / "gunicorn.log", workers=2,
         env={"ICP_SECRET_KEY": "e2e-" + "k" * 40, "ICP_DATA_DIR": str(tmp)},
     )
     yield server
     server.stop()
-    drop_database(pg_admin_url, name)
 
 
 @pytest.fixture(scope="package")

@@ -37,8 +37,22 @@ def deal_aggs() -> list[pl.Expr]:
         days.median().alias("days_to_close"),
         days.quantile(0.25, interpolation="linear").alias("days_to_close_p25"),
         days.quantile(0.75, interpolation="linear").alias("days_to_close_p75"),
-        (days.std() / days.mean()).alias("days_to_close_cv"),
+        days_cv(pl.col("days_to_close").filter(won)).alias("days_to_close_cv"),
     ]
+
+
+def days_cv(days: pl.Expr) -> pl.Expr:
+    """Coefficient of variation (sample std / mean) of whole days, the same every run.
+
+    Computed from the exact integer sums of x and x²: a float std's result depends on
+    the order the rows of a group arrive in, which a parallel group-by does not fix.
+    """
+    d = days.cast(pl.Int64)
+    n = d.count().cast(pl.Float64)
+    s1 = d.sum().cast(pl.Float64)
+    s2 = (d * d).sum().cast(pl.Float64)
+    var = (n * s2 - s1 * s1) / (n * (n - 1))
+    return pl.when(n > 1).then(var.clip(lower_bound=0).sqrt() / (s1 / n))
 
 
 def finish_deals(df: pl.DataFrame) -> pl.DataFrame:

@@ -59,8 +59,13 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _report(name: str, data: Path | None, fmt: Format, **arguments: Any) -> None:
-    """Load the data, resolve the params, compute view ``name`` and print it."""
+def _report(
+    name: str, data: Path | None, fmt: Format, sort: str | None = None, **arguments: Any
+) -> None:
+    """Load the data, resolve the params, compute view ``name`` and print it.
+
+    ``sort`` (a column key) orders the rows in every format, largest numbers first.
+    """
     from app.views import USER_ERRORS, VIEWS, render
     from app.views.context import folder_context, warehouse_context
     from app.views.params import from_cli
@@ -70,6 +75,10 @@ def _report(name: str, data: Path | None, fmt: Format, **arguments: Any) -> None
         result = VIEWS[name](ctx, from_cli(ctx, **arguments))
     except USER_ERRORS as exc:
         raise _fail(str(exc)) from None
+    if sort is not None:
+        if sort not in result.keys:
+            raise _fail(f"--sort {sort!r} is not a column; use one of {', '.join(result.keys)}")
+        result = result.sorted_by(sort).with_sort(sort)
     if fmt is Format.json:
         typer.echo(render.to_json(result))
     elif fmt is Format.csv:
@@ -85,9 +94,12 @@ def scorecard(
     by: str = BY,
     fmt: Format = FORMAT,
     data: Path = DATA,
+    sort: str = typer.Option(
+        None, "--sort", help="Sort by this column, largest first (tables: NRR by default)."
+    ),
 ) -> None:
     """One row per segment: retention, CLV, sales metrics, market size and tier."""
-    _report("scorecard", data, fmt, as_of=as_of, window=window, by=by)
+    _report("scorecard", data, fmt, sort, as_of=as_of, window=window, by=by)
 
 
 @report_app.command("cohorts")

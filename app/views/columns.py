@@ -33,6 +33,9 @@ KINDS: dict[str, Kind] = {
     "days_to_close_p75": "days",
     "days_to_close_cv": "number",
     "sales_velocity": "money",
+    "expansion_rate": "ratio",
+    "contraction_rate": "ratio",
+    "churn_rate": "ratio",
     "prospects": "count",
     "tam": "money",
     "tier": "tier",
@@ -83,6 +86,9 @@ LABELS = {
     "severity_score": "Severity score",
     "starting_mrr": "Starting MRR",
     "quick_ratio_month": "Quick ratio (month)",
+    "days_to_close_p25": "Days to close p25",
+    "days_to_close_p75": "Days to close p75",
+    "days_to_close_cv": "Days to close CV",
 }
 
 

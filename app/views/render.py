@@ -56,8 +56,10 @@ def to_table(view: View) -> str:
     head = f"{view.name}: {view.describe()}"
     if view.items is not None:
         return "\n".join([head, "", _items_text(view)])
+    if view.sort:
+        view = view.sorted_by(view.sort)
     rows = view.rows()
-    cols = view.columns
+    cols = [view.column(k) for k in view.brief] if view.brief else list(view.columns)
     cells = [[formats.by_kind(c.kind, r[c.key]) for c in cols] for r in rows]
     titles = [c.label for c in cols]
     widths = [max([len(t)] + [len(row[i]) for row in cells]) for i, t in enumerate(titles)]

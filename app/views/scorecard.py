@@ -9,7 +9,42 @@ from app.views.context import Context
 from app.views.params import ViewParams
 from app.views.registry import view
 from app.views.view import View
-from metrics.scorecard import REPORT_KEYS, company_summary, segment_scorecard
+from metrics.scorecard import company_summary, segment_scorecard
+
+# What JSON and CSV hold per segment: intervals beside their metric, the counts behind
+# each rate, the spread of the sales cycle and the movements behind NRR.
+SCORECARD_KEYS = (
+    "accounts",
+    "nrr",
+    "nrr_low",
+    "nrr_high",
+    "grr",
+    "logo_retention",
+    "arpa",
+    "clv",
+    "clv_low",
+    "clv_high",
+    "clv_simple",
+    "win_rate",
+    "won",
+    "lost",
+    "avg_deal_size",
+    "days_to_close",
+    "days_to_close_p25",
+    "days_to_close_p75",
+    "days_to_close_cv",
+    "sales_velocity",
+    "expansion_rate",
+    "contraction_rate",
+    "prospects",
+    "tam",
+    "tier",
+)
+# What a text table shows: the pages' scorecard columns.
+TABLE_KEYS = (
+    "accounts", "nrr", "grr", "logo_retention", "clv", "win_rate", "avg_deal_size",
+    "days_to_close", "tam", "tier",
+)
 
 COMPANY_KEYS = (
     "as_of",
@@ -41,7 +76,9 @@ def scorecard(ctx: Context, p: ViewParams) -> View:
         "scorecard",
         p,
         frame,
-        (*(column(d) for d in p.by), *columns(*REPORT_KEYS)),
+        (*(column(d) for d in p.by), *columns(*SCORECARD_KEYS)),
+        brief=(*p.by, *TABLE_KEYS),
+        sort="nrr",
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import polars as pl
@@ -46,7 +46,9 @@ class View:
     ``columns`` in display order. Views whose rows carry nested evidence (flags,
     alerts) also keep the records as they are in ``items``: JSON renders those.
     ``heading`` formats a record's one-line summary for text output; ``uses`` names
-    the parameters the view reads (what its outputs say they used).
+    the parameters the view reads (what its outputs say they used); ``brief`` the
+    columns a text table shows (default all) and ``sort`` the column it sorts by
+    (best first).
     """
 
     name: str
@@ -56,6 +58,8 @@ class View:
     items: tuple[Mapping[str, Any], ...] | None = None
     heading: str = ""
     uses: tuple[str, ...] = ()
+    brief: tuple[str, ...] = ()
+    sort: str | None = None
 
     @property
     def keys(self) -> list[str]:
@@ -79,6 +83,20 @@ class View:
         return [
             {k: clean(r.get(k)) for k in keys} for r in self.frame.select(keys).iter_rows(named=True)
         ]
+
+    def with_sort(self, key: str) -> View:
+        """The view whose text table sorts by ``key``."""
+        return replace(self, sort=key)
+
+    def sorted_by(self, key: str) -> View:
+        """The view with its rows sorted by ``key``: numbers largest first, text A to Z,
+        undefined values last."""
+        col = self.column(key)
+        order = pl.col(key)
+        if self.frame.schema[key].is_float():
+            order = order.fill_nan(None)
+        frame = self.frame.sort(order, descending=col.numeric, nulls_last=True, maintain_order=True)
+        return replace(self, frame=frame)
 
     def records(self) -> list[Any]:
         """What JSON holds: the nested items when the view has them, else the rows."""

@@ -72,6 +72,8 @@ def test_scorecard_json_keys_and_values(tmp_path):
         "vertical",
         "accounts",
         "nrr",
+        "nrr_low",
+        "nrr_high",
         "grr",
         "logo_retention",
         "arpa",
@@ -80,9 +82,16 @@ def test_scorecard_json_keys_and_values(tmp_path):
         "clv_high",
         "clv_simple",
         "win_rate",
+        "won",
+        "lost",
         "avg_deal_size",
         "days_to_close",
+        "days_to_close_p25",
+        "days_to_close_p75",
+        "days_to_close_cv",
         "sales_velocity",
+        "expansion_rate",
+        "contraction_rate",
         "prospects",
         "tam",
         "tier",
@@ -92,7 +101,8 @@ def test_scorecard_json_keys_and_values(tmp_path):
     assert bank["accounts"] == 2 and bank["nrr"] == 1.0 and bank["grr"] == 1.0
     assert bank["logo_retention"] == 1.0 and bank["arpa"] == 90.0
     assert bank["tier"] == "insufficient_data"  # 2 accounts < min_accounts 10
-    assert bank["win_rate"] == 1.0 and bank["avg_deal_size"] == 1000.0
+    assert bank["win_rate"] == 1.0 and (bank["won"], bank["lost"]) == (1, 0)
+    assert bank["avg_deal_size"] == 1000.0
     assert bank["days_to_close"] == 29.0 and bank["prospects"] == 0
     # Retail: A3 (40) churns; P1 is a prospect with one lost deal and one open.
     assert retail["accounts"] == 1 and retail["nrr"] == 0.0 and retail["logo_retention"] == 0.0

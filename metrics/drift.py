@@ -1,5 +1,7 @@
 """ICP drift alerts (METRICS.md, "ICP drift alerts"): six kinds, each with its evidence,
-its test, when it started and a small series to chart."""
+its test, when it started and a small series to chart, plus the diagnostics 7-11 of
+``metrics.diagnostics``. Each kind's p-values are adjusted across the segments it
+tests (Benjamini-Hochberg) and an alert is raised only when q <= alpha."""
 
 from __future__ import annotations
 
@@ -9,16 +11,30 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from metrics.alerts import Alert, Candidate, significant
 from metrics.cohorts import account_runs, cohort_members, cohort_table
+from metrics.diagnostics import (
+    DIAGNOSTIC_TYPES,
+    acv_up_nrr_down_alerts,
+    rising_segment_alerts,
+    threshold_alerts,
+)
 from metrics.icp import RATED, TIER_NAMES, days, pct
 from metrics.model import Dataset, Segments, segment_label, segments
 from metrics.months import last_complete_quarter_end, month_label, quarter_label
 from metrics.movements import mrr_movements, run_movements
-from metrics.retention import trailing_nrr
+from metrics.retention import nrr_change_z, trailing_nrr
 from metrics.scorecard import segment_scorecard
 from metrics.secondary import closed_between, new_business, secondary_by_quarter
 from metrics.settings import MetricSettings
-from metrics.stats import fisher_exact, mann_whitney, p_text, poisson_greater
+from metrics.stats import (
+    fisher_exact,
+    mann_whitney,
+    p_text,
+    poisson_greater,
+    ratio_change_z,
+    z_test,
+)
 
 ALERT_TYPES = (
     "sales_cycle_lengthening",
@@ -27,28 +43,9 @@ ALERT_TYPES = (
     "nrr_trending_down",
     "contraction_rising",
     "win_rate_trap",
+    *DIAGNOSTIC_TYPES,
 )
 COHORT_AGES = (3, 6)
-
-
-def _alert(
-    kind: str,
-    segment: Mapping[str, Any],
-    label: str,
-    started: str,
-    explanation: str,
-    evidence: dict[str, Any],
-    series: list[dict[str, Any]],
-) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "segment": dict(segment),
-        "segment_label": label,
-        "started": started,
-        "explanation": explanation,
-        "evidence": evidence,
-        "series": series,
-    }
 
 
 def _seg_rows(df: pl.DataFrame, segs: Segments) -> dict[int, pl.DataFrame]:
@@ -63,8 +60,12 @@ def _seg_rows(df: pl.DataFrame, segs: Segments) -> dict[int, pl.DataFrame]:
 
 def sales_cycle_alerts(
     ds: Dataset, settings: MetricSettings, as_of: int, segs: Segments, rated: dict[int, dict]
-) -> list[dict[str, Any]]:
-    """Days to close of the last two quarters against the four before: up >= 20%, p < 0.05."""
+) -> list[Candidate]:
+    """Days to close of the last two quarters against the four before: up >= 20%.
+
+    Every rated segment with won deals on both sides is tested (one-sided
+    Mann-Whitney); only those up by ``cycle_increase`` would raise an alert.
+    """
     lq = last_complete_quarter_end(as_of) // 3
     won = (
         new_business(ds, segs)
@@ -84,10 +85,11 @@ def sales_cycle_alerts(
             continue
         med_r, med_b = float(np.median(recent)), float(np.median(base))
         test = mann_whitney(recent, base, "greater")
-        if med_b <= 0 or test is None:
+        if test is None:
             continue
-        increase = med_r / med_b - 1.0
-        if increase < settings.cycle_increase or test["p_value"] >= settings.significance:
+        increase = med_r / med_b - 1.0 if med_b > 0 else None
+        if increase is None or increase < settings.cycle_increase:
+            out.append(Candidate(test["p_value"], None))
             continue
         first_up = next(
             (
@@ -103,31 +105,30 @@ def sales_cycle_alerts(
         row = rated[seg]
         label = row["_label"]
         series = by_q[seg].select("quarter", "days_to_close", "won").to_dicts()
-        out.append(
-            _alert(
-                "sales_cycle_lengthening",
-                row["_segment"],
-                label,
-                quarter_label(first_up),
-                f"{label} deals now take {days(med_r)} days to close (median of the last two "
-                f"quarters) against {days(med_b)} days in the four quarters before, up "
-                f"{pct(increase)} (Mann-Whitney {p_text(test['p_value'])}).",
-                {
-                    "days_to_close_recent": med_r,
-                    "days_to_close_base": med_b,
-                    "increase": increase,
-                    "won_recent": int(recent.size),
-                    "won_base": int(base.size),
-                    "recent_quarters": [quarter_label(lq - 1), quarter_label(lq)],
-                    "base_quarters": [quarter_label(x) for x in range(lq - 5, lq - 1)],
-                    "threshold": settings.cycle_increase,
-                    "test": "Mann-Whitney U, one-sided (recent > base)",
-                    "statistic": test["statistic"],
-                    "p_value": test["p_value"],
-                },
-                series,
-            )
+        alert = Alert(
+            "sales_cycle_lengthening",
+            row["_segment"],
+            label,
+            quarter_label(first_up),
+            f"{label} deals now take {days(med_r)} days to close (median of the last two "
+            f"quarters) against {days(med_b)} days in the four quarters before, up "
+            f"{pct(increase)} (Mann-Whitney {p_text(test['p_value'])}).",
+            {
+                "days_to_close_recent": med_r,
+                "days_to_close_base": med_b,
+                "increase": increase,
+                "won_recent": int(recent.size),
+                "won_base": int(base.size),
+                "recent_quarters": [quarter_label(lq - 1), quarter_label(lq)],
+                "base_quarters": [quarter_label(x) for x in range(lq - 5, lq - 1)],
+                "threshold": settings.cycle_increase,
+                "test": "Mann-Whitney U, one-sided (recent > base)",
+                "statistic": test["statistic"],
+                "p_value": test["p_value"],
+            },
+            series,
         )
+        out.append(Candidate(test["p_value"], alert))
     return out
 
 
@@ -145,15 +146,16 @@ def _at_age(runs: pl.DataFrame, members: pl.DataFrame, as_of: int, k: int) -> pl
 
 def recent_cohort_alerts(
     ds: Dataset, settings: MetricSettings, as_of: int, segs: Segments, rated: dict[int, dict]
-) -> list[dict[str, Any]]:
+) -> list[Candidate]:
     """Cohorts of the last two quarters below the installed base at ages 3 and 6 months.
 
     For each age k, the recent cohorts are the two latest quarterly cohorts whose
     accounts have all reached age k; the base is every earlier cohort of the same
     segment. Raised when recent logo retention (or NRR) is below the base's by at
-    least ``cohort_drop`` at both ages and the drop is significant at the older age
-    (p < ``significance``): a one-sided Fisher exact test on accounts kept when
-    logo retention dropped, else a one-sided Mann-Whitney on MRR(k)/MRR(0).
+    least ``cohort_drop`` at both ages and the drop is significant at the older age:
+    a one-sided Fisher exact test on accounts kept when logo retention dropped,
+    else a one-sided Mann-Whitney on MRR(k)/MRR(0). A segment with neither drop is
+    still tested (Fisher on logos) so that it counts in the family of q-values.
     """
     runs = account_runs(ds, as_of, segs)
     members = cohort_members(ds, as_of, segs)
@@ -191,19 +193,20 @@ def recent_cohort_alerts(
             ev[f"accounts_recent_{k}m"], ev[f"accounts_base_{k}m"] = r.height, b.height
             logo_drop &= lr <= lb - settings.cohort_drop
             nrr_drop &= nr is not None and nb is not None and nr <= nb - settings.cohort_drop
-        if not (logo_drop or nrr_drop):
-            continue
         k = COHORT_AGES[-1]
         r, b = per_age[k]["recent"], per_age[k]["base"]
-        if logo_drop:
+        if logo_drop or not nrr_drop:
             kept_r, kept_b = int((r.get_column("e") > 0).sum()), int((b.get_column("e") > 0).sum())
-            p = fisher_exact(kept_r, r.height - kept_r, kept_b, b.height - kept_b, "less")
+            result = fisher_exact(kept_r, r.height - kept_r, kept_b, b.height - kept_b, "less")
             test = f"Fisher exact, one-sided (recent logo retention < base) at {k} months"
         else:
-            mw = mann_whitney(_ratios(r), _ratios(b), "less")
-            p = mw["p_value"] if mw else None
+            result = mann_whitney(_ratios(r), _ratios(b), "less")
             test = f"Mann-Whitney U, one-sided (recent < base), MRR at {k} months / first MRR"
-        if p is None or p >= settings.significance:
+        if result is None:
+            continue
+        p = result["p_value"]
+        if not (logo_drop or nrr_drop):
+            out.append(Candidate(p, None))
             continue
         ev.update(
             {
@@ -211,6 +214,7 @@ def recent_cohort_alerts(
                 "threshold": settings.cohort_drop,
                 "worse_on": [n for n, f in (("logo_retention", logo_drop), ("nrr", nrr_drop)) if f],
                 "test": test,
+                "statistic": result["statistic"],
                 "p_value": p,
             }
         )
@@ -225,7 +229,8 @@ def recent_cohort_alerts(
         )
         # The curves of the cohorts the sentence and the test describe (those at age k).
         series = _recent_vs_base_curves(runs, members, as_of, seg, per_age[k])
-        out.append(_alert("recent_cohorts_worse", row["_segment"], label, c1, sentence, ev, series))
+        alert = Alert("recent_cohorts_worse", row["_segment"], label, c1, sentence, ev, series)
+        out.append(Candidate(p, alert))
     return out
 
 
@@ -268,8 +273,12 @@ def bookings_mix_alerts(
     segs: Segments,
     core: list[int],
     names: dict[int, str],
-) -> list[dict[str, Any]]:
-    """Share of new-business bookings from Core ICP segments falling quarter over quarter."""
+) -> list[Candidate]:
+    """Share of new-business bookings from Core ICP segments falling quarter over quarter.
+
+    Company-level (one test): the fall of the share from the first to the last of
+    the quarters compared, by a z-test over deals (``core_share_fall_z``).
+    """
     n = settings.bookings_falling_quarters
     quarters = max(8, n + 1)
     by_q = secondary_by_quarter(ds, as_of, quarters, segs=segs)
@@ -297,6 +306,11 @@ def bookings_mix_alerts(
     if not all(shares[i] > shares[i + 1] for i in range(n)):
         return []
     qs = mix.get_column("quarter").to_list()[-(n + 1) :]
+    keys = mix.get_column("quarter_key").to_list()[-(n + 1) :]
+    z = core_share_fall_z(ds, segs, core, keys[0], keys[-1])
+    if z is None:
+        return []
+    test = z_test(z, "less")
     sentence = (
         f"Core ICP segments brought {pct(shares[-1])} of new-business bookings in {qs[-1]}, "
         f"down from {' and '.join(f'{pct(s)} in {q}' for s, q in zip(shares[-2::-1], qs[-2::-1], strict=True))}."
@@ -305,80 +319,106 @@ def bookings_mix_alerts(
         "core_share": dict(zip(qs, shares, strict=True)),
         "core_segments": [names[c] for c in core],
         "falling_quarters": n,
-        "test": f"share fell quarter over quarter for {n} quarters running",
-        "p_value": None,
+        "test": f"share fell quarter over quarter for {n} quarters running; z-test, "
+        f"one-sided, of the fall from {qs[0]} to {qs[-1]} over won deals (delta method)",
+        "statistic": test["statistic"],
+        "p_value": test["p_value"],
     }
-    return [
-        _alert(
-            "bookings_mix_off_icp",
-            {},
-            "Company",
-            qs[1],
-            sentence,
-            evidence,
-            mix.select("quarter", pl.col("core_bookings"), "bookings", "core_share").to_dicts(),
-        )
-    ]
+    alert = Alert(
+        "bookings_mix_off_icp",
+        {},
+        "Company",
+        qs[1],
+        sentence,
+        evidence,
+        mix.select("quarter", pl.col("core_bookings"), "bookings", "core_share").to_dicts(),
+    )
+    return [Candidate(test["p_value"], alert)]
+
+
+def core_share_fall_z(
+    ds: Dataset, segs: Segments, core: list[int], first: int, last: int
+) -> float | None:
+    """z of the change in the Core ICP share of won new-business amounts, quarter
+    ``first`` to quarter ``last`` (quarter keys), each won deal one unit."""
+    won = (
+        new_business(ds, segs)
+        .filter(closed_between(first * 3, last * 3 + 2) & (pl.col("status") == "won"))
+        .with_columns((pl.col("close_month") // 3).alias("q"))
+        .filter(pl.col("q").is_in([first, last]))
+    )
+    amount = won.get_column("amount").to_numpy().astype(np.float64)
+    is_core = won.get_column("seg").is_in(core).to_numpy()
+    at_first = won.get_column("q").to_numpy() == first
+    s0, s1 = np.where(at_first, amount, 0.0), np.where(at_first, 0.0, amount)
+    return ratio_change_z(s0, s0 * is_core, s1, s1 * is_core)
 
 
 def nrr_trend_alerts(
-    ds: Dataset,
     settings: MetricSettings,
-    as_of: int,
     window: int,
-    segs: Segments,
+    trend: dict[int, pl.DataFrame],
+    change_z: dict[int, float],
     rated: dict[int, dict],
-) -> list[dict[str, Any]]:
-    """Trailing NRR computed monthly falling N months running and by >= nrr_drop."""
+) -> list[Candidate]:
+    """Trailing NRR computed monthly falling N months running and by >= nrr_drop.
+
+    ``trend`` holds each segment's trailing NRR by month and ``change_z`` the z of
+    its change over the last N months (``nrr_change_z``): every rated segment with
+    both is tested, one-sided (a fall).
+    """
     n = settings.nrr_falling_months
-    trend = _seg_rows(trailing_nrr(ds, as_of, window, max(12, n + 1), segs=segs), segs)
     out = []
     for seg, rows in trend.items():
-        if seg not in rated:
+        last = rows.get_column("nrr").to_list()[-(n + 1) :]
+        if seg not in rated or seg not in change_z:
             continue
-        values = rows.get_column("nrr").to_list()
-        last = values[-(n + 1) :]
-        if any(v is None for v in last) or len(last) < n + 1:
-            continue
+        test = z_test(change_z[seg], "less")
         if (
-            not all(last[i] > last[i + 1] for i in range(n))
+            len(last) < n + 1
+            or any(v is None for v in last)
+            or not all(last[i] > last[i + 1] for i in range(n))
             or last[0] - last[-1] < settings.nrr_drop
         ):
+            out.append(Candidate(test["p_value"], None))
             continue
         months = rows.get_column("month").to_list()[-(n + 1) :]
         row = rated[seg]
         label = row["_label"]
-        out.append(
-            _alert(
-                "nrr_trending_down",
-                row["_segment"],
-                label,
-                months[1],
-                f"{label} trailing {window}-month NRR has fallen {n} months running, from "
-                f"{pct(last[0])} in {months[0]} to {pct(last[-1])} in {months[-1]}.",
-                {
-                    "nrr": dict(zip(months, last, strict=True)),
-                    "drop": last[0] - last[-1],
-                    "threshold": settings.nrr_drop,
-                    "months_falling": n,
-                    "test": f"fell {n} months running and by at least {pct(settings.nrr_drop)}",
-                    "p_value": None,
-                },
-                rows.select("month", "nrr").to_dicts(),
-            )
+        alert = Alert(
+            "nrr_trending_down",
+            row["_segment"],
+            label,
+            months[1],
+            f"{label} trailing {window}-month NRR has fallen {n} months running, from "
+            f"{pct(last[0])} in {months[0]} to {pct(last[-1])} in {months[-1]} "
+            f"({p_text(test['p_value'])}).",
+            {
+                "nrr": dict(zip(months, last, strict=True)),
+                "drop": last[0] - last[-1],
+                "threshold": settings.nrr_drop,
+                "months_falling": n,
+                "test": f"fell {n} months running and by at least {pct(settings.nrr_drop)}; "
+                f"z-test, one-sided, of the fall from {months[0]} to {months[-1]} over "
+                "accounts (delta method)",
+                "statistic": test["statistic"],
+                "p_value": test["p_value"],
+            },
+            rows.select("month", "nrr").to_dicts(),
         )
+        out.append(Candidate(test["p_value"], alert))
     return out
 
 
 def contraction_alerts(
     ds: Dataset, settings: MetricSettings, as_of: int, segs: Segments, rated: dict[int, dict]
-) -> list[dict[str, Any]]:
+) -> list[Candidate]:
     """Last quarter's contraction / starting MRR at least 1.5x its four-quarter average.
 
-    The rate must also be significant: the number of account-months that
+    The rise must also be significant: the number of account-months that
     contracted in the last quarter against the four quarters' mean count, under a
-    one-sided Poisson test (p < ``significance``), so a couple of small cuts in a
-    quiet segment raise nothing.
+    one-sided Poisson test, so a couple of small cuts in a quiet segment raise
+    nothing. Every rated segment with contractions before is tested.
     """
     lq = last_complete_quarter_end(as_of) // 3
     first = (lq - 4) * 3
@@ -420,86 +460,96 @@ def contraction_alerts(
         rates = rows.get_column("contraction_rate").to_list()
         if any(r is None for r in rates):
             continue
-        avg = float(np.mean(rates[:4]))
-        if avg <= 0 or rates[-1] < settings.contraction_multiple * avg:
-            continue
         counts = rows.get_column("contractions").to_list()
         p = poisson_greater(int(counts[-1]), float(np.mean(counts[:4])))
-        if p is None or p >= settings.significance:
+        if p is None:
+            continue
+        avg = float(np.mean(rates[:4]))
+        if avg <= 0 or rates[-1] < settings.contraction_multiple * avg:
+            out.append(Candidate(p, None))
             continue
         row = rated[seg]
         label = row["_label"]
         multiple = rates[-1] / avg
-        out.append(
-            _alert(
-                "contraction_rising",
-                row["_segment"],
-                label,
-                quarter_label(lq),
-                f"{label} customers cut {rates[-1] * 100:.1f}% of their starting MRR in "
-                f"{quarter_label(lq)}, {multiple:.1f}x the average of {avg * 100:.1f}% over the four "
-                "quarters before; contraction usually comes before churn.",
-                {
-                    "contraction_rate": rates[-1],
-                    "average_rate": avg,
-                    "multiple": multiple,
-                    "threshold": settings.contraction_multiple,
-                    "contractions_last_quarter": int(counts[-1]),
-                    "contractions_average": float(np.mean(counts[:4])),
-                    "test": "Poisson, one-sided: contracting account-months in the last quarter "
-                    "against the mean of the four quarters before",
-                    "p_value": p,
-                },
-                rows.select(
-                    "quarter", "contraction", "starting_mrr", "contraction_rate", "contractions"
-                ).to_dicts(),
-            )
+        alert = Alert(
+            "contraction_rising",
+            row["_segment"],
+            label,
+            quarter_label(lq),
+            f"{label} customers cut {rates[-1] * 100:.1f}% of their starting MRR in "
+            f"{quarter_label(lq)}, {multiple:.1f}x the average of {avg * 100:.1f}% over the four "
+            "quarters before; contraction usually comes before churn.",
+            {
+                "contraction_rate": rates[-1],
+                "average_rate": avg,
+                "multiple": multiple,
+                "threshold": settings.contraction_multiple,
+                "contractions_last_quarter": int(counts[-1]),
+                "contractions_average": float(np.mean(counts[:4])),
+                "test": "Poisson, one-sided: contracting account-months in the last quarter "
+                "against the mean of the four quarters before",
+                "statistic": int(counts[-1]),
+                "p_value": p,
+            },
+            rows.select(
+                "quarter", "contraction", "starting_mrr", "contraction_rate", "contractions"
+            ).to_dicts(),
         )
+        out.append(Candidate(p, alert))
     return out
 
 
 def win_rate_trap_alerts(
-    scorecard: pl.DataFrame, company: Mapping[str, Any], rated: dict[int, dict]
-) -> list[dict[str, Any]]:
-    """Win rate above the company's in a segment rated Watch or Accidental ICP."""
+    settings: MetricSettings, company: Mapping[str, Any], rated: dict[int, dict]
+) -> list[Candidate]:
+    """Win rate above the company's in a segment rated Watch or Accidental ICP.
+
+    Every Watch or Accidental ICP segment with at least ``min_deals`` closed deals
+    is tested: Fisher exact, one-sided, its win rate against the rest of the company's.
+    """
     cwr = company.get("win_rate")
     won_all, lost_all = company.get("won") or 0, company.get("lost") or 0
     out = []
     for row in rated.values():
         if row["tier"] not in ("watch", "accidental_icp") or cwr is None:
             continue
-        wr = row["win_rate"]
-        if wr is None or wr <= cwr:
+        if row["won"] + row["lost"] < settings.min_deals:
             continue
-        p = fisher_exact(
+        test = fisher_exact(
             row["won"], row["lost"], won_all - row["won"], lost_all - row["lost"], "greater"
         )
+        if test is None:
+            continue
+        wr = row["win_rate"]
+        if wr <= cwr:
+            out.append(Candidate(test["p_value"], None))
+            continue
         label = row["_label"]
-        out.append(
-            _alert(
-                "win_rate_trap",
-                row["_segment"],
-                label,
-                row["_window_start"],
-                f"{label} wins {pct(wr)} of deals (company {pct(cwr)}) but is rated "
-                f"{TIER_NAMES[row['tier']]} with NRR {pct(row['nrr'])}: the easy wins do not "
-                "keep their revenue.",
-                {
-                    "win_rate": wr,
-                    "company_win_rate": cwr,
-                    "won": row["won"],
-                    "lost": row["lost"],
-                    "tier": row["tier"],
-                    "nrr": row["nrr"],
-                    "test": "Fisher exact, one-sided (segment win rate > rest of company)",
-                    "p_value": p,
-                },
-                [
-                    {"group": label, "win_rate": wr, "won": row["won"], "lost": row["lost"]},
-                    {"group": "Company", "win_rate": cwr, "won": won_all, "lost": lost_all},
-                ],
-            )
+        alert = Alert(
+            "win_rate_trap",
+            row["_segment"],
+            label,
+            row["_window_start"],
+            f"{label} wins {pct(wr)} of deals (company {pct(cwr)}) but is rated "
+            f"{TIER_NAMES[row['tier']]} with NRR {pct(row['nrr'])}: the easy wins do not "
+            f"keep their revenue ({p_text(test['p_value'])}).",
+            {
+                "win_rate": wr,
+                "company_win_rate": cwr,
+                "won": row["won"],
+                "lost": row["lost"],
+                "tier": row["tier"],
+                "nrr": row["nrr"],
+                "test": "Fisher exact, one-sided (segment win rate > rest of company)",
+                "statistic": test["statistic"],
+                "p_value": test["p_value"],
+            },
+            [
+                {"group": label, "win_rate": wr, "won": row["won"], "lost": row["lost"]},
+                {"group": "Company", "win_rate": cwr, "won": won_all, "lost": lost_all},
+            ],
         )
+        out.append(Candidate(test["p_value"], alert))
     return out
 
 
@@ -511,9 +561,12 @@ def drift_alerts(
     by: Sequence[str] = ("vertical",),
     scorecard: pl.DataFrame | None = None,
     company: Mapping[str, Any] | None = None,
-) -> list[dict[str, Any]]:
-    """All drift alerts for the segments of ``by`` (rated segments only).
+) -> list[Alert]:
+    """All drift alerts and diagnostics for the segments of ``by`` (rated segments only).
 
+    Each type's p-values are adjusted across the segments it tested
+    (Benjamini-Hochberg) and only alerts with q <= ``alpha`` are kept; threshold
+    diagnostics (7-9) come back raised or "possible" (see ``Alert.status``).
     Sorted by type (ALERT_TYPES order), then segment.
 
     ``scorecard`` and ``company`` (from ``segment_scorecard`` / ``company_summary``
@@ -538,12 +591,21 @@ def drift_alerts(
             row["_window_start"] = month_label(m - w + 1)
             rated[seg] = row
     core = [s for s, r in rated.items() if r["tier"] == "core_icp"]
-    alerts = [
-        *sales_cycle_alerts(ds, settings, m, segs, rated),
-        *recent_cohort_alerts(ds, settings, m, segs, rated),
-        *bookings_mix_alerts(ds, settings, m, segs, core, names),
-        *nrr_trend_alerts(ds, settings, m, w, segs, rated),
-        *contraction_alerts(ds, settings, m, segs, rated),
-        *win_rate_trap_alerts(scorecard, company, rated),
+    n = settings.nrr_falling_months
+    # One trailing-NRR series and one test of its last n months serve the falling
+    # (rule 4) and the rising (rule 11) trend.
+    trend = _seg_rows(trailing_nrr(ds, m, w, max(12, n + 1), segs=segs), segs)
+    change_z = nrr_change_z(ds, w, m - n, m, segs)
+    families = [
+        sales_cycle_alerts(ds, settings, m, segs, rated),
+        recent_cohort_alerts(ds, settings, m, segs, rated),
+        bookings_mix_alerts(ds, settings, m, segs, core, names),
+        nrr_trend_alerts(settings, w, trend, change_z, rated),
+        contraction_alerts(ds, settings, m, segs, rated),
+        win_rate_trap_alerts(settings, company, rated),
+        acv_up_nrr_down_alerts(ds, settings, m, w, segs, rated, trend),
+        rising_segment_alerts(settings, w, trend, change_z, rated),
     ]
-    return sorted(alerts, key=lambda a: (ALERT_TYPES.index(a["type"]), a["segment_label"]))
+    alerts = [a for tested in families for a in significant(tested, settings.alpha)]
+    alerts += threshold_alerts(ds, settings, m, w, segs, rated, company)
+    return sorted(alerts, key=lambda a: (ALERT_TYPES.index(a.type), a.segment_label))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 from metrics.model import Dataset, Filters, MetricsError, Segments, segments
 from metrics.months import month_label_expr
 from metrics.mrr import months_of_runs
+from metrics.stats import ratio_change_z
 
 
 def ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
@@ -224,3 +226,24 @@ def trailing_nrr(
         ),
         ["month_key"],
     )
+
+
+def nrr_change_z(
+    ds: Dataset, window: int, first: int, last: int, segs: Segments
+) -> dict[int, float]:
+    """Per segment, the z statistic of trailing NRR at ``last`` minus trailing NRR at ``first``.
+
+    Both moments' starting cohorts, aligned by account (an account in both counts
+    once, its two terms paired); see ``metrics.stats.ratio_change_z``. Segments
+    where the change has no variance estimate are left out.
+    """
+    a = window_pairs(ds, first - window, first).rename({"s": "s0", "e": "e0"})
+    b = window_pairs(ds, last - window, last).rename({"s": "s1", "e": "e1"})
+    both = segs.attach(a.join(b, on="idx", how="full", coalesce=True).fill_null(0))
+    out = {}
+    for (seg,), part in both.partition_by("seg", as_dict=True).items():
+        cols = [part.get_column(c).to_numpy().astype(np.float64) for c in ("s0", "e0", "s1", "e1")]
+        z = ratio_change_z(*cols)
+        if z is not None:
+            out[int(seg)] = z
+    return out

@@ -7,7 +7,7 @@ to read. Unknown keys are ignored so an older or newer settings row still loads.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -55,18 +55,51 @@ class MetricSettings(BaseModel):
     cycle_increase: float = Field(
         0.20, ge=0, description="Drift: days to close up at least this fraction."
     )
-    significance: float = Field(0.05, gt=0, lt=1, description="Drift: p-value threshold.")
+    alpha: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="False discovery rate: an alert or flag tested across segments is raised "
+        "only when its Benjamini-Hochberg q-value is at most this.",
+    )
+    min_deals: int = Field(
+        10,
+        ge=1,
+        description="Below this many closed deals a segment's win rate and days to close are "
+        "shown greyed and drive no flag or alert.",
+    )
     cohort_drop: float = Field(
         0.05, ge=0, description="Drift: recent cohorts below the base by at least this."
     )
-    nrr_falling_months: int = Field(3, ge=1, description="Drift: months of falling trailing NRR.")
-    nrr_drop: float = Field(0.05, ge=0, description="Drift: total fall of trailing NRR.")
+    nrr_falling_months: int = Field(
+        3, ge=1, description="Drift: months of falling (rising segment: rising) trailing NRR."
+    )
+    nrr_drop: float = Field(
+        0.05, ge=0, description="Drift: total fall (rising segment: rise) of trailing NRR."
+    )
     contraction_multiple: float = Field(
         1.5, ge=1, description="Drift: last quarter's contraction rate vs its 4-quarter average."
     )
     bookings_falling_quarters: int = Field(
         2, ge=1, description="Drift: quarters of falling Core ICP bookings share."
     )
+    grr_floor: float = Field(
+        0.90, gt=0, le=1, description="Diagnostics: GRR below this is a warning (rules 7, 9)."
+    )
+    logo_gap: float = Field(
+        0.10, ge=0, description="Masked churn: logo retention below the company's by this."
+    )
+    acv_increase: float = Field(
+        0.20, ge=0, description="ACV up, NRR down: average deal size up at least this fraction."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_names(cls, data: Any) -> Any:
+        # Rows saved before the false-discovery rule call alpha "significance".
+        if isinstance(data, dict) and "significance" in data and "alpha" not in data:
+            data = {**data, "alpha": data["significance"]}
+        return data
 
     @model_validator(mode="after")
     def _ordered(self) -> MetricSettings:

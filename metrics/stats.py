@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from statistics import NormalDist
 
 import numpy as np
@@ -112,14 +112,19 @@ def mann_whitney(recent: np.ndarray, base: np.ndarray, alternative: str) -> dict
 
 def fisher_exact(
     hits_a: int, misses_a: int, hits_b: int, misses_b: int, alternative: str
-) -> float | None:
-    """Fisher exact p-value comparing group a's hit rate with group b's (one- or two-sided)."""
+) -> dict[str, float | None] | None:
+    """Fisher exact test of group a's hit rate against group b's (one- or two-sided).
+
+    ``statistic`` is the sample odds ratio (None when a zero cell leaves it
+    undefined or infinite, so that JSON stays valid); None when a group is empty.
+    """
     if hits_a + misses_a == 0 or hits_b + misses_b == 0:
         return None
     from scipy import stats as sps
 
     res = sps.fisher_exact([[hits_a, misses_a], [hits_b, misses_b]], alternative=alternative)
-    return float(res.pvalue)
+    odds = float(res.statistic)
+    return {"statistic": odds if np.isfinite(odds) else None, "p_value": float(res.pvalue)}
 
 
 def poisson_greater(count: int, expected: float) -> float | None:
@@ -134,3 +139,64 @@ def poisson_greater(count: int, expected: float) -> float | None:
 def p_text(p: float) -> str:
     """A p-value as a reader sees it: ``p = 0.032``, or ``p < 0.001`` when it rounds to zero."""
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def bh_qvalues(p_values: Sequence[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (q), in the order given.
+
+    q of the i-th smallest of m p-values = min over j >= i of m * p_(j) / j, at
+    most 1: rejecting every q <= alpha keeps the false discovery rate <= alpha.
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    m = p.size
+    if m == 0:
+        return []
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * m / np.arange(1, m + 1)
+    # The running minimum from the largest p down makes q monotone in p.
+    q_sorted = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    q = np.empty(m)
+    q[order] = q_sorted
+    return [float(x) for x in q]
+
+
+def ratio_change_z(s0: np.ndarray, e0: np.ndarray, s1: np.ndarray, e1: np.ndarray) -> float | None:
+    """z statistic of the change Σe1/Σs1 - Σe0/Σs0 of a ratio between two moments.
+
+    Arrays are aligned by unit (account or deal; 0 where a unit is not in that
+    moment), so a unit in both moments counts once and its two terms stay paired.
+    The variance is the delta-method (linearised) one, Σ φ² with
+    φ = (e1 - R1 s1)/S1 - (e0 - R0 s0)/S0. None when a side has no starting
+    amount or there is no spread.
+    """
+    big_s0, big_s1 = float(s0.sum()), float(s1.sum())
+    if big_s0 <= 0 or big_s1 <= 0:
+        return None
+    r0, r1 = float(e0.sum()) / big_s0, float(e1.sum()) / big_s1
+    phi = (e1 - r1 * s1) / big_s1 - (e0 - r0 * s0) / big_s0
+    var = float(np.sum(phi**2))
+    if var <= 0:
+        return None
+    return float((r1 - r0) / np.sqrt(var))
+
+
+def z_test(z: float, alternative: str) -> dict[str, float]:
+    """One-sided normal test of a z statistic: "less" (a fall) or "greater" (a rise)."""
+    # cdf(-z) rather than 1 - cdf(z): a tiny upper tail keeps its digits.
+    p = NormalDist().cdf(z if alternative == "less" else -z)
+    return {"statistic": z, "p_value": p}
+
+
+def wilson_interval(hits: int, n: int, confidence: float) -> tuple[float | None, float | None]:
+    """Wilson score interval of a proportion hits / n (None, None when n = 0).
+
+    Used for logo retention: a count of accounts, where the Wilson interval keeps
+    its level near 0 and 1 and needs no resampling.
+    """
+    if n <= 0:
+        return None, None
+    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))

@@ -1,8 +1,9 @@
 """ICP drift (``/drift``): early signs that the ICP is moving, grouped by kind of alert.
 
 URL state: ``by`` (segment dimension, default vertical), ``as_of``, ``window``.
-Each alert shows its segment, when it started, its evidence in words, its test and
-a small chart of the series it was raised on.
+Each raised alert shows its segment, when it started, its evidence in words, its test
+and a small chart of the series it was raised on; opportunities (rising segments) are
+marked as such. "Possible" alerts are left to each segment's page.
 """
 
 from __future__ import annotations
@@ -69,10 +70,42 @@ TYPES = {
     ),
     "win_rate_trap": (
         "Win-rate trap",
-        "Win rate above the company's in a segment rated Watch or Accidental ICP.",
+        "Win rate above the company's in a segment rated Watch or Accidental ICP (Fisher "
+        "exact, one-sided, from at least min_deals closed deals).",
+    ),
+    "grr_warning": (
+        "GRR warning",
+        "GRR below 90% whatever the NRR, its 95% interval below 90% too: expansion is masking "
+        "a leaky base.",
+    ),
+    "masked_churn": (
+        "Masked churn",
+        "NRR at or above 100% while logo retention is 10 points or more below the company's "
+        "(its 95% interval too): a few expanding accounts hide many lost ones.",
+    ),
+    "pricing_signal": (
+        "Pricing signal",
+        "Logo retention at or above the company's while GRR is below 90% (its 95% interval "
+        "too): customers stay but pay less.",
+    ),
+    "acv_up_nrr_down": (
+        "ACV up, NRR down",
+        "Average deal size of the last two quarters up 20% or more on the four before while "
+        "trailing NRR fell 5 points or more.",
+    ),
+    "rising_segment": (
+        "Rising segments (opportunities)",
+        "Trailing NRR rising 3 months running and by 5 points or more: a candidate for more "
+        "ICP investment.",
     ),
 }
+# Across types, the q-value rule: tests of one type over the view's segments.
+ALPHA_NOTE = (
+    "Raised only when the Benjamini-Hochberg q-value across the segments tested is <= alpha."
+)
 COLOUR = charts.TIER_COLOURS["accidental_icp"]
+# Rules 7-9: raised when the 95% interval excludes the threshold (no q-value).
+THRESHOLD_TYPES = ("grr_warning", "masked_churn", "pricing_signal")
 
 
 def _bars(x: list, y: list, axis: dict[str, Any], highlight: int = 0) -> go.Figure:
@@ -86,8 +119,8 @@ def _bars(x: list, y: list, axis: dict[str, Any], highlight: int = 0) -> go.Figu
     return fig
 
 
-def _line(x: list, y: list, axis: dict[str, Any]) -> go.Figure:
-    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines+markers", line={"color": COLOUR}))
+def _line(x: list, y: list, axis: dict[str, Any], colour: str = COLOUR) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines+markers", line={"color": colour}))
     fig.update_yaxes(**axis)
     return fig
 
@@ -127,6 +160,19 @@ CHARTS: dict[str, Callable[[list[dict[str, Any]]], go.Figure]] = {
     "win_rate_trap": lambda s: _bars(
         [r["group"] for r in s], [r["win_rate"] for r in s], {**PCT, "title": "win rate"},
         highlight=-1),
+    "grr_warning": lambda s: _bars(
+        [r["group"] for r in s], [r["grr"] for r in s], {**PCT, "title": "GRR"}, highlight=-1),
+    "masked_churn": lambda s: _bars(
+        [r["group"] for r in s], [r["logo_retention"] for r in s],
+        {**PCT, "title": "logo retention"}, highlight=-1),
+    "pricing_signal": lambda s: _bars(
+        [r["group"] for r in s], [r["grr"] for r in s], {**PCT, "title": "GRR"}, highlight=-1),
+    "acv_up_nrr_down": lambda s: _bars(
+        [r["quarter"] for r in s], [r["avg_deal_size"] for r in s],
+        {"title": "average deal size"}, highlight=2),
+    "rising_segment": lambda s: _line(
+        [r["month"] for r in s], [r["nrr"] for r in s], {**PCT, "title": "trailing NRR"},
+        colour=charts.TIER_COLOURS["core_icp"]),
 }
 
 
@@ -146,12 +192,18 @@ def _test_line(evidence: dict[str, Any]) -> str:
     p = evidence.get("p_value")
     if not test:
         return ""
-    return f"Test: {test}" + (f", {p_text(p)}" if p is not None else "")
+    q = evidence.get("q_value")
+    return (
+        f"Test: {test}"
+        + (f", {p_text(p)}" if p is not None else "")
+        + (f", {p_text(q).replace('p', 'q', 1)}" if q is not None else "")
+    )
 
 
 def alert_card(alert: dict[str, Any], index: int) -> dbc.Card:
     """One alert: segment, start, explanation, test and its small chart."""
     severity = alert.get("severity")
+    opportunity = alert.get("kind") == "opportunity"
     return dbc.Card(
         dbc.CardBody(
             dbc.Row(
@@ -163,6 +215,9 @@ def alert_card(alert: dict[str, Any], index: int) -> dbc.Card:
                                     html.Span(severity.title(),
                                               className=f"tier-badge severity-{severity} me-2")
                                     if severity else None,
+                                    html.Span("Opportunity",
+                                              className="tier-badge tier-core_icp me-2")
+                                    if opportunity else None,
                                     html.Strong(alert["segment_label"], className="me-2"),
                                     html.Span(f"since {alert['started']}", className="hint"),
                                 ],
@@ -186,7 +241,8 @@ def alert_card(alert: dict[str, Any], index: int) -> dbc.Card:
                 ]
             )
         ),
-        className=f"alert-card sev-{severity or 'medium'} mb-2",
+        className=f"alert-card sev-{severity or 'medium'} mb-2"
+        + (" opportunity" if opportunity else ""),
     )
 
 
@@ -207,7 +263,8 @@ def grouped(alerts: list[dict[str, Any]]) -> list[Any]:
                 [
                     html.Div([title, html.Span(f" · {len(mine)}", className="hint")],
                              className="section-title", title=meaning),
-                    html.P(meaning, className="hint"),
+                    html.P(f"{meaning} {ALPHA_NOTE}" if kind not in THRESHOLD_TYPES else meaning,
+                           className="hint"),
                     *cards,
                 ],
                 className="panel",
@@ -234,7 +291,7 @@ def layout(**query: str) -> html.Div:
         view = views.alerts(ctx, p)
     except USER_ERRORS as exc:
         return html.Div([header, problem(str(exc))])
-    alerts = view.records()
+    found = view.records()
     by, as_of, window = p.by[0], p.as_of_label, p.window
     links = [
         dbc.Button(
@@ -244,6 +301,13 @@ def layout(**query: str) -> html.Div:
         )
         for d in urlstate.DIMENSION_LABELS
     ]
+    alerts = [a for a in found if a["status"] == "raised"]
+    warnings = sum(a["kind"] == "warning" for a in alerts)
+    possible = len(found) - len(alerts)
+    count = f"{warnings} open alerts and {len(alerts) - warnings} opportunities as of {as_of}" + (
+        f"; {possible} possible (interval includes the threshold), on each segment's page"
+        if possible else ""
+    )
     body = grouped(alerts) or [
         dbc.Alert(f"No drift alert by {urlstate.DIMENSION_LABELS[by].lower()} as of {as_of}.",
                   color="success")
@@ -253,7 +317,7 @@ def layout(**query: str) -> html.Div:
             header,
             html.Div(
                 [html.Span("Segment by ", className="hint me-2"), *links,
-                 html.Span(f"{len(alerts)} open alerts as of {as_of}", className="hint ms-2"),
+                 html.Span(count, className="hint ms-2"),
                  dbc.Button("Download CSV", id=ids.DOWNLOAD_BUTTON, color="secondary",
                             outline=True, size="sm", className="float-end"),
                  dcc.Download(id=ids.DOWNLOAD)],

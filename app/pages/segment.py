@@ -220,11 +220,16 @@ def flags_and_alerts(ctx: Context, p: ViewParams) -> list[Any]:
             )
     for alert in alerts(ctx, of_dims).records():
         if _matches(alert, segment):
+            # Opportunities read as good news; "possible" alerts (interval includes the
+            # threshold) are shown here only, greyed.
+            badge = {"opportunity": "tier-core_icp", "warning": "severity-medium"}[alert["kind"]]
+            possible = " · possible" if alert["status"] == "possible" else ""
             items.append(
                 dbc.ListGroupItem(
                     [
-                        html.Span(f"Drift · {alert['type'].replace('_', ' ')}",
-                                  className="tier-badge severity-medium me-2"),
+                        html.Span(f"{alert['kind'].title()} · {alert['type'].replace('_', ' ')}"
+                                  f"{possible}",
+                                  className=f"tier-badge {'severity-low' if possible else badge} me-2"),
                         f"since {alert['started']}: {alert['explanation']}",
                     ]
                 )

@@ -67,6 +67,8 @@ KINDS: dict[str, Kind] = {
     "ending_mrr": "money",
     # flags and alerts
     "type": "text",
+    "kind": "text",
+    "status": "text",
     "segment_label": "text",
     "reason": "text",
     "severity": "text",

@@ -14,6 +14,7 @@ from app.views.params import ViewParams, resolve
 from app.views.registry import view
 from app.views.scorecard import company_numbers, scorecard
 from app.views.view import View
+from metrics.alerts import Alert, Flag
 from metrics.drift import drift_alerts
 from metrics.icp import accidental_icp_flags
 from metrics.stats import p_text
@@ -21,12 +22,12 @@ from metrics.stats import p_text
 __all__ = ["alerts", "flags", "open_alert_count", "p_text"]
 
 FLAG_KEYS = ("segment_label", "reason", "severity", "severity_score", "explanation", "evidence")
-ALERT_KEYS = ("type", "segment_label", "started", "explanation", "evidence")
+ALERT_KEYS = ("type", "kind", "status", "segment_label", "started", "explanation", "evidence")
 
 
-def _as_dicts(items: Sequence[Any]) -> tuple[dict[str, Any], ...]:
-    # The metrics return dicts, or dataclasses with to_dict(): JSON keeps their shape.
-    return tuple(i.to_dict() if hasattr(i, "to_dict") else dict(i) for i in items)
+def _as_dicts(items: Sequence[Alert | Flag]) -> tuple[dict[str, Any], ...]:
+    # The metrics return dataclasses; JSON, CSV and tables read their dict shape.
+    return tuple(i.to_dict() for i in items)
 
 
 def _frame(items: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> pl.DataFrame:
@@ -77,12 +78,14 @@ def alerts(ctx: Context, p: ViewParams) -> View:
         _frame(items, ALERT_KEYS),
         columns(*ALERT_KEYS),
         items=items,
-        heading="[{type}] {segment_label} since {started}",
+        heading="[{type} · {status}] {segment_label} since {started}",
     )
 
 
 def open_alert_count(ctx: Context) -> int:
-    """Alerts at the default view (by vertical, latest month): the navigation badge."""
+    """Raised warnings at the default view (by vertical, latest month): the navigation
+    badge. Possible alerts (interval includes the threshold) and opportunities do not count."""
     if ctx.empty:
         return 0
-    return len(alerts(ctx, resolve(ctx, by=("vertical",))).items or ())
+    items = alerts(ctx, resolve(ctx, by=("vertical",))).items or ()
+    return sum(a["status"] == "raised" and a["kind"] == "warning" for a in items)

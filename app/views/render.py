@@ -91,7 +91,8 @@ def _items_text(view: View) -> str:
         lines.append(view.heading.format(**shown))
         lines.append(f"  {item['explanation']}")
         evidence = item.get("evidence") or {}
-        p = evidence.get("p_value")
+        p, q = evidence.get("p_value"), evidence.get("q_value")
         if p is not None:
-            lines.append(f"  test: {evidence.get('test')}, p = {p:.4f}")
+            q_text = f", q = {q:.4f}" if q is not None else ""
+            lines.append(f"  test: {evidence.get('test')}, p = {p:.4f}{q_text}")
     return "\n".join(lines)

@@ -32,6 +32,11 @@ def _flat(prefix, n, first="2023-01", months=36, mrr=100.0):
     return [row for i in range(n) for row in series(f"{prefix}{i:02d}", first, [mrr] * months)]
 
 
+def _alerts(ds, settings=S):
+    """Raised and possible alerts by vertical, as the JSON reports carry them."""
+    return [a.to_dict() for a in drift_alerts(ds, settings, AS_OF, 12, by=["vertical"])]
+
+
 def _types(alerts, label):
     return {a["type"] for a in alerts if a["segment_label"] == label}
 
@@ -64,7 +69,7 @@ def test_sales_cycle_lengthening_and_win_rate_trap():
         deals.append(_deal(f"o{k}", "y01", "2025Q4", 30, "lost"))
         k += 1
     ds = dataset(accs, mrr=monthly(rows), opps=opportunities(deals))
-    alerts = drift_alerts(ds, S, AS_OF, 12, by=["vertical"])
+    alerts = _alerts(ds)
     assert _types(alerts, "X") == {"sales_cycle_lengthening"}
     cycle = next(a for a in alerts if a["type"] == "sales_cycle_lengthening")
     ev = cycle["evidence"]
@@ -107,7 +112,7 @@ def test_nrr_trending_down_and_contraction_rising():
         [(f"w{i:02d}", "W") for i in range(10)] + [(f"z{i:02d}", "Z") for i in range(10)]
     )
     ds = dataset(accs, mrr=monthly(rows))
-    alerts = drift_alerts(ds, S, AS_OF, 12, by=["vertical"])
+    alerts = _alerts(ds)
     assert _types(alerts, "W") == set()
     assert {"nrr_trending_down", "contraction_rising"} <= _types(alerts, "Z")
     trend = next(a for a in alerts if a["type"] == "nrr_trending_down")
@@ -134,7 +139,7 @@ def test_recent_cohorts_retaining_worse():
         rows += series(f"r{i:02d}", first, [100.0, 100.0])  # cancel during onboarding
     ids = [f"v{i:02d}" for i in range(20)] + [f"r{i:02d}" for i in range(12)]
     ds = dataset(accounts([(x, "V") for x in ids]), mrr=monthly(rows))
-    alerts = drift_alerts(ds, S, AS_OF, 12, by=["vertical"])
+    alerts = _alerts(ds)
     recent = [a for a in alerts if a["type"] == "recent_cohorts_worse"]
     assert len(recent) == 1
     ev = recent[0]["evidence"]
@@ -153,9 +158,10 @@ def test_recent_cohorts_retaining_worse():
     assert max(r["age"] for r in curve if r["accounts"] == 8) >= 6
 
 
-def test_bookings_mix_moving_off_icp():
-    # C grows 30% over the year (Core ICP); O is flat. C's share of bookings falls
-    # from 80% to 60% to 40% over the last three quarters.
+def _mix(per_quarter):
+    """C grows 30% over the year (Core ICP); O is flat. C's share of bookings falls
+    from 80% to 60% to 40% over the last three quarters, ``per_quarter`` deals of 100
+    a quarter."""
     rows = _flat("o", 10)
     for i in range(10):
         rows += series(
@@ -165,21 +171,44 @@ def test_bookings_mix_moving_off_icp():
         [(f"o{i:02d}", "O") for i in range(10)] + [(f"c{i:02d}", "C") for i in range(10)]
     )
     deals = []
-    for q, core in (("2025Q2", 800), ("2025Q3", 600), ("2025Q4", 400)):
-        deals.append(_deal(f"{q}c", "c00", q, 30, amount=core))
-        deals.append(_deal(f"{q}o", "o00", q, 30, amount=1000 - core))
+    for q, share in (("2025Q2", 0.8), ("2025Q3", 0.6), ("2025Q4", 0.4)):
+        core = round(per_quarter * share)
+        for i in range(per_quarter):
+            deals.append(_deal(f"{q}-{i}", "c00" if i < core else "o00", q, 30, amount=100))
     ds = dataset(accs, mrr=monthly(rows), opps=opportunities(deals))
-    alerts = drift_alerts(ds, S, AS_OF, 12, by=["vertical"])
-    mix = [a for a in alerts if a["type"] == "bookings_mix_off_icp"]
+    return [a for a in _alerts(ds) if a["type"] == "bookings_mix_off_icp"]
+
+
+def test_bookings_mix_moving_off_icp():
+    mix = _mix(20)
     assert len(mix) == 1
-    assert mix[0]["evidence"]["core_segments"] == ["C"]
-    assert list(mix[0]["evidence"]["core_share"].values()) == pytest.approx([0.8, 0.6, 0.4])
+    ev = mix[0]["evidence"]
+    assert ev["core_segments"] == ["C"]
+    assert list(ev["core_share"].values()) == pytest.approx([0.8, 0.6, 0.4])
     assert mix[0]["started"] == "2025Q3"
     assert "40%" in mix[0]["explanation"]
+    # Delta method over the 20 deals of 2025Q2 and of 2025Q4 (amounts 100, total 2000):
+    # phi = (core*100 - R*100)/2000 per deal: 16 x 0.01 and 4 x -0.04, then 8 x 0.03 and
+    # 12 x -0.02: var = 0.008 + 0.012 = 0.02, z = (0.4 - 0.8) / sqrt(0.02) = -2.828.
+    assert ev["statistic"] == pytest.approx(-0.4 / 0.02**0.5)
+    assert ev["p_value"] == pytest.approx(0.0023389, rel=1e-3)
+    assert ev["q_value"] == ev["p_value"]  # one company-level test
+
+
+def test_bookings_mix_from_five_deals_a_quarter_is_not_raised():
+    # The same shares from 5 deals a quarter: var = 0.032 + 0.048, z = -1.414, p = 0.079.
+    assert _mix(5) == []
 
 
 def test_every_alert_type_is_known():
-    assert len(ALERT_TYPES) == 6
+    assert len(ALERT_TYPES) == 11
+    assert ALERT_TYPES[6:] == (
+        "grr_warning",
+        "masked_churn",
+        "pricing_signal",
+        "acv_up_nrr_down",
+        "rising_segment",
+    )
 
 
 def test_p_values_read_as_people_write_them():

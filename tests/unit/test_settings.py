@@ -46,3 +46,19 @@ def test_margin_override_most_specific_first():
     assert s.margin_for({"vertical": "FS", "sub_industry": "Credit Unions"}) == 0.9
     assert s.margin_for({"vertical": "FS", "sub_industry": "Insurance"}) == 0.7
     assert s.margin_for({"vertical": "Retail"}) == 0.8
+
+
+def test_evidence_defaults_and_the_legacy_significance_key():
+    s = MetricSettings()
+    assert (s.alpha, s.min_deals, s.grr_floor, s.logo_gap, s.acv_increase) == (
+        0.05,
+        10,
+        0.90,
+        0.10,
+        0.20,
+    )
+    # A row saved before alpha existed called it "significance".
+    assert MetricSettings.model_validate({"significance": 0.01}).alpha == 0.01
+    assert MetricSettings.model_validate({"significance": 0.01, "alpha": 0.1}).alpha == 0.1
+    with pytest.raises(ValidationError):
+        MetricSettings(alpha=1.5)

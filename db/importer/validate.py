@@ -24,6 +24,7 @@ from db.importer.values import (
     parse_flag,
     parse_money,
     slash_order,
+    slash_stats,
 )
 
 MAX_LISTED = 1_000
@@ -192,6 +193,38 @@ def _status(value: pl.Expr, header: str) -> tuple[pl.Expr, pl.Expr]:
     return known, pl.when(value.is_not_null() & known.is_null()).then(pl.lit(STATUS_EXPECTED))
 
 
+CODED_COLUMNS: dict[str, Callable[[pl.Expr, str], tuple[pl.Expr, pl.Expr]]] = {
+    "size_band": lambda value, _header: _size_band(value),
+    "opportunity_type": lambda value, _header: _opportunity_type(value),
+    "status": _status,
+}
+"""Columns holding a few codes: parsed once per distinct value (``_per_distinct``)."""
+
+
+def _per_distinct(
+    value: pl.Expr,
+    distinct: list[str | None],
+    parse: Callable[[pl.Expr], tuple[pl.Expr, pl.Expr]],
+) -> tuple[pl.Expr, pl.Expr]:
+    """``parse`` (value -> (parsed, problem)) evaluated on a column's distinct values, then
+    looked up per row: a few hundred regex replacements instead of one per row."""
+    table = pl.DataFrame({"v": distinct}, schema={"v": pl.String})
+    parsed, problem = parse(pl.col("v"))
+    table = table.select("v", parsed.alias("parsed"), problem.cast(pl.String).alias("problem"))
+    known = table.filter(pl.col("v").is_not_null())
+    empty = table.filter(pl.col("v").is_null())
+
+    def lookup(name: str) -> pl.Expr:
+        column = known.get_column(name)
+        mapped = value.replace_strict(
+            known.get_column("v"), column, default=None, return_dtype=column.dtype
+        )
+        when_empty = empty.get_column(name)[0] if empty.height else None
+        return pl.when(value.is_null()).then(pl.lit(when_empty, column.dtype)).otherwise(mapped)
+
+    return lookup("parsed"), lookup("problem")
+
+
 def check_table(
     raw: RawTable, kind: str, mapping: dict[str, str], bands: SizeBands | None = None
 ) -> Checked:
@@ -204,19 +237,22 @@ def check_table(
     def raw_col(canonical: str) -> str:
         return f"c{position[source[canonical]]}"
 
-    frame = raw.frame.with_columns(
-        pl.int_range(raw.first_row, raw.first_row + pl.len(), dtype=pl.Int64).alias(ROW)
+    # Pass 1 (one plan): row numbers, trimmed cells, wholly empty rows dropped (blank
+    # lines, trailing ",,,," rows of spreadsheet exports; rows keep their numbers, so
+    # later problems still point at the right row), cleaned values of mapped columns.
+    cells = list(raw.frame.columns)
+    stripped = {c: pl.col(c).str.strip_chars() for c in cells}
+    blank = pl.all_horizontal(pl.col(c).is_null() | (stripped[c] == "") for c in cells)
+    frame = (
+        raw.frame.lazy()
+        .with_columns(
+            pl.int_range(raw.first_row, raw.first_row + pl.len(), dtype=pl.Int64).alias(ROW)
+        )
+        .filter(~blank)
+        .with_columns(cleaned(stripped[raw_col(c)]).alias(f"v_{c}") for c in source)
+        .collect()
     )
-    # Wholly empty rows (blank lines, trailing ",,,," rows of spreadsheet exports) are
-    # not data; rows keep their numbers, so later problems still point at the right row.
-    cells = [c for c in frame.columns if c != ROW]
-    blank = pl.all_horizontal(
-        pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cells
-    )
-    before = frame.height
-    frame = frame.filter(~blank)
-    skipped = before - frame.height
-    frame = frame.with_columns(cleaned(raw_col(c)).alias(f"v_{c}") for c in source)
+    skipped = raw.frame.height - frame.height
 
     def v(c: str) -> pl.Expr:
         return pl.col(f"v_{c}") if c in source else pl.lit(None, pl.String)
@@ -226,8 +262,25 @@ def check_table(
     date_columns = [
         c for c in ("created_date", "start_date", "end_date", "close_date", "month") if c in source
     ]
+    money_columns = [c for c in spec.names if c in source and (c in MONEY_COLUMNS or c == "arr")]
+    coded = [c for c in CODED_COLUMNS if c in source]
+    # Pass 2 (one select): what decides how each column is parsed (date order, plain
+    # ISO dates, plain amounts) and the distinct values of coded columns, every column
+    # measured at once.
+    stats = (
+        frame.select(
+            *(e for c in date_columns for e in slash_stats(v(c), c)),
+            *(
+                (v(c).is_null() | v(c).str.contains(PLAIN_AMOUNT)).all().alias(f"{c}.plain")
+                for c in money_columns
+            ),
+            *(v(c).unique().implode().alias(f"{c}.distinct") for c in coded),
+        ).row(0, named=True)
+        if date_columns or money_columns or coded
+        else {}
+    )
     column_problems: list[dict[str, object]] = []
-    orders = {c: slash_order(frame, v(c)) for c in date_columns}
+    orders = {c: slash_order(stats, c) for c in date_columns}
     # A column with no deciding date takes its order from the file's other date
     # columns (an export uses one date format throughout); only a file where no
     # date decides it is ambiguous.
@@ -256,33 +309,28 @@ def check_table(
     for c in spec.names:
         if c in values or c not in source:
             continue
-        if c in MONEY_COLUMNS or c == "arr":
-            plain = frame.select((v(c).is_null() | v(c).str.contains(PLAIN_AMOUNT)).all()).item()
+        if c in money_columns:
             values[c], problems[c] = parse_money(
-                v(c), decimal_comma=raw.decimal_comma, plain_only=plain
+                v(c), decimal_comma=raw.decimal_comma, plain_only=bool(stats[f"{c}.plain"])
             )
         elif c == "employees":
             values[c], problems[c] = parse_count(v(c))
-        elif c == "size_band":
-            values[c], problems[c] = _size_band(v(c))
-        elif c == "opportunity_type":
-            values[c], problems[c] = _opportunity_type(v(c))
-        elif c == "status":
-            values[c], problems[c] = _status(v(c), source[c])
+        elif c in CODED_COLUMNS:
+            parse = CODED_COLUMNS[c]
+            values[c], problems[c] = _per_distinct(
+                v(c), stats[f"{c}.distinct"], lambda e, c=c, parse=parse: parse(e, source[c])
+            )
         elif c in ID_COLUMNS:
             values[c] = v(c)
             problems[c] = pl.when(v(c).str.starts_with("=")).then(pl.lit("an id, not a formula"))
         else:
             values[c] = v(c)
 
-    # Lazy, so common subexpressions (each parse feeds both value and problem) run once.
-    frame = (
-        frame.lazy()
-        .with_columns(
-            *(e.alias(f"p_{c}") for c, e in values.items()),
-            *(e.alias(f"e_{c}") for c, e in problems.items()),
-        )
-        .collect()
+    # Pass 3 (one lazy plan, collected below with the cross-column checks): common
+    # subexpressions (each parse feeds both value and problem) run once.
+    parsed = frame.lazy().with_columns(
+        *(e.alias(f"p_{c}") for c, e in values.items()),
+        *(e.alias(f"e_{c}") for c, e in problems.items()),
     )
 
     def p(c: str) -> pl.Expr:
@@ -370,28 +418,47 @@ def check_table(
             out_exprs.append(pl.lit("new_business").alias(c))
         else:
             out_exprs.append(pl.lit(None, _DTYPES.get(c, pl.String)).alias(c))
-    frame = frame.with_columns(e.alias(f"x{i}_{c}") for i, (c, e) in enumerate(more)).with_columns(
+    full = parsed.with_columns(e.alias(f"x{i}_{c}") for i, (c, e) in enumerate(more)).with_columns(
         out_exprs
     )
+    checks = [(c, f"e_{c}") for c in problems] + [(c, f"x{i}_{c}") for i, (c, _) in enumerate(more)]
+    text_cols = [c for c in source if c in TEXT_COLUMNS]
+    # One run (collect_all shares the plan): the canonical frame, the problems per check
+    # and formula-like text per column (``rows`` keeps the select non-empty), and the
+    # rows holding a problem, for the listing.
+    flagged_rows = full.filter(
+        pl.any_horizontal(pl.col(name).is_not_null() for _, name in checks) if checks else False
+    ).select(
+        ROW,
+        # A check on an absent column (end_date, close_date) never fires.
+        *dict.fromkeys(raw_col(c) for c, _ in checks if c in source),
+        *(name for _, name in checks),
+    )
+    canonical, totals, problem_rows = pl.collect_all(
+        [
+            full.select(*OUTPUT_COLUMNS[kind], ROW),
+            full.select(
+                pl.len().alias("rows"),
+                *(pl.col(name).is_not_null().sum().alias(name) for _, name in checks),
+                *(looks_like_formula(v(c)).sum().alias(f"formula.{c}") for c in text_cols),
+            ),
+            flagged_rows,
+        ]
+    )
+    counts = totals.row(0, named=True)
 
     notices = [f"{skipped:,} empty row{'s' if skipped != 1 else ''} skipped"] if skipped else []
-    text_cols = [c for c in source if c in TEXT_COLUMNS]
-    if text_cols:
-        counts = frame.select(looks_like_formula(v(c)).sum().alias(c) for c in text_cols).row(
-            0, named=True
+    flagged = {source[c]: counts[f"formula.{c}"] for c in text_cols if counts[f"formula.{c}"]}
+    if flagged:
+        listed = ", ".join(f"'{h}' ({n:,})" for h, n in flagged.items())
+        notices.append(
+            f"text starting with =, +, - or @ kept as plain text (a spreadsheet would run it as a formula): {listed}"
         )
-        flagged = {source[c]: n for c, n in counts.items() if n}
-        if flagged:
-            listed = ", ".join(f"'{h}' ({n:,})" for h, n in flagged.items())
-            notices.append(
-                f"text starting with =, +, - or @ kept as plain text (a spreadsheet would run it as a formula): {listed}"
-            )
 
-    collected, count = _collect(frame, source, problems, more, raw_col)
+    collected, count = _collect(problem_rows, source, checks, counts, raw_col)
     if column_problems:
         collected = pl.concat([problem_frame(column_problems), collected])
         count += len(column_problems)
-    canonical = frame.select(*OUTPUT_COLUMNS[kind], ROW)
     dup_problems, dup_count = duplicate_keys(
         canonical, spec.key, {k: source.get(k, k) for k in spec.key}
     )
@@ -404,21 +471,19 @@ def check_table(
 def _collect(
     frame: pl.DataFrame,
     source: dict[str, str],
-    problems: dict[str, pl.Expr],
-    more: list[tuple[str, pl.Expr]],
+    checks: list[tuple[str, str]],
+    counts: dict[str, object],
     raw_col: Callable[[str], str],
 ) -> tuple[pl.DataFrame, int]:
-    """Every problem cell as (row, column, value, expected), counted, listed up to the cap."""
+    """Every problem cell as (row, column, value, expected), counted, listed up to the cap.
+
+    ``checks``: (canonical column, problem column) pairs; ``counts``: problems per
+    problem column. Only checks that found something are filtered for their rows.
+    """
     listed: list[pl.DataFrame] = []
     total = 0
-    checks = [(c, f"e_{c}") for c in problems] + [(c, f"x{i}_{c}") for i, (c, _) in enumerate(more)]
-    if not checks:
-        return problem_frame(), 0
-    counts = frame.select(pl.col(name).is_not_null().sum().alias(name) for _, name in checks).row(
-        0, named=True
-    )
     for c, name in checks:
-        n = counts[name]
+        n = int(counts[name] or 0)
         if not n:
             continue
         total += n

@@ -31,10 +31,21 @@ DATE_EXPECTED = "a date: YYYY-MM-DD, MM/DD/YYYY, DD.MM.YYYY or an Excel date"
 MONEY_EXPECTED = "an amount such as 1234.50, 1,234.50, $1,234.50 or 1 234,50 €"
 
 
-def cleaned(col: str) -> pl.Expr:
-    """The cell trimmed, null when it is empty or an empty-marker (NULL, N/A, -)."""
-    s = pl.col(col).str.strip_chars()
-    return pl.when(s.str.to_lowercase().is_in(EMPTY)).then(None).otherwise(s)
+def _case_variants(word: str) -> list[str]:
+    out = [""]
+    for ch in word:
+        out = [w + c for w in out for c in {ch.lower(), ch.upper()}]
+    return out
+
+
+# Every spelling of the empty-markers, so a cell is looked up as it is instead of
+# lower-casing every cell of the file first (half the cost of cleaning).
+_EMPTY_SPELLINGS = sorted({v for word in EMPTY for v in _case_variants(word)})
+
+
+def cleaned(stripped: pl.Expr) -> pl.Expr:
+    """The trimmed cell ``stripped``, null when it is empty or an empty-marker (NULL, N/A, -)."""
+    return pl.when(stripped.is_in(_EMPTY_SPELLINGS)).then(None).otherwise(stripped)
 
 
 def looks_like_formula(value: pl.Expr) -> pl.Expr:
@@ -57,24 +68,33 @@ class DateOrder:
     """True when every value is a plain ``YYYY-MM-DD``: parsed by the fast path alone."""
 
 
-def slash_order(frame: pl.DataFrame, value: pl.Expr) -> DateOrder:
-    """Decide MM/DD or DD/MM for a column: a part above 12 settles it; none settling it is ambiguous."""
-    parts = value.str.extract_groups(SLASH)
+def slash_stats(value: pl.Expr, name: str) -> list[pl.Expr]:
+    """Aggregates deciding a column's d/d/yyyy order (``slash_order`` reads them), named
+    ``name`` + suffix, so every date column of a file is measured in one pass."""
+    # Only cells holding a slash can match; the others skip the regex.
+    parts = pl.when(value.str.contains("/", literal=True)).then(value).str.extract_groups(SLASH)
     a = parts.struct.field("1").cast(pl.Int32)
     b = parts.struct.field("2").cast(pl.Int32)
-    stats = frame.select(
-        day_first=((a > 12) & (b <= 12)).sum(),
-        month_first=((b > 12) & (a <= 12)).sum(),
-        ambiguous_row=pl.col("__row").filter((a != b) & (a <= 12) & (b <= 12)).first(),
-        plain_iso_only=(value.is_null() | value.str.contains(PLAIN_ISO)).all(),
-    ).row(0, named=True)
-    day_first, month_first = stats["day_first"] or 0, stats["month_first"] or 0
-    plain = bool(stats["plain_iso_only"])
+    return [
+        ((a > 12) & (b <= 12)).sum().alias(f"{name}.day_first"),
+        ((b > 12) & (a <= 12)).sum().alias(f"{name}.month_first"),
+        pl.col("__row").filter((a != b) & (a <= 12) & (b <= 12)).first().alias(f"{name}.ambiguous"),
+        (value.is_null() | value.str.contains(PLAIN_ISO)).all().alias(f"{name}.plain_iso"),
+    ]
+
+
+def slash_order(stats: dict[str, object], name: str) -> DateOrder:
+    """Decide MM/DD or DD/MM for a column from its ``slash_stats``: a part above 12
+    settles it; none settling it is ambiguous."""
+    day_first = int(stats[f"{name}.day_first"] or 0)
+    month_first = int(stats[f"{name}.month_first"] or 0)
+    plain = bool(stats[f"{name}.plain_iso"])
     if day_first or month_first:
         return DateOrder(
             month_first >= day_first, bool(day_first and month_first), None, True, plain
         )
-    return DateOrder(True, False, stats["ambiguous_row"], False, plain)
+    ambiguous = stats[f"{name}.ambiguous"]
+    return DateOrder(True, False, None if ambiguous is None else int(ambiguous), False, plain)
 
 
 def _ymd(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
@@ -189,9 +209,10 @@ def parse_money(
     takes a fast path of two extractions.
     """
     if plain_only:
-        return _cents(value.str.extract(r"^(\d+)", 1), value.str.extract(r"\.(\d+)$", 1)), pl.lit(
-            None, pl.String
-        )
+        # Digits, then an optional fraction: a split, no regex (half the cost).
+        parts = value.str.split_exact(".", 1)
+        cents = _cents(parts.struct.field("field_0"), parts.struct.field("field_1"))
+        return cents, pl.lit(None, pl.String)
     core = value.str.replace_all(_CURRENCY, "").str.replace_all(_SPACES, "")
     negative = core.str.contains(r"^-|-$|^\(.*\)$")
     unsigned = core.str.replace_all(r"^[-(]|[-)]$", "")

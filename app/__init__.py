@@ -20,18 +20,26 @@ def create_app(host: str | None = None) -> dash.Dash:
     """Build the Dash app (one per process: the pages registry is global).
 
     ``host`` is the address the app will be served on; it decides local mode
-    (no sign-in, the local user is an admin) for 127.0.0.1 and localhost.
+    (no sign-in, the local user is an admin) for 127.0.0.1 and localhost. A served
+    (non-local) app that no one could sign in to raises StartupRefused.
     """
     import dash
     from flask import Flask
 
-    from app import auth, health, security, view_api
+    from app import api, auth, health, security, signin, view_api
     from app.cache import init_cache, share_view_cache
     from app.layout import shell
 
     server = Flask(__name__)
-    auth.configure(server, host)
+    local = host in auth.LOCAL_HOSTS
+    security.configure(server, local)
+    auth.install(server, local)
+    health.register(server)
+    signin.register(server)
+    api.register(server)
     view_api.register(server)
+    if not local:
+        signin.require_sign_in_possible()
     init_cache(server)
     share_view_cache()
     app = dash.Dash(

@@ -19,18 +19,20 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from dash import dcc, html
-from flask import Flask, Response, current_app, g, has_request_context, redirect, request, session
-from flask_wtf.csrf import generate_csrf
-from werkzeug.exceptions import Forbidden
+from flask import Flask, Response, current_app, g, redirect, request, session
+from werkzeug.exceptions import Forbidden, Unauthorized
+
+from app.users import find_active
+from db.engine import DB_ERRORS, get_engine
 
 ROLE_RANK = {"viewer": 0, "analyst": 1, "admin": 2}
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # Reachable without signing in: health checks for load balancers and the sign-in flow.
-PUBLIC_PATHS = {"/healthz", "/readyz", "/login", "/login/oidc", "/login/oidc/callback", "/_favicon.ico"}
+PUBLIC_PATHS = {
+    "/healthz", "/readyz", "/login", "/login/oidc", "/login/oidc/callback", "/_favicon.ico"
+}
 # Machine endpoints: an anonymous caller gets 401, not a redirect to an HTML page.
 API_PREFIXES = ("/_dash-", "/api/")
-SIGN_IN_HELP = "icp users add you@company.com --role admin"
 
 log = logging.getLogger("icp.auth")
 
@@ -52,48 +54,11 @@ class User:
 LOCAL_ADMIN = User(email="local", role="admin")
 
 
-def configure(server: Flask, host: str | None) -> None:
-    """Local mode for a loopback host; otherwise sign-in is required and must be possible.
-
-    Also installs the web hardening, the health checks and the sign-in routes.
-    Raises StartupRefused when not in local mode and nobody could sign in.
-    """
-    from app import api, health, security, signin
-
-    local = host is not None and host in LOCAL_HOSTS
+def install(server: Flask, local: bool) -> None:
+    """Identify the user of every request: no one to identify in local mode, else the
+    signed session's user (anonymous callers are sent to sign in)."""
     server.config["ICP_LOCAL_MODE"] = local
-    security.configure(server, local)
     server.before_request(_load_user)
-    health.register(server)
-    signin.register(server)
-    api.register(server)
-    if not local:
-        require_sign_in_possible()
-
-
-def require_sign_in_possible() -> None:
-    """Refuse to start a served (non-local) app that no one could sign in to."""
-    from app.health import DB_ERRORS
-    from app.security import StartupRefused
-    from app.signin import oidc_settings
-    from app.users import has_users
-    from db.engine import get_engine
-
-    if oidc_settings() is not None:
-        return
-    try:
-        anyone = has_users(get_engine())
-    except DB_ERRORS as exc:
-        # An unreachable warehouse is a fault to ride out (readyz reports it), not a config error.
-        log.warning("could not check for users at startup (%s)", exc.__class__.__name__)
-        return
-    if not anyone:
-        raise StartupRefused(
-            "Sign-in is not configured: the users table has no enabled user and OpenID "
-            f"Connect is not set up, so no one could sign in. Add an admin first: `{SIGN_IN_HELP}` "
-            "(or set ICP_OIDC_ISSUER, ICP_OIDC_CLIENT_ID and ICP_OIDC_CLIENT_SECRET). "
-            "To use ICP Lens alone on this machine without sign-in, serve it on 127.0.0.1: `icp serve`."
-        )
 
 
 def local_mode() -> bool:
@@ -133,31 +98,6 @@ def sign_in(user: User) -> None:
     session["iat"] = int(time.time())
 
 
-def session_bar() -> html.Div:
-    """Who is signed in, with a sign-out button (a CSRF-protected form); empty in local mode."""
-    if not has_request_context():
-        return html.Div()
-    if local_mode():
-        # The layout shows the local-mode banner; there is no one to sign out.
-        return html.Div(id="icp-session-bar")
-    user = current_user()
-    if user is None:
-        return html.Div(id="icp-session-bar")
-    return html.Div(
-        html.Form(
-            [
-                html.Span(f"{user.email} ({user.role})", className="me-2"),
-                dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
-                html.Button("Sign out", type="submit", className="btn btn-sm btn-outline-secondary"),
-            ],
-            action="/logout",
-            method="POST",
-            className="d-flex justify-content-end align-items-center mb-2",
-        ),
-        id="icp-session-bar",
-    )
-
-
 def _load_user() -> Response | None:
     if request.path in PUBLIC_PATHS or local_mode():
         return None
@@ -166,18 +106,12 @@ def _load_user() -> Response | None:
         g.icp_user = user
         return None
     if request.path.startswith(API_PREFIXES) or request.method != "GET":
-        from app.security import error_page
-
-        return error_page(401, "Sign in required.")
+        raise Unauthorized("Sign in required.")
     target = request.full_path if request.query_string else request.path
     return redirect(f"/login?next={quote(target, safe='/')}")
 
 
 def _session_user() -> User | None:
-    from app.health import DB_ERRORS
-    from app.users import find_active
-    from db.engine import get_engine
-
     email = session.get("email")
     if not email:
         return None

@@ -13,13 +13,14 @@ from dash import Input, Output, State, dcc, html
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from db.engine import DB_ERRORS
+
 log = logging.getLogger("icp.health")
 
 STATUS_ID = "icp-data-status"
 RETRY_ID = "icp-data-retry"
 RETRY_MS = 5000
 UNAVAILABLE = "Data temporarily unavailable: the warehouse cannot be reached. Retrying by itself..."
-DB_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
 
 
 def register(server: Flask) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
+from flask import has_request_context
+from flask_wtf.csrf import generate_csrf
 
 from app import auth, health
 from app.components.viewpage import current
@@ -35,6 +37,33 @@ def nav_pages(user: auth.User | None) -> list[dict]:
     ]
 
 
+def session_bar() -> html.Div:
+    """Who is signed in, with a sign-out button (a CSRF-protected form); empty in local mode."""
+    if not has_request_context():
+        return html.Div()
+    if auth.local_mode():
+        # The layout shows the local-mode banner; there is no one to sign out.
+        return html.Div(id="icp-session-bar")
+    user = auth.current_user()
+    if user is None:
+        return html.Div(id="icp-session-bar")
+    return html.Div(
+        html.Form(
+            [
+                html.Span(f"{user.email} ({user.role})", className="me-2"),
+                dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+                html.Button(
+                    "Sign out", type="submit", className="btn btn-sm btn-outline-secondary"
+                ),
+            ],
+            action="/logout",
+            method="POST",
+            className="d-flex justify-content-end align-items-center mb-2",
+        ),
+        id="icp-session-bar",
+    )
+
+
 def shell() -> html.Div:
     """Navigation on top, the current page below; links the user may not use are hidden."""
     user = auth.current_user()
@@ -55,7 +84,7 @@ def shell() -> html.Div:
                     [
                         dbc.NavbarBrand("ICP Lens", href="/", className="fw-bold"),
                         dbc.Nav(links, navbar=True, className="ms-auto"),
-                        html.Div(auth.session_bar(), className="session-slot ms-3"),
+                        html.Div(session_bar(), className="session-slot ms-3"),
                     ],
                     fluid=True,
                 ),

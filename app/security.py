@@ -27,6 +27,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.logging_setup import new_request_id
 from db.config import Config, get_config
+from db.engine import DB_ERRORS
 from db.schema import login_attempts
 
 log = logging.getLogger("icp.security")
@@ -160,7 +161,7 @@ def _csp() -> str:
 def _error_response(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return error_page(exc.code or 500, exc.description or exc.name)
-    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+    if isinstance(exc, DB_ERRORS):
         log.warning("database unavailable: %s", exc.__class__.__name__)
         return error_page(
             503, "Data temporarily unavailable: the warehouse cannot be reached. "

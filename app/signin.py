@@ -11,12 +11,17 @@ import logging
 from dataclasses import dataclass
 
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, Response, redirect, request, session, url_for
+from flask import Flask, Response, current_app, redirect, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
 from app.auth import User, sign_in
+from app.security import StartupRefused, login_succeeded, reserve_login_attempt
+from app.users import UserError, authenticate, has_users, record_sso_sign_in
 from db.config import get_config
+from db.engine import DB_ERRORS, get_engine
 from db.schema import ROLES
+
+SIGN_IN_HELP = "icp users add you@company.com --role admin"
 
 log = logging.getLogger("icp.signin")
 
@@ -100,10 +105,28 @@ def register(server: Flask) -> None:
     server.config["ICP_OIDC"] = settings
 
 
+def require_sign_in_possible() -> None:
+    """Refuse to start a served (non-local) app that no one could sign in to."""
+    if oidc_settings() is not None:
+        return
+    try:
+        anyone = has_users(get_engine())
+    except DB_ERRORS as exc:
+        # An unreachable warehouse is a fault to ride out (readyz reports it), not a config error.
+        log.warning("could not check for users at startup (%s)", exc.__class__.__name__)
+        return
+    if not anyone:
+        raise StartupRefused(
+            "Sign-in is not configured: the users table has no enabled user and OpenID "
+            "Connect is not set up, so no one could sign in. Add an admin first: "
+            f"`{SIGN_IN_HELP}` (or set ICP_OIDC_ISSUER, ICP_OIDC_CLIENT_ID and "
+            "ICP_OIDC_CLIENT_SECRET). To use ICP Lens alone on this machine without "
+            "sign-in, serve it on 127.0.0.1: `icp serve`."
+        )
+
+
 def login_page(error: str | None = None, status: int = 200) -> Response:
     """The sign-in form (email, password, CSRF token) and the SSO button when configured."""
-    from flask import current_app
-
     next_url = _safe_next(request.values.get("next"))
     sso = ""
     if current_app.config.get("ICP_OIDC") is not None:
@@ -141,10 +164,6 @@ button {{ margin-top: 1.5rem; width: 100%; padding: .6rem; background: #212529; 
 
 def login_submit() -> Response:
     """Check the password against the warehouse, under the shared rate limit."""
-    from app.security import login_succeeded, reserve_login_attempt
-    from app.users import authenticate
-    from db.engine import get_engine
-
     cfg = get_config()
     email = request.form.get("email", "").strip().lower()
     password = request.form.get("password", "")
@@ -186,11 +205,6 @@ def oidc_login() -> Response:
 
 def oidc_callback() -> Response:
     """Back from the identity provider: sign in a pre-added user or one of an allowed domain."""
-    from flask import current_app
-
-    from app.users import UserError, record_sso_sign_in
-    from db.engine import get_engine
-
     settings: OidcSettings = current_app.config["ICP_OIDC"]
     token = oauth.oidc.authorize_access_token()
     claims = token.get("userinfo") or {}

@@ -18,6 +18,9 @@ from sqlalchemy.engine import Engine, make_url
 from db.config import get_config
 
 EMBEDDED_DB = "icp"
+# What the driver raises when the warehouse cannot be reached: a fault to ride out
+# (retry, show "data temporarily unavailable"), not a bug.
+DB_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
 
 _lock = threading.Lock()
 _server = None

@@ -62,7 +62,7 @@ _WHERE = {
     "holds_demo": "demo_rows",
     "ImportFailed": "errors",
     "ImportRefused": "errors",
-    "ImportRejected": "errors",
+    "ImportRejected": "plan",
     "Problem": "errors",
     "import_history": "history",
     "FileResult": "load",

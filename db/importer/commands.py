@@ -16,9 +16,9 @@ import psycopg
 import sqlalchemy as sa
 
 from db.data_version import bump_data_version
-from db.importer.errors import ImportFailed, ImportRejected
+from db.importer.errors import ImportFailed
 from db.importer.load import FileResult, ImportResult, load_plan, record_files
-from db.importer.plan import ImportPlan, plan_import
+from db.importer.plan import ImportPlan, ImportRejected, plan_import
 from db.importer.read import ImportFile, ReadLimits
 from db.importer.rollback import RollbackResult, check_batch, undo_batch
 

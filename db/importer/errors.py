@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from db.importer.plan import ImportPlan
 
 
 @dataclass(frozen=True)
@@ -55,14 +51,3 @@ class ImportRefused(Exception):
 class ImportFailed(ImportRefused):
     """The load itself failed (connection lost, server stopped); nothing was written."""
 
-
-class ImportRejected(ImportRefused):
-    """The files were read but hold problems; nothing was written.
-
-    ``plan`` is the full :class:`~db.importer.plan.ImportPlan`; ``str()`` is its
-    readable report.
-    """
-
-    def __init__(self, plan: ImportPlan) -> None:
-        self.plan = plan
-        super().__init__(plan.report(), None)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from db.importer.columns import KINDS, SPECS, closest_kind, detect_kind, map_columns
-from db.importer.errors import ImportRefused, ImportRejected, Problem
+from db.importer.errors import ImportRefused, Problem
 from db.importer.read import ImportFile, ReadLimits, read_table
 from db.importer.validate import (
     MAX_LISTED,
@@ -144,6 +144,17 @@ class ImportPlan:
             "problems": [p.to_dict() for p in self.problems],
             "files": [f.to_dict() for f in self.files],
         }
+
+
+class ImportRejected(ImportRefused):
+    """The files were read but hold problems; nothing was written.
+
+    ``plan`` is the full :class:`ImportPlan`; ``str()`` is its readable report.
+    """
+
+    def __init__(self, plan: ImportPlan) -> None:
+        self.plan = plan
+        super().__init__(plan.report(), None)
 
 
 def _bands(settings: Any, engine: sa.Engine | None) -> SizeBands:

@@ -174,6 +174,17 @@ def _bands(settings: Any, engine: sa.Engine | None) -> SizeBands:
     )
 
 
+def _file_problem(
+    plan: FilePlan, row: int | None, message: str
+) -> tuple[FilePlan, pl.DataFrame, int]:
+    """A file that stops at one problem about the whole file (``row``: where it was met)."""
+    return (
+        plan,
+        problem_frame([{"row": row, "column": None, "value": None, "expected": message}]),
+        1,
+    )
+
+
 def _plan_file(
     f: ImportFile,
     limits: ReadLimits,
@@ -186,11 +197,7 @@ def _plan_file(
         raw = read_table(f, limits, kind, tuple(explicit or ()))
     except ImportRefused as exc:
         message = str(exc).removeprefix(f"{f.name}: ")
-        return (
-            plan,
-            problem_frame([{"row": exc.row, "column": None, "value": None, "expected": message}]),
-            1,
-        )
+        return _file_problem(plan, exc.row, message)
     plan.file_format, plan.sheet, plan.notices = raw.file_format, raw.sheet, list(raw.notices)
     plan.headers = list(raw.headers)
     plan.rows = raw.frame.height
@@ -209,43 +216,19 @@ def _plan_file(
             f"the columns of a{'n' if near.kind[0] in 'aeiou' else ''} {near.kind} file{hint}: "
             f"missing {', '.join(near.missing)}; found {found}"
         )
-        return (
-            plan,
-            problem_frame(
-                [{"row": raw.first_row - 1, "column": None, "value": None, "expected": message}]
-            ),
-            1,
-        )
+        return _file_problem(plan, raw.first_row - 1, message)
     plan.kind, plan.mapping, plan.ignored = mapped.kind, mapped.mapping, list(mapped.ignored)
     repeated = sorted({h for h in raw.headers if raw.headers.count(h) > 1})
     if repeated:
         message = "each column once; the header repeats " + ", ".join(repr(h) for h in repeated)
-        return (
-            plan,
-            problem_frame(
-                [{"row": raw.first_row - 1, "column": None, "value": None, "expected": message}]
-            ),
-            1,
-        )
+        return _file_problem(plan, raw.first_row - 1, message)
     if raw.frame.height == 0:
         message = "at least one data row (the file has only a header)"
-        return (
-            plan,
-            problem_frame(
-                [{"row": raw.first_row, "column": None, "value": None, "expected": message}]
-            ),
-            1,
-        )
+        return _file_problem(plan, raw.first_row, message)
     checked = check_table(raw, mapped.kind, mapped.mapping, bands)
     if checked.frame.height == 0:
         message = "at least one data row (the file's rows are all empty)"
-        return (
-            plan,
-            problem_frame(
-                [{"row": raw.first_row, "column": None, "value": None, "expected": message}]
-            ),
-            1,
-        )
+        return _file_problem(plan, raw.first_row, message)
     plan.notices.extend(checked.notices)
     plan.frame = checked.frame
     plan.rows = checked.frame.height

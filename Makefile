@@ -1,4 +1,5 @@
-# ICP Lens. `make run` serves the dashboard on demo data; `make test` runs the suite.
+# ICP Lens. `make run` serves the dashboard on demo data; `make test` checks the layers
+# (docs/architecture.md) and runs the suite.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -31,6 +32,7 @@ run: install
 	$(BIN)/icp serve
 
 test: install-dev
+	$(BIN)/lint-imports --no-logo
 	./scripts/ensure-chromium.sh
 	$(BIN)/pytest
 
@@ -42,6 +44,7 @@ loadtest: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
 
 lock: | $(BIN)/python
 	$(BIN)/uv pip compile -q pyproject.toml -o requirements.lock --python-version 3.11

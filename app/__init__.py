@@ -6,8 +6,15 @@ command imports ``app``, and ``icp report`` or ``icp --help`` must not pay for D
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+# Every entry point (icp, app.wsgi, gunicorn.conf.py) imports this package before numpy.
+# The metrics' matrix products are small: on 2 cores shared with polars and other
+# workers, OpenBLAS threads wait on each other instead of helping (the CLV bootstrap
+# took ~10x the CPU threaded under load). An operator's own setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 if TYPE_CHECKING:
     import dash

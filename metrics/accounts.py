@@ -56,7 +56,13 @@ def retention_accounts(
     (s_a), end_mrr (e_a, 0 when no longer active), status`` (``retained``,
     ``expanded``, ``contracted``, ``churned``). NRR = Σ end_mrr / Σ start_mrr.
     """
-    segs = condition_segments(ds, conditions)
+    return segment_retention_accounts(ds, condition_segments(ds, conditions), as_of, window)
+
+
+def segment_retention_accounts(
+    ds: Dataset, segs: Segments, as_of: int, window: int
+) -> pl.DataFrame:
+    """``retention_accounts`` of the accounts of ``segs`` (one segment, any accounts)."""
     s, e = pl.col("s"), pl.col("e")
     rows = segs.attach_lazy(window_pairs_lazy(ds, as_of - window, as_of)).select(
         "idx",

@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -149,10 +150,29 @@ def memoized(
     return value
 
 
+def code_version() -> str:
+    """A digest of the application's source files (paths, sizes, modification times).
+
+    Part of every cache key: after an upgrade the cache never serves a figure or a
+    view computed by the code that was replaced, and every worker of one release
+    agrees on it.
+    """
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha1(usedforsecurity=False)
+    for package in ("app", "metrics", "db"):
+        for path in sorted((root / package).rglob("*.py")):
+            stat = path.stat()
+            digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:12]
+
+
 def share_view_cache() -> None:
     """Memoize the views in this cache (shared by workers, single-flighted through the
     warehouse) and read the data version once per request."""
+    code = code_version()
     memo.install(
-        lambda name, version, params, compute: memoized(name, version, params, compute, get_engine())
+        lambda name, version, params, compute: memoized(
+            name, f"{version}:{code}", params, compute, get_engine()
+        )
     )
     view_context.install_version_reader(current_version)

@@ -51,6 +51,7 @@ class ids:
     DOWNLOAD = "sc-download"
     MESSAGE = "sc-message"
     HINT = "sc-hint"
+    CARDS_TITLE = "sc-cards-title"
 
     @staticmethod
     def kpi(key: str) -> str:
@@ -87,7 +88,7 @@ COLUMNS = (
 )
 BANDED = ("nrr", "grr")
 # Minimum widths (px) so the table fits beside the ICP map at 1440 px without cutting.
-WIDTHS = {"nrr": 70, "clv": 112, "logo_retention": 70, "grr": 60, "win_rate": 60,
+WIDTHS = {"nrr": 70, "clv": 132, "logo_retention": 70, "grr": 60, "win_rate": 60,
           "avg_deal_size": 62, "days_to_close": 62, "accounts": 64, "tam": 60}
 
 
@@ -127,6 +128,8 @@ def table_rows(ctx: Context, p: ViewParams) -> list[dict[str, Any]]:
         for field, kind, _group in COLUMNS:
             row[field] = r.get(field)
             row[f"{field}_fmt"] = fmt.by_kind(kind, r.get(field))
+        if r.get("prospects") == 0:
+            row["tam_fmt"] = "no prospects"
         if r.get("clv") is not None and r.get("clv_multiple") is not None:
             row["clv_fmt"] = f"{fmt.money(r['clv'])} ({fmt.multiple(r['clv_multiple'])})"
         for field in BANDED:
@@ -143,7 +146,8 @@ def column_defs(p: ViewParams) -> list[dict[str, Any]]:
             "field": "segment",
             "headerName": segment_name,
             "pinned": "left",
-            "minWidth": 132,
+            # Wide enough for the longest names ("Clinics & Physician Groups").
+            "minWidth": 200,
             "tooltipField": "segment",
             "cellClass": "cell-link",
             "headerTooltip": "Click a row to drill down (verticals) or open the segment page.",
@@ -187,7 +191,28 @@ def column_defs(p: ViewParams) -> list[dict[str, Any]]:
 
 MAX_BUBBLE = 55  # pixels across the bubble of the largest TAM
 MAP_HEIGHT = 450
+MAX_LABELS = 8  # bubbles named on the map; the others on hover
+PLOT_AREA = (900, 330)  # px of the full-width plot at 1280 px, for placing labels
 LABEL_SIZE = 10
+
+
+def extreme_segments(rows: list[dict[str, Any]], limit: int) -> set[str]:
+    """The ``limit`` segments farthest from the middle of the map (NRR and CLV each
+    measured in its own spread): the ones worth naming on the chart."""
+    if len(rows) <= limit:
+        return {r["segment"] for r in rows}
+
+    def spread(values: list[float]) -> tuple[float, float]:
+        middle = sorted(values)[len(values) // 2]
+        return middle, (max(values) - min(values)) or 1.0
+
+    nrr_mid, nrr_spread = spread([r["nrr"] for r in rows])
+    clv_mid, clv_spread = spread([r["clv"] for r in rows])
+    ranked = sorted(
+        rows,
+        key=lambda r: -(abs(r["nrr"] - nrr_mid) / nrr_spread + abs(r["clv"] - clv_mid) / clv_spread),
+    )
+    return {r["segment"] for r in ranked[:limit]}
 
 
 def icp_map(rows: list[dict[str, Any]], ctx: Context, p: ViewParams) -> go.Figure:
@@ -207,14 +232,16 @@ def icp_map(rows: list[dict[str, Any]], ctx: Context, p: ViewParams) -> go.Figur
     # Padding so the labels of the outermost bubbles stay inside the plot.
     x_range = (0.0, max(xs) * 1.18)
     y_range = (min(ys) - 0.08, max(ys) + 0.08)
-    # Each label goes where it overlaps no other label or bubble (plot area ~340x300 px).
+    # The most extreme bubbles are named on the map, every bubble on hover; each label
+    # goes where it overlaps no other label or bubble (the full-width plot area).
+    named = extreme_segments(plotted, MAX_LABELS)
     bubbles = [
         labels.Bubble(r["clv"], r["nrr"], labels.bubble_size(r["tam"], largest, MAX_BUBBLE),
-                      r["segment"])
+                      r["segment"] if r["segment"] in named else "")
         for r in plotted
     ]
     positions = labels.label_positions(
-        bubbles, x_range, y_range, plot_size=(340, 300), font_size=LABEL_SIZE
+        bubbles, x_range, y_range, plot_size=PLOT_AREA, font_size=LABEL_SIZE
     )
     label_at = {r["segment"]: p for r, p in zip(plotted, positions, strict=True)}
     for tier, label in TIER_LABELS.items():
@@ -229,7 +256,7 @@ def icp_map(rows: list[dict[str, Any]], ctx: Context, p: ViewParams) -> go.Figur
                 # Labels of bubbles near an edge may run past it rather than vanish.
                 cliponaxis=False,
                 name=label,
-                text=[r["segment"] for r in part],
+                text=[r["segment"] if r["segment"] in named else "" for r in part],
                 textposition=[label_at[r["segment"]] for r in part],
                 textfont={"size": LABEL_SIZE},
                 customdata=[[r["segment"], r["tam_fmt"], r["clv_fmt"], r["nrr_fmt"]] for r in part],
@@ -438,7 +465,8 @@ def layout(**query: str) -> html.Div:
             ),
             html.Div(
                 "Click a vertical to see its sub-industries; click any other segment to open "
-                "its page. Grey rows have fewer accounts than min_accounts: insufficient data.",
+                f"its page. Grey rows have fewer than {ctx.settings.min_accounts} accounts in "
+                "their starting cohort: insufficient data to rate them.",
                 id=ids.HINT,
                 className="hint mt-2",
             ),
@@ -461,8 +489,14 @@ def layout(**query: str) -> html.Div:
             header,
             html.Div(id=ids.MESSAGE),
             _controls(p, ctx.months_available()),
+            html.Div(
+                f"Company-wide, as of {p.as_of_label} over {p.window} months",
+                className="section-title", id=ids.CARDS_TITLE,
+            ),
             cards,
-            dbc.Row([dbc.Col(table, xl=8), dbc.Col(chart, xl=4)], className="g-3"),
+            # Full width each: beside the map, the table cut segment names and numbers.
+            dbc.Row([dbc.Col(table, xs=12)], className="g-3 mb-3"),
+            dbc.Row([dbc.Col(chart, xs=12)], className="g-3"),
         ]
     )
 
@@ -492,6 +526,7 @@ OUT = {
     "back": Output(ids.BACK, "className"),
     "by_disabled": Output(ids.BY, "disabled"),
     "message": Output(ids.MESSAGE, "children"),
+    "cards_title": Output(ids.CARDS_TITLE, "children"),
     **{
         f"{key}_{part}": Output(target, prop)
         for key in KPIS
@@ -560,6 +595,7 @@ def update_view(
         "back": back_class,
         "by_disabled": bool(drilled(new)),
         "message": None,
+        "cards_title": f"Company-wide, as of {new.as_of_label} over {new.window} months",
         **{
             f"{key}_{part}": value
             for key in KPIS

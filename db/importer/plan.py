@@ -235,6 +235,20 @@ def _plan_file(
     return plan, checked.problems, checked.problem_count
 
 
+def _listed(rows: pl.DataFrame, header: str, value: pl.Expr, expected: pl.Expr) -> pl.DataFrame:
+    """The first MAX_LISTED of ``rows`` as problems of the column ``header``."""
+    return (
+        rows.sort(ROW)
+        .head(MAX_LISTED)
+        .select(
+            pl.col(ROW).alias("row"),
+            pl.lit(header).alias("column"),
+            value.alias("value"),
+            expected.alias("expected"),
+        )
+    )
+
+
 def _cross_file_duplicates(files: list[FilePlan]) -> list[tuple[int, pl.DataFrame, int]]:
     """Keys of one kind present in two files: reported in each later file."""
     found = []
@@ -249,19 +263,11 @@ def _cross_file_duplicates(files: list[FilePlan]) -> list[tuple[int, pl.DataFram
                 clash = keys.join(seen, on=key, how="inner")
                 if clash.height:
                     header = next((s for s, c in f.mapping.items() if c == key[0]), key[0])
-                    listed = (
-                        clash.sort(ROW)
-                        .head(MAX_LISTED)
-                        .select(
-                            pl.col(ROW).alias("row"),
-                            pl.lit(header).alias("column"),
-                            pl.concat_str(
-                                [pl.col(k).cast(pl.String) for k in key], separator=" / "
-                            ).alias("value"),
-                            pl.format(
-                                "a {} not also in {}", pl.lit(" + ".join(key)), pl.col("__name")
-                            ).alias("expected"),
-                        )
+                    listed = _listed(
+                        clash,
+                        header,
+                        pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator=" / "),
+                        pl.format("a {} not also in {}", pl.lit(" + ".join(key)), pl.col("__name")),
                     )
                     found.append((i, listed, clash.height))
             named = keys.select(*key).with_columns(pl.lit(f.name).alias("__name"))
@@ -308,16 +314,7 @@ def _unknown_accounts(
         bad = f.frame.join(missing, on="account_id", how="semi")
         if bad.height:
             header = next(s for s, c in f.mapping.items() if c == "account_id")
-            listed = (
-                bad.sort(ROW)
-                .head(MAX_LISTED)
-                .select(
-                    pl.col(ROW).alias("row"),
-                    pl.lit(header).alias("column"),
-                    pl.col("account_id").alias("value"),
-                    pl.lit(UNKNOWN_ACCOUNT).alias("expected"),
-                )
-            )
+            listed = _listed(bad, header, pl.col("account_id"), pl.lit(UNKNOWN_ACCOUNT))
             found.append((i, listed, bad.height))
     return found
 

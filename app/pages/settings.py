@@ -21,9 +21,9 @@ from app.commands import CommandError
 from app.commands.settings import SaveSettings
 from app.components.viewpage import current
 from app.components.widgets import metric_label, page_header
+from app.views import MetricSettings
 from app.views import query as urlstate
 from app.views.context import warehouse_engine
-from metrics.settings import MetricSettings
 
 dash.register_page(
     __name__, path="/settings", name="Settings",

@@ -17,13 +17,15 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
+import flask
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from app import auth
 from app.components.csv_export import to_csv
 from app.components.widgets import page_header
 from app.views import formats as fmt
-from app.views.context import warehouse_engine
+from app.views.context import warehouse_context, warehouse_engine
+from app.views.warm import warm_in_background
 from db.config import get_config
 from db.importer import (
     ImportFile,
@@ -402,6 +404,9 @@ def import_files(
         return None, history_rows(), report(exc.plan)
     except ImportRefused as exc:
         return dbc.Alert(str(exc), color="danger"), history_rows(), dash.no_update
+    if result.changed:
+        # The next page the user opens is served from the cache, not computed while they wait.
+        warm_in_background(warehouse_context, flask.current_app._get_current_object().app_context)
     summary = dbc.Alert(
         [
             html.Strong("Imported. " if result.changed else "Nothing changed. "),

@@ -1,0 +1,74 @@
+"""Warming the cache after an import: the landing page's views are then cache hits
+(issue 12), in the shared cache the web workers read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from app import cache as app_cache
+from app.views import memo
+from app.views.context import warehouse_context
+from app.views.evidence import flags, open_alert_count
+from app.views.params import resolve
+from app.views.scorecard import company, scorecard
+from app.views.warm import DEFAULT_VIEWS, warm, warm_in_background
+from db.demo import load_demo
+
+
+@pytest.fixture
+def computed(tmp_path: Path, db: sa.Engine) -> Iterator[tuple[Flask, list[str]]]:
+    """Views memoized in a fresh shared cache, as in the web app; the names computed."""
+    server = Flask("warm-test")
+    app_cache.cache.init_app(
+        server, config={"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(tmp_path / "cache")}
+    )
+    names: list[str] = []
+
+    def store(name: str, version: str, params: dict[str, Any], compute: Any) -> Any:
+        def counted() -> Any:
+            names.append(name)
+            return compute()
+
+        return app_cache.memoized(name, version, params, counted, db)
+
+    memo.install(store)
+    try:
+        yield server, names
+    finally:
+        memo.install(memo.local_store)
+
+
+@pytest.mark.slow
+def test_after_warming_the_landing_views_are_served_from_the_cache(
+    computed: tuple[Flask, list[str]], db: sa.Engine, tmp_path: Path
+) -> None:
+    server, names = computed
+    load_demo(db, tmp_path / "demo", seed=7, as_of="2026-11")
+    thread = warm_in_background(lambda: warehouse_context(db), server.app_context)
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert set(names) == set(DEFAULT_VIEWS)
+    names.clear()
+    with server.app_context():
+        ctx = warehouse_context(db)
+        p = resolve(ctx)
+        assert scorecard(ctx, p).frame.height > 0
+        company(ctx, p)
+        flags(ctx, p)
+        open_alert_count(ctx)
+    assert names == []
+
+
+def test_an_empty_warehouse_has_nothing_to_warm(
+    computed: tuple[Flask, list[str]], db: sa.Engine
+) -> None:
+    server, names = computed
+    with server.app_context():
+        assert warm(warehouse_context(db)) == ()
+    assert names == []

@@ -144,8 +144,8 @@ def cohort_table(
 
 def cohort_curves(
     ds: Dataset,
-    as_of: str | int | None = None,
-    period: str = "quarter",
+    as_of: int,
+    period: str,
     by: Sequence[str] = (),
     filters: Filters = None,
 ) -> pl.DataFrame:
@@ -155,7 +155,7 @@ def cohort_curves(
     """
     if period not in PERIODS:
         raise MetricsError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
-    m = ds.as_of(as_of)
+    m = ds.month(as_of)
     segs = segments(ds, by, filters)
     table = cohort_table(account_runs(ds, m, segs), cohort_members(ds, m, segs), m, period, ["seg"])
     table = table.with_columns(

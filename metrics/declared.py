@@ -33,8 +33,8 @@ def declared_segments(ds: Dataset, declared: Mapping[str, Sequence[str]]) -> Seg
 def declared_icp_diagnostic(
     ds: Dataset,
     settings: MetricSettings,
-    as_of: str | int | None = None,
-    window: int | None = None,
+    as_of: int,
+    window: int,
     declared: Mapping[str, Sequence[str]] | None = None,
 ) -> pl.DataFrame:
     """Rows ``inside`` / ``outside`` the declared ICP over the window.
@@ -44,14 +44,13 @@ def declared_icp_diagnostic(
     logo_retention``. Pipeline is the amount of new-business opportunities created
     in the window; bookings the amount won and closed in it.
     """
-    m = ds.as_of(as_of)
-    w = window or settings.window_months
+    m = ds.month(as_of)
     segs = declared_segments(ds, declared if declared is not None else settings.declared_icp)
-    ret = window_retention(ds, m, w, segs=segs)
-    sec = secondary_metrics(ds, m, w, segs=segs)
+    ret = window_retention(ds, m, window, segs=segs)
+    sec = secondary_metrics(ds, m, window, segs=segs)
     pipe = (
         new_business(ds, segs)
-        .filter(pl.col("created_month").is_between(m - w + 1, m))
+        .filter(pl.col("created_month").is_between(m - window + 1, m))
         .group_by("seg")
         .agg(pl.col("amount").sum().alias("pipeline"))
     )

@@ -556,8 +556,8 @@ def win_rate_trap_alerts(
 def drift_alerts(
     ds: Dataset,
     settings: MetricSettings,
-    as_of: str | int | None = None,
-    window: int | None = None,
+    as_of: int,
+    window: int,
     by: Sequence[str] = ("vertical",),
     scorecard: pl.DataFrame | None = None,
     company: Mapping[str, Any] | None = None,
@@ -572,13 +572,12 @@ def drift_alerts(
     ``scorecard`` and ``company`` (from ``segment_scorecard`` / ``company_summary``
     at the same as-of and window) are reused when given.
     """
-    m = ds.as_of(as_of)
-    w = window or settings.window_months
+    m = ds.month(as_of)
     segs = segments(ds, by)
     if scorecard is None:
-        scorecard = segment_scorecard(ds, settings, m, w, by=by, intervals=False)
+        scorecard = segment_scorecard(ds, settings, m, window, by=by, intervals=False)
     if company is None:
-        company = segment_scorecard(ds, settings, m, w, by=(), intervals=False).row(0, named=True)
+        company = segment_scorecard(ds, settings, m, window, by=(), intervals=False).row(0, named=True)
     keyed = _seg_rows(scorecard, segs)
     rated: dict[int, dict] = {}
     names: dict[int, str] = {}
@@ -588,24 +587,24 @@ def drift_alerts(
         if row["tier"] in RATED:
             row["_label"] = names[seg]
             row["_segment"] = {d: row[d] for d in segs.by}
-            row["_window_start"] = month_label(m - w + 1)
+            row["_window_start"] = month_label(m - window + 1)
             rated[seg] = row
     core = [s for s, r in rated.items() if r["tier"] == "core_icp"]
     n = settings.nrr_falling_months
     # One trailing-NRR series and one test of its last n months serve the falling
     # (rule 4) and the rising (rule 11) trend.
-    trend = _seg_rows(trailing_nrr(ds, m, w, max(12, n + 1), segs=segs), segs)
-    change_z = nrr_change_z(ds, w, m - n, m, segs)
+    trend = _seg_rows(trailing_nrr(ds, m, window, max(12, n + 1), segs=segs), segs)
+    change_z = nrr_change_z(ds, window, m - n, m, segs)
     families = [
         sales_cycle_alerts(ds, settings, m, segs, rated),
         recent_cohort_alerts(ds, settings, m, segs, rated),
         bookings_mix_alerts(ds, settings, m, segs, core, names),
-        nrr_trend_alerts(settings, w, trend, change_z, rated),
+        nrr_trend_alerts(settings, window, trend, change_z, rated),
         contraction_alerts(ds, settings, m, segs, rated),
         win_rate_trap_alerts(settings, company, rated),
-        acv_up_nrr_down_alerts(ds, settings, m, w, segs, rated, trend),
-        rising_segment_alerts(settings, w, trend, change_z, rated),
+        acv_up_nrr_down_alerts(ds, settings, m, window, segs, rated, trend),
+        rising_segment_alerts(settings, window, trend, change_z, rated),
     ]
     alerts = [a for tested in families for a in significant(tested, settings.alpha)]
-    alerts += threshold_alerts(ds, settings, m, w, segs, rated, company)
+    alerts += threshold_alerts(ds, settings, m, window, segs, rated, company)
     return sorted(alerts, key=lambda a: (ALERT_TYPES.index(a.type), a.segment_label))

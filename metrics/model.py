@@ -62,6 +62,14 @@ class Dataset:
         """One row per active account-month, expanded from the runs on first use."""
         return expand_runs(self.runs)
 
+    def month(self, key: int) -> int:
+        """A resolved month key, checked against the data (metrics take these)."""
+        if key > self.last_month:
+            raise MetricsError(
+                f"as-of month is after the data, which ends in {month_label(self.last_month)}"
+            )
+        return key
+
     def as_of(self, value: str | int | dt.date | None) -> int:
         """Month key of an as-of argument (``None`` = the default as-of month)."""
         if value is None:

@@ -47,10 +47,10 @@ def run_movements(runs: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
 
 def mrr_movements(
     ds: Dataset,
-    as_of: str | int | None = None,
+    as_of: int,
     by: Sequence[str] = (),
     filters: Filters = None,
-    start: str | int | None = None,
+    start: int | None = None,
     segs: Segments | None = None,
 ) -> pl.DataFrame:
     """Monthly MRR movements per segment from ``start`` (default: first data month) to ``as_of``.
@@ -62,9 +62,9 @@ def mrr_movements(
     expansion - contraction - churn holds exactly (in cents) by construction, and
     the unit tests check it against a sum over the snapshot.
     """
-    m = ds.as_of(as_of)
+    m = ds.month(as_of)
     segs = segs or segments(ds, by, filters)
-    first = ds.first_month if start is None else min(ds.as_of(start), m)
+    first = ds.first_month if start is None else min(ds.month(start), m)
     origin = min(first, ds.first_month) - 1
     # A segment holds whole accounts, so dropping filtered ones keeps each account's runs.
     rows = run_movements(segs.attach(ds.runs))

@@ -82,8 +82,8 @@ def _finish(df: pl.DataFrame) -> pl.DataFrame:
 
 def window_retention(
     ds: Dataset,
-    as_of: str | int | None = None,
-    window: int = 12,
+    as_of: int,
+    window: int,
     by: Sequence[str] = (),
     filters: Filters = None,
     segs: Segments | None = None,
@@ -95,7 +95,7 @@ def window_retention(
     nrr, grr, logo_retention, expansion, contraction, churned, active_accounts,
     mrr, arpa`` (money in currency units).
     """
-    m = ds.as_of(as_of)
+    m = ds.month(as_of)
     if window < 1:
         raise MetricsError("the window must be at least one month")
     segs = segs or segments(ds, by, filters)
@@ -154,8 +154,8 @@ def window_retention(
 
 def nrr_decomposition(
     ds: Dataset,
-    as_of: str | int | None = None,
-    window: int = 12,
+    as_of: int,
+    window: int,
     by: Sequence[str] = (),
     filters: Filters = None,
 ) -> pl.DataFrame:
@@ -185,15 +185,15 @@ def decomposition_rates() -> list[pl.Expr]:
 
 def trailing_nrr(
     ds: Dataset,
-    as_of: str | int | None = None,
-    window: int = 12,
+    as_of: int,
+    window: int,
     months: int = 12,
     by: Sequence[str] = (),
     filters: Filters = None,
     segs: Segments | None = None,
 ) -> pl.DataFrame:
     """Trailing-window NRR, GRR and logo retention at each of the last ``months`` months."""
-    m = ds.as_of(as_of)
+    m = ds.month(as_of)
     segs = segs or segments(ds, by, filters)
     first_end = m - months + 1
     starts = months_of_runs(ds.runs, first_end - window, m - window).select(

@@ -76,8 +76,8 @@ def _new_logos(ds: Dataset, as_of: int, window: int, segs: Segments) -> pl.DataF
 def segment_scorecard(
     ds: Dataset,
     settings: MetricSettings,
-    as_of: str | int | None = None,
-    window: int | None = None,
+    as_of: int,
+    window: int,
     by: Sequence[str] = ("vertical",),
     filters: Filters = None,
     intervals: bool = True,
@@ -87,19 +87,18 @@ def segment_scorecard(
     ``intervals=False`` skips the bootstrap (``nrr_low/high`` and ``clv_low/high``
     are then null).
     """
-    m = ds.as_of(as_of)
-    w = window or settings.window_months
+    m = ds.month(as_of)
     segs = segments(ds, by, filters)
     labels = segs.labels
     margins = {
         int(r["seg"]): settings.margin_for({d: r[d] for d in segs.by})
         for r in labels.iter_rows(named=True)
     }
-    ret = _with_seg(window_retention(ds, m, w, segs=segs), segs)
-    sec = _with_seg(secondary_metrics(ds, m, w, segs=segs), segs)
+    ret = _with_seg(window_retention(ds, m, window, segs=segs), segs)
+    sec = _with_seg(secondary_metrics(ds, m, window, segs=segs), segs)
     clv = segment_cohort_clv(ds, settings, m, segs, margins, intervals)
     if intervals and settings.bootstrap_samples > 0:
-        boot = _nrr_intervals(ds, settings, m, w, segs)
+        boot = _nrr_intervals(ds, settings, m, window, segs)
     else:
         boot = pl.DataFrame(
             schema={"seg": pl.UInt32, "nrr_low": pl.Float64, "nrr_high": pl.Float64}
@@ -115,13 +114,13 @@ def segment_scorecard(
         .join(clv, on="seg", how="left")
         .join(boot, on="seg", how="left")
         .join(margin, on="seg", how="left")
-        .join(_new_logos(ds, m, w, segs), on="seg", how="left")
+        .join(_new_logos(ds, m, window, segs), on="seg", how="left")
         .with_columns(pl.col("new_logos").fill_null(0))
     )
     churn, lifetime, clv_simple = simple_clv(
         pl.col("arpa"),
         pl.col("logo_retention"),
-        w,
+        window,
         pl.col("gross_margin"),
         settings.clv_horizon_months,
     )
@@ -146,22 +145,21 @@ def segment_scorecard(
 def company_summary(
     ds: Dataset,
     settings: MetricSettings,
-    as_of: str | int | None = None,
-    window: int | None = None,
+    as_of: int,
+    window: int,
     intervals: bool = True,
 ) -> dict[str, Any]:
     """The company as one segment, plus MRR, ARR and quick ratios (window and month)."""
-    m = ds.as_of(as_of)
-    w = window or settings.window_months
-    row = segment_scorecard(ds, settings, m, w, by=(), intervals=intervals).row(0, named=True)
-    mov = mrr_movements(ds, m, start=max(m - w + 1, ds.first_month))
+    m = ds.month(as_of)
+    row = segment_scorecard(ds, settings, m, window, by=(), intervals=intervals).row(0, named=True)
+    mov = mrr_movements(ds, m, start=max(m - window + 1, ds.first_month))
     sums = mov.select(pl.col("new", "reactivation", "expansion", "contraction", "churn").sum())
     gained = sums["new"][0] + sums["reactivation"][0] + sums["expansion"][0]
     lost = sums["contraction"][0] + sums["churn"][0]
     last = mov.filter(pl.col("month_key") == m)
     return {
         "as_of": month_label(m),
-        "window": w,
+        "window": window,
         **row,
         "arr": row["mrr"] * 12 if row["mrr"] is not None else None,
         "quick_ratio": gained / lost if lost > 0 else None,

@@ -79,8 +79,8 @@ def month_end(key: int) -> dt.date:
 
 def secondary_metrics(
     ds: Dataset,
-    as_of: str | int | None = None,
-    window: int = 12,
+    as_of: int,
+    window: int,
     by: Sequence[str] = (),
     filters: Filters = None,
     segs: Segments | None = None,
@@ -90,7 +90,7 @@ def secondary_metrics(
     Deals closed in the window (as_of - window < close month <= as_of); open
     opportunities are those open on the as-of month's last day.
     """
-    m = ds.as_of(as_of)
+    m = ds.month(as_of)
     segs = segs or segments(ds, by, filters)
     opps = new_business_lazy(ds, segs)
     closed = opps.filter(closed_between(m - window + 1, m)).group_by("seg").agg(deal_aggs())
@@ -150,7 +150,7 @@ def secondary_metrics(
 
 def secondary_by_quarter(
     ds: Dataset,
-    as_of: str | int | None = None,
+    as_of: int,
     quarters: int = 8,
     by: Sequence[str] = (),
     filters: Filters = None,
@@ -162,7 +162,7 @@ def secondary_by_quarter(
     avg_deal_size, bookings, days_to_close, days_to_close_p25, days_to_close_p75,
     days_to_close_cv``.
     """
-    m = ds.as_of(as_of)
+    m = ds.month(as_of)
     segs = segs or segments(ds, by, filters)
     last_q = last_complete_quarter_end(m) // 3
     first_q = last_q - quarters + 1

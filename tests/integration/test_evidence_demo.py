@@ -29,7 +29,7 @@ def frames(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _raised(ds: Dataset, by: tuple[str, ...]) -> set[tuple[str, str]]:
-    return {(a.type, a.segment_label) for a in drift_alerts(ds, S, by=by) if a.raised}
+    return {(a.type, a.segment_label) for a in drift_alerts(ds, S, ds.default_as_of, S.window_months, by=by) if a.raised}
 
 
 @pytest.mark.slow
@@ -43,8 +43,8 @@ def test_the_demo_stories_still_raise_their_alerts_and_flag(frames) -> None:
     } <= raised
     # Nothing else is a warning about Healthcare's neighbours by chance.
     assert {label for _, label in raised} <= {"Healthcare", "Retail & E-commerce"}
-    board = segment_scorecard(ds, S, by=("vertical",))
-    flags = accidental_icp_flags(board, company_summary(ds, S), S, ("vertical",))
+    board = segment_scorecard(ds, S, ds.default_as_of, S.window_months, by=("vertical",))
+    flags = accidental_icp_flags(board, company_summary(ds, S, ds.default_as_of, S.window_months), S, ("vertical",))
     assert [(f.segment_label, f.severity) for f in flags] == [("Retail & E-commerce", "high")]
     assert flags[0].evidence["interval_excludes_threshold"] is True
 
@@ -67,8 +67,8 @@ def _shuffled_outcomes(frames, seed: int):
 def test_no_win_rate_trap_when_win_rates_carry_no_signal(frames, seed: int) -> None:
     ds = build_dataset(_shuffled_outcomes(frames, seed), S)
     for by in (("vertical",), ("sub_industry",)):
-        board = segment_scorecard(ds, S, by=by, intervals=False)
-        company = company_summary(ds, S, intervals=False)
+        board = segment_scorecard(ds, S, ds.default_as_of, S.window_months, by=by, intervals=False)
+        company = company_summary(ds, S, ds.default_as_of, S.window_months, intervals=False)
         # The old rule (any Watch or Accidental ICP segment winning more than the
         # company) has candidates to raise: the test is not empty.
         candidates = board.filter(
@@ -77,5 +77,7 @@ def test_no_win_rate_trap_when_win_rates_carry_no_signal(frames, seed: int) -> N
         )
         if by == ("sub_industry",):
             assert candidates.height >= 1
-        alerts = drift_alerts(ds, S, by=by, scorecard=board, company=company)
+        alerts = drift_alerts(
+            ds, S, ds.default_as_of, S.window_months, by=by, scorecard=board, company=company
+        )
         assert not [a for a in alerts if a.type == "win_rate_trap"]

@@ -181,7 +181,7 @@ def test_retention_lists_sum_to_nrr_grr_and_logo_retention(data, as_of, window):
 def test_movement_lists_sum_to_the_movements(data):
     accs, rows = data
     ds = padded(accs, rows)
-    mov = mrr_movements(ds, "2024-12", by=["vertical"])
+    mov = mrr_movements(ds, month_key("2024-12"), by=["vertical"])
     for r in mov.iter_rows(named=True):
         got = movement_accounts(ds, {"vertical": r["vertical"]}, r["month_key"], None)
         sums = dict(got.group_by("movement").agg(pl.col("amount").sum()).iter_rows())
@@ -196,7 +196,7 @@ def test_movement_lists_sum_to_the_movements(data):
 def test_cohort_cell_lists_sum_to_the_cohort_curves(data, period):
     accs, rows = data
     ds = padded(accs, rows)
-    curves = cohort_curves(ds, "2024-12", period, by=["size_band"])
+    curves = cohort_curves(ds, month_key("2024-12"), period, by=["size_band"])
     for r in curves.iter_rows(named=True):
         seg = {"size_band": r["size_band"]}
         got = cohort_accounts(ds, seg, month_key("2024-12"), period, r["cohort"], r["age"])

@@ -13,6 +13,7 @@ from metrics.clv import (
     sbg_loglik,
     sbg_survival,
 )
+from metrics.months import month_key
 from metrics.scorecard import segment_scorecard
 from metrics.settings import MetricSettings
 from tests.unit.builders import accounts, dataset, monthly, series
@@ -79,7 +80,7 @@ def test_segment_cohort_clv_from_yearly_survival():
         rows += series(f"a{i}", "2020-01", [100] * months)
     ds = dataset(accounts([(f"a{i}", "X") for i in range(10)]), mrr=monthly(rows))
     settings = MetricSettings(min_accounts=1, bootstrap_samples=0)
-    row = segment_scorecard(ds, settings, "2022-01", 12, by=()).row(0, named=True)
+    row = segment_scorecard(ds, settings, month_key("2022-01"), 12, by=()).row(0, named=True)
     fit = fit_sbg_censored([0, 4, 1], [0, 0, 5])
     assert row["alpha"] == pytest.approx(fit["alpha"], rel=1e-4)
     assert row["beta"] == pytest.approx(fit["beta"], rel=1e-4)
@@ -96,8 +97,8 @@ def test_clv_interval_is_seeded_and_brackets_the_estimate():
         rows += series(f"a{i:02d}", "2020-01", [100 + i] * months)
     ds = dataset(accounts([(f"a{i:02d}", "X") for i in range(40)]), mrr=monthly(rows))
     settings = MetricSettings(min_accounts=1, bootstrap_samples=300)
-    first = segment_scorecard(ds, settings, "2022-06", 12, by=()).row(0, named=True)
-    again = segment_scorecard(ds, settings, "2022-06", 12, by=()).row(0, named=True)
+    first = segment_scorecard(ds, settings, month_key("2022-06"), 12, by=()).row(0, named=True)
+    again = segment_scorecard(ds, settings, month_key("2022-06"), 12, by=()).row(0, named=True)
     assert (first["clv_low"], first["clv_high"]) == (again["clv_low"], again["clv_high"])
     assert first["clv_low"] < first["clv"] < first["clv_high"]
     assert first["nrr_low"] <= first["nrr"] <= first["nrr_high"]
@@ -105,7 +106,7 @@ def test_clv_interval_is_seeded_and_brackets_the_estimate():
 
 def test_simple_clv_by_hand():
     settings = MetricSettings(min_accounts=1, bootstrap_samples=0)
-    sc = segment_scorecard(movements_ds(), settings, "2024-06", 3, by=["vertical"])
+    sc = segment_scorecard(movements_ds(), settings, month_key("2024-06"), 3, by=["vertical"])
     x = sc.filter(vertical="X").row(0, named=True)
     y = sc.filter(vertical="Y").row(0, named=True)
     churn = 1 - 0.5 ** (1 / 3)
@@ -119,7 +120,7 @@ def test_gross_margin_override_per_segment():
     settings = MetricSettings(
         min_accounts=1, bootstrap_samples=0, gross_margin_overrides={"vertical": {"Y": 0.5}}
     )
-    sc = segment_scorecard(movements_ds(), settings, "2024-06", 3, by=["vertical"])
+    sc = segment_scorecard(movements_ds(), settings, month_key("2024-06"), 3, by=["vertical"])
     y = sc.filter(vertical="Y").row(0, named=True)
     assert y["gross_margin"] == 0.5
     assert y["clv_simple"] == pytest.approx(40 * 0.5 * 120)

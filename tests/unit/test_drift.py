@@ -7,11 +7,12 @@ import datetime as dt
 import pytest
 
 from metrics.drift import ALERT_TYPES, drift_alerts
+from metrics.months import month_key
 from metrics.settings import MetricSettings
 from tests.unit.builders import accounts, dataset, monthly, opportunities, series
 
 S = MetricSettings()
-AS_OF = "2025-12"  # last complete quarter 2025Q4; recent = 2025Q3-Q4, base = 2024Q3-2025Q2
+AS_OF = month_key("2025-12")  # last complete quarter 2025Q4; recent = 2025Q3-Q4, base = 2024Q3-2025Q2
 QUARTER_MIDDLES = {
     "2024Q3": "2024-08-15",
     "2024Q4": "2024-11-15",

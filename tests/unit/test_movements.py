@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from metrics.months import month_key
 from metrics.movements import mrr_movements
 from tests.unit.builders import accounts, dataset, monthly, series
 
@@ -42,7 +43,8 @@ COLS = (
 
 
 def test_movements_by_hand():
-    mov = mrr_movements(movements_ds())
+    ds = movements_ds()
+    mov = mrr_movements(ds, ds.default_as_of)
     got = {r["month"]: tuple(r[c] for c in COLS) for r in mov.iter_rows(named=True)}
     assert list(got) == list(EXPECTED)
     for month, row in EXPECTED.items():
@@ -54,7 +56,9 @@ def test_movements_by_hand():
 
 
 def test_movements_per_segment_and_start():
-    mov = mrr_movements(movements_ds(), "2024-05", by=["vertical"], start="2024-03")
+    mov = mrr_movements(
+        movements_ds(), month_key("2024-05"), by=["vertical"], start=month_key("2024-03")
+    )
     x = {r["month"]: r for r in mov.filter(vertical="X").iter_rows(named=True)}
     y = {r["month"]: r for r in mov.filter(vertical="Y").iter_rows(named=True)}
     assert list(x) == ["2024-03", "2024-04", "2024-05"]
@@ -65,7 +69,8 @@ def test_movements_per_segment_and_start():
 
 def test_identity_holds_to_the_cent():
     rows = [*series("a", "2024-01", [10.01, 10.02, 0, 9.99]), *series("b", "2024-02", [0.03, 0.01])]
-    mov = mrr_movements(dataset(accounts([("a", "X"), ("b", "X")]), mrr=monthly(rows)))
+    ds = dataset(accounts([("a", "X"), ("b", "X")]), mrr=monthly(rows))
+    mov = mrr_movements(ds, ds.default_as_of)
     for r in mov.iter_rows(named=True):
         moved = r["starting_mrr"] + r["new"] + r["reactivation"] + r["expansion"]
         moved -= r["contraction"] + r["churn"]

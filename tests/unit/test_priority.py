@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from metrics.months import month_key
 from metrics.priority import icp_priority
 from metrics.scorecard import segment_scorecard
 from metrics.settings import MetricSettings
@@ -62,7 +63,7 @@ def test_min_tam_filters_and_a_single_segment_says_so():
 
 def test_priority_reads_a_real_scorecard():
     settings = MetricSettings(min_accounts=4, bootstrap_samples=0)
-    sc = segment_scorecard(hand_ds(), settings, "2024-07", 6, by=["vertical"], intervals=False)
+    sc = segment_scorecard(hand_ds(), settings, month_key("2024-07"), 6, by=["vertical"], intervals=False)
     got = icp_priority(sc, ["vertical"])
     # Y has one account in its starting cohort: insufficient data at min_accounts 4.
     assert got.select("rank", "segment", "tier").rows() == [(1, "X", "accidental_icp")]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from metrics.cohorts import cohort_curves
+from metrics.months import month_key
 from metrics.movements import mrr_movements
 from metrics.retention import window_retention
 from metrics.scorecard import segment_scorecard
@@ -81,7 +82,7 @@ def _as_ofs():
 def test_retention_bounds(data, when):
     accs, rows = data
     ds = dataset(accs, mrr=rows.vstack(monthly([("a0", "2024-12", 0)])))
-    wr = window_retention(ds, when[0], when[1], by=["vertical"])
+    wr = window_retention(ds, month_key(when[0]), when[1], by=["vertical"])
     for r in wr.iter_rows(named=True):
         if r["accounts"] == 0:
             assert r["nrr"] is None
@@ -97,7 +98,8 @@ def test_retention_bounds(data, when):
 @given(monthly_data())
 def test_movements_add_up_to_the_cent(data):
     accs, rows = data
-    mov = mrr_movements(dataset(accs, mrr=rows), by=["size_band"])
+    ds = dataset(accs, mrr=rows)
+    mov = mrr_movements(ds, ds.default_as_of, by=["size_band"])
     for r in mov.iter_rows(named=True):
         cents = {k: round(r[k] * 100) for k in r if isinstance(r[k], float) and k != "quick_ratio"}
         moved = cents["starting_mrr"] + cents["new"] + cents["reactivation"] + cents["expansion"]
@@ -123,9 +125,9 @@ def test_snapshot_matches_the_definition(data):
 
 def _outputs(ds):
     return (
-        segment_scorecard(ds, NO_BOOT, "2024-12", 6, by=["vertical", "size_band"]),
-        mrr_movements(ds, "2024-12", by=["vertical"]),
-        cohort_curves(ds, "2024-12", "quarter", by=["size_band"]),
+        segment_scorecard(ds, NO_BOOT, month_key("2024-12"), 6, by=["vertical", "size_band"]),
+        mrr_movements(ds, month_key("2024-12"), by=["vertical"]),
+        cohort_curves(ds, month_key("2024-12"), "quarter", by=["size_band"]),
     )
 
 

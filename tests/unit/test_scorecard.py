@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from metrics.months import month_key
 from metrics.scorecard import REPORT_KEYS, segment_scorecard
 from metrics.settings import MetricSettings
 from tests.unit.test_accounts import hand_ds
@@ -23,7 +24,7 @@ EXTRAS = (
 
 def test_scorecard_carries_rates_velocity_spread_arpa_and_simple_clv_by_hand():
     settings = MetricSettings(min_accounts=1, bootstrap_samples=0)
-    sc = segment_scorecard(hand_ds(), settings, "2024-07", 6, by=["vertical"], intervals=False)
+    sc = segment_scorecard(hand_ds(), settings, month_key("2024-07"), 6, by=["vertical"], intervals=False)
     assert list(sc.columns[1 : len(REPORT_KEYS) + 1]) == list(REPORT_KEYS)
     assert set(EXTRAS) <= set(sc.columns)
     x = sc.filter(vertical="X").row(0, named=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from metrics.months import month_key
 from metrics.secondary import secondary_by_quarter, secondary_metrics
 from tests.unit.builders import accounts, dataset, monthly, opportunities, series
 
@@ -27,7 +28,7 @@ def sales_ds():
 
 
 def test_secondary_metrics_by_hand():
-    sec = secondary_metrics(sales_ds(), "2024-06", 3, by=["vertical"])
+    sec = secondary_metrics(sales_ds(), month_key("2024-06"), 3, by=["vertical"])
     x = sec.filter(vertical="X").row(0, named=True)
     assert (x["won"], x["lost"]) == (2, 1)
     assert x["win_rate"] == pytest.approx(2 / 3)
@@ -46,7 +47,7 @@ def test_secondary_metrics_by_hand():
 
 
 def test_secondary_by_quarter():
-    q = secondary_by_quarter(sales_ds(), "2024-06", quarters=2)
+    q = secondary_by_quarter(sales_ds(), month_key("2024-06"), quarters=2)
     assert q.get_column("quarter").to_list() == ["2024Q1", "2024Q2"]
     q1, q2 = q.row(0, named=True), q.row(1, named=True)
     assert (q1["won"], q1["lost"], q1["bookings"]) == (1, 0, 500)

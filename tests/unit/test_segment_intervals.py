@@ -6,6 +6,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from metrics.months import month_key
 from metrics.scorecard import segment_scorecard
 from metrics.settings import MetricSettings
 from metrics.stats import LARGE_SEGMENT
@@ -39,12 +40,12 @@ def _bounds(frame: pl.DataFrame, **where: str) -> tuple:
 
 @pytest.mark.parametrize("vertical", ["Big", "Small"])
 def test_a_vertical_has_one_interval_whichever_view_reaches_it(ds, vertical):
-    by_vertical = segment_scorecard(ds, SETTINGS, "2021-09", 12, by=["vertical"])
+    by_vertical = segment_scorecard(ds, SETTINGS, month_key("2021-09"), 12, by=["vertical"])
     filtered = segment_scorecard(
-        ds, SETTINGS, "2021-09", 12, by=(), filters={"vertical": [vertical]}
+        ds, SETTINGS, month_key("2021-09"), 12, by=(), filters={"vertical": [vertical]}
     )
     with_rest = segment_scorecard(
-        ds, SETTINGS, "2021-09", 12, by=["vertical"], filters={"vertical": ["Big", "Small"]}
+        ds, SETTINGS, month_key("2021-09"), 12, by=["vertical"], filters={"vertical": ["Big", "Small"]}
     )
     expected = _bounds(by_vertical, vertical=vertical)
     assert None not in expected
@@ -54,23 +55,23 @@ def test_a_vertical_has_one_interval_whichever_view_reaches_it(ds, vertical):
 
 def test_a_cell_has_one_interval_under_either_grouping(ds):
     two = segment_scorecard(
-        ds, SETTINGS, "2021-09", 12, by=["vertical", "size_band"], filters={"vertical": ["Big"]}
+        ds, SETTINGS, month_key("2021-09"), 12, by=["vertical", "size_band"], filters={"vertical": ["Big"]}
     )
     one = segment_scorecard(
-        ds, SETTINGS, "2021-09", 12, by=["size_band"], filters={"vertical": ["Big"]}
+        ds, SETTINGS, month_key("2021-09"), 12, by=["size_band"], filters={"vertical": ["Big"]}
     )
     for band in ("SMB", "Enterprise"):
         assert _bounds(two, size_band=band) == _bounds(one, size_band=band)
 
 
 def test_two_runs_give_identical_intervals(ds):
-    first = segment_scorecard(ds, SETTINGS, "2021-09", 12, by=["vertical"])
-    again = segment_scorecard(ds, SETTINGS, "2021-09", 12, by=["vertical"])
+    first = segment_scorecard(ds, SETTINGS, month_key("2021-09"), 12, by=["vertical"])
+    again = segment_scorecard(ds, SETTINGS, month_key("2021-09"), 12, by=["vertical"])
     assert first.select(BOUNDS).rows() == again.select(BOUNDS).rows()
 
 
 def test_intervals_bracket_the_estimates(ds):
-    sc = segment_scorecard(ds, SETTINGS, "2021-09", 12, by=["vertical"])
+    sc = segment_scorecard(ds, SETTINGS, month_key("2021-09"), 12, by=["vertical"])
     for row in sc.iter_rows(named=True):
         assert row["nrr_low"] <= row["nrr"] <= row["nrr_high"]
         assert row["clv_low"] <= row["clv"] <= row["clv_high"]

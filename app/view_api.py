@@ -4,8 +4,10 @@ The same sign-in and roles as the pages (any signed-in viewer; anonymous callers
 401 from ``app.auth``). Parameters are the pages' URL parameters: ``as_of``
 (YYYY-MM), ``window``, ``by`` (one or two dimensions, comma-separated), ``period``
 and a segment as ``<dimension>=<value>``. JSON is ``{"view", "params", "columns",
-"rows"}`` where ``rows`` are exactly what ``icp report <view> --format json`` prints;
-CSV is the pages' download.
+"note", "rows"}`` where ``rows`` are exactly what ``icp report <view> --format json``
+prints and ``note`` the total a list of accounts adds up to (else empty); CSV is the
+pages' download. A list of the accounts behind a number also takes ``movement``,
+``cohort`` and ``age``, or ``deals`` (``/api/accounts.json?deals=won,lost``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def view_json(name: str) -> Response | tuple[Response, int]:
             {"key": c.key, "label": c.label, "kind": c.kind, "definition": c.definition}
             for c in result.columns
         ],
+        "note": result.note,
         "rows": result.records(),
     }
     # json.dumps keeps the rows' key order (Flask's jsonify would sort it).

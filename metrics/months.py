@@ -83,6 +83,14 @@ def period_start(label: str, period: str) -> int:
     return year if period == "year" else year + (int(m.group(2)) - 1) * PERIOD_MONTHS[period]
 
 
+def label_period(label: str) -> str:
+    """The cohort period a label is written in: 2024-03 month, 2024Q1 quarter, 2024 year."""
+    for period, pattern in _PERIOD_LABELS.items():
+        if pattern.match(label.strip()):
+            return period
+    raise MetricsError(f"not a cohort label (like 2024-03, 2024Q1 or 2024): {label!r}")
+
+
 def period_start_expr(month: pl.Expr, period: str) -> pl.Expr:
     """First month key of the period (month, quarter, year) holding ``month``."""
     if period == "month":

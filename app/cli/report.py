@@ -19,7 +19,8 @@ from typing import Any
 import typer
 
 report_app = typer.Typer(
-    help="Segment scorecard, cohorts, MRR movements, Accidental ICP flags and drift alerts.",
+    help="Segment scorecard, cohorts, MRR movements, Accidental ICP flags, drift alerts and "
+    "the accounts behind each number.",
     no_args_is_help=True,
 )
 
@@ -30,6 +31,16 @@ class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+class Movement(StrEnum):
+    """MRR movements (METRICS.md)."""
+
+    new = "new"
+    reactivation = "reactivation"
+    expansion = "expansion"
+    contraction = "contraction"
+    churn = "churn"
 
 
 class Period(StrEnum):
@@ -155,3 +166,48 @@ def alerts(
 ) -> None:
     """ICP drift alerts with their evidence, test and start."""
     _report("alerts", data, fmt, as_of=as_of, window=window, by=by)
+
+
+@report_app.command("accounts")
+def accounts(
+    by: str = typer.Option(None, "--by", help="Dimension of --segment."),
+    segment: str = typer.Option(None, "--segment", help="Only this value of --by (default: all)."),
+    as_of: str = AS_OF,
+    window: int = WINDOW,
+    movement: Movement = typer.Option(
+        None, "--movement", help="The accounts of this MRR movement in --month."
+    ),
+    month: str = typer.Option(None, "--month", help="Month YYYY-MM of --movement."),
+    cohort: str = typer.Option(
+        None, "--cohort", help="The accounts of this cohort (2024Q1, 2024-03 or 2024) at --age."
+    ),
+    age: int = typer.Option(None, "--age", min=0, help="Age in months of the --cohort cell."),
+    deals: str = typer.Option(
+        None, "--deals", help="The new-business deals of these statuses: won, lost, open "
+        "(comma-separated; won and lost closed in the window, open at the as-of month)."
+    ),
+    fmt: Format = FORMAT,
+    data: Path = DATA,
+) -> None:
+    """The accounts behind a number, summing to it: by default the segment's starting
+    cohort of window retention (start MRR, end MRR, status); or one movement's accounts
+    in a month, one cohort cell's accounts, or the deals behind the win rate."""
+    if (by is None) != (segment is None):
+        raise _fail("--by and --segment go together")
+    if month is not None and as_of is not None:
+        raise _fail("--month is the as-of month of --movement: give one of them")
+    if month is not None and movement is None:
+        raise _fail("--month goes with --movement")
+    _report(
+        "accounts",
+        data,
+        fmt,
+        as_of=month or as_of,
+        window=window,
+        by=by or "",
+        segment=segment,
+        movement=movement.value if movement else None,
+        cohort=cohort,
+        age=age,
+        deals=tuple(d.strip() for d in (deals or "").split(",") if d.strip()),
+    )

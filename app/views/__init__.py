@@ -6,7 +6,7 @@ Importing this package registers every view.
 
 from __future__ import annotations
 
-from app.views import cohorts, evidence, revenue, sales, scorecard
+from app.views import accounts, cohorts, evidence, revenue, sales, scorecard
 from app.views.errors import ViewError
 from app.views.registry import VIEWS
 from metrics.errors import MetricsError
@@ -20,6 +20,7 @@ __all__ = [
     "USER_ERRORS",
     "VIEWS",
     "ViewError",
+    "accounts",
     "cohorts",
     "evidence",
     "revenue",

@@ -65,6 +65,19 @@ KINDS: dict[str, Kind] = {
     "contraction": "money",
     "churn": "money",
     "ending_mrr": "money",
+    # the accounts and deals behind a number
+    "account_id": "text",
+    "account_name": "text",
+    "start_mrr": "money",
+    "end_mrr": "money",
+    "previous_mrr": "money",
+    "movement": "text",
+    "amount": "money",
+    "first_month": "text",
+    "mrr_at_age": "money",
+    "opportunity_id": "text",
+    "created_date": "text",
+    "close_date": "text",
     # flags and alerts
     "type": "text",
     "kind": "text",
@@ -91,6 +104,13 @@ LABELS = {
     "days_to_close_p25": "Days to close p25",
     "days_to_close_p75": "Days to close p75",
     "days_to_close_cv": "Days to close CV",
+    "account_id": "Account ID",
+    "account_name": "Account",
+    "previous_mrr": "Previous MRR",
+    "first_month": "First month",
+    "opportunity_id": "Opportunity",
+    "created_date": "Created",
+    "close_date": "Closed",
 }
 
 

@@ -109,6 +109,24 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         "#{accounts active in f_a+k} / #{cohort}, counting accounts with f_a + k <= the "
         "as-of month.",
     ),
+    "start_mrr": (
+        "Start MRR",
+        "The account's MRR at the window start (window retention, s_a) or in its first "
+        "active month (a cohort).",
+    ),
+    "end_mrr": (
+        "End MRR",
+        "The account's MRR at the as-of month (e_a), 0 when it is no longer active.",
+    ),
+    "mrr_at_age": (
+        "MRR at age",
+        "The account's MRR at its first active month + the cohort age, 0 when not active.",
+    ),
+    "previous_mrr": ("Previous MRR", "The account's MRR in the month before (MRR(a, m-1))."),
+    "amount": (
+        "Amount",
+        "A movement: |MRR(a, m) - MRR(a, m-1)|; a deal: the opportunity's amount.",
+    ),
     "bookings_share": (
         "Share of bookings",
         "The segment's share of new-business bookings (won amount) in the window.",

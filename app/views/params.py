@@ -1,8 +1,9 @@
 """What a view is asked for, resolved once at the edge (URL or command line).
 
 ``ViewParams`` holds resolved values only: the as-of month as a month key, the
-window as a number of months, the dimensions and the segment's conditions.
-Defaults come from the settings and the data here, in :func:`resolve`, and
+window as a number of months, the dimensions and the segment's conditions, and
+what a list of the accounts behind a number picks (a movement of the as-of month,
+a cohort cell, deal statuses). Defaults come from the settings and the data here, in :func:`resolve`, and
 nowhere else: views and metrics take the values as they are.
 """
 
@@ -14,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from app.views import query
 from app.views.errors import ViewError
+from metrics.accounts import DEAL_STATUSES
 from metrics.model import check_dimensions
-from metrics.months import month_label
+from metrics.months import label_period, month_label
+from metrics.movements import MOVEMENTS
 
 if TYPE_CHECKING:
     from app.views.context import Context
@@ -28,7 +31,10 @@ class ViewParams:
     """The resolved parameters of a view.
 
     ``filters`` are the conditions ``dimension in values`` that select the
-    accounts (a segment); ``by`` the dimensions the rows are grouped by.
+    accounts (a segment); ``by`` the dimensions the rows are grouped by. The last
+    four pick the list of accounts behind a number (``app.views.accounts``): the
+    accounts of one ``movement`` in the as-of month, of the ``cohort`` cell at
+    ``age`` months, or the deals of the given ``deals`` statuses.
     """
 
     as_of: int
@@ -36,6 +42,10 @@ class ViewParams:
     by: tuple[str, ...] = ("vertical",)
     filters: Conditions = ()
     period: str = "quarter"
+    movement: str | None = None
+    cohort: str | None = None
+    age: int | None = None
+    deals: tuple[str, ...] = ()
 
     @property
     def as_of_label(self) -> str:
@@ -74,6 +84,12 @@ class ViewParams:
             parts.append("by " + ", ".join(self.by))
         if "filters" in used:
             parts += [f"{d} = {', '.join(v)}" for d, v in self.filters]
+        if "movement" in used and self.movement:
+            parts.append(f"movement {self.movement}")
+        if "cohort" in used and self.cohort:
+            parts.append(f"cohort {self.cohort} at age {self.age} months")
+        if "deals" in used and self.deals:
+            parts.append("deals " + ", ".join(self.deals))
         return "; ".join(parts)
 
     def to_store(self) -> dict[str, Any]:
@@ -84,6 +100,10 @@ class ViewParams:
             "by": list(self.by),
             "filters": [[d, list(v)] for d, v in self.filters],
             "period": self.period,
+            "movement": self.movement,
+            "cohort": self.cohort,
+            "age": self.age,
+            "deals": list(self.deals),
         }
 
     @classmethod
@@ -95,12 +115,19 @@ class ViewParams:
             by=tuple(data["by"]),
             filters=tuple((d, tuple(v)) for d, v in data["filters"]),
             period=str(data["period"]),
+            movement=data.get("movement"),
+            cohort=data.get("cohort"),
+            age=data.get("age"),
+            deals=tuple(data.get("deals") or ()),
         )
 
     def slug(self) -> str:
         """The parameters in a file name: ``2026-11-w12-vertical-healthcare``."""
         words = [self.as_of_label, f"w{self.window}", *self.by]
         words += [v for _d, values in self.filters for v in values]
+        words += [w for w in (self.movement, self.cohort) if w]
+        words += [f"age{self.age}"] if self.age is not None else []
+        words += list(self.deals)
         text = "-".join(words).lower()
         return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)
 
@@ -124,21 +151,55 @@ def resolve(
     by: Sequence[str] = ("vertical",),
     filters: Mapping[str, Sequence[str]] | None = None,
     period: str | None = None,
+    movement: str | None = None,
+    cohort: str | None = None,
+    age: int | None = None,
+    deals: Sequence[str] = (),
 ) -> ViewParams:
-    """Apply the defaults of the settings and the data: the one place they are decided."""
+    """Apply the defaults of the settings and the data: the one place they are decided.
+
+    A cohort's period is the one its label is written in (2024Q1: quarter).
+    """
     ds = ctx.dataset
     if ds is None:
         raise ViewError(
             "the warehouse holds no data yet: load the demo (`icp demo`) or import your "
             "exports (`icp import FILE...`)"
         )
+    if cohort is not None:
+        period = label_period(cohort)
     return ViewParams(
         as_of=ds.as_of(as_of),
         window=window if window is not None else ctx.settings.window_months,
         by=check_dimensions(by),
         filters=conditions(filters),
         period=period or ctx.settings.cohort_period,
+        **picked(movement, cohort, age, deals),
     )
+
+
+def picked(
+    movement: str | None, cohort: str | None, age: int | None, deals: Sequence[str]
+) -> dict[str, Any]:
+    """The list of accounts a URL or command picks, checked: at most one list, known names."""
+    if movement is not None and movement not in MOVEMENTS:
+        raise ViewError(f"movement {movement!r}; use one of {', '.join(MOVEMENTS)}")
+    unknown = [d for d in deals if d not in DEAL_STATUSES]
+    if unknown:
+        raise ViewError(f"deals {unknown[0]!r}; use {', '.join(DEAL_STATUSES)} (comma-separated)")
+    if (cohort is None) != (age is None):
+        raise ViewError("a cohort cell needs both a cohort (like 2024Q1) and an age in months")
+    if age is not None and age < 0:
+        raise ViewError(f"age {age} is not a number of months")
+    if sum(x is not None and x != () for x in (movement, cohort, tuple(deals))) > 1:
+        raise ViewError("pick one list: a movement, a cohort cell or deals")
+    # Statuses in their canonical order, each once: the memo key and the file name agree.
+    return {
+        "movement": movement,
+        "cohort": cohort.strip() if cohort else None,
+        "age": age,
+        "deals": tuple(d for d in DEAL_STATUSES if d in deals),
+    }
 
 
 def from_query(
@@ -156,6 +217,7 @@ def from_query(
         by=query.dimensions(params) if by is None else by,
         filters=query.segment_filters(params) if filters is None else filters,
         period=query.period(params),
+        **query.accounts_pick(params),
     )
 
 
@@ -167,8 +229,12 @@ def from_cli(
     by: str = "vertical",
     segment: str | None = None,
     period: str | None = None,
+    **pick: Any,
 ) -> ViewParams:
-    """The params of ``icp report`` arguments (``--by a,b``; ``--segment`` a value of ``--by``)."""
+    """The params of ``icp report`` arguments (``--by a,b``; ``--segment`` a value of ``--by``).
+
+    ``pick`` names a list of accounts: ``movement``, ``cohort`` and ``age``, or ``deals``.
+    """
     dims = tuple(d.strip() for d in by.split(",") if d.strip())
     filters = None
     if segment is not None:
@@ -176,4 +242,6 @@ def from_cli(
             raise ViewError("--segment needs exactly one dimension in --by")
         ctx.check_value(dims[0], segment)
         filters = {dims[0]: [segment]}
-    return resolve(ctx, as_of=as_of, window=window, by=dims, filters=filters, period=period)
+    return resolve(
+        ctx, as_of=as_of, window=window, by=dims, filters=filters, period=period, **pick
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from app.views.errors import ViewError
@@ -65,6 +66,21 @@ def period(query: Mapping[str, str]) -> str | None:
     if value not in PERIODS:
         raise BadParameter(f"period={value!r}; use month, quarter or year")
     return value
+
+
+def accounts_pick(query: Mapping[str, str]) -> dict[str, Any]:
+    """What list of accounts the URL picks: ``movement``, ``cohort`` and ``age``, or
+    ``deals`` (statuses, comma-separated); their values are checked in ``params``."""
+    age = query.get("age") or None
+    if age is not None and not age.isdigit():
+        raise BadParameter(f"age={age!r} is not a number of months")
+    deals = [d.strip() for d in (query.get("deals") or "").split(",") if d.strip()]
+    return {
+        "movement": query.get("movement") or None,
+        "cohort": query.get("cohort") or None,
+        "age": None if age is None else int(age),
+        "deals": tuple(deals),
+    }
 
 
 def dimensions(query: Mapping[str, str], default: str = "vertical") -> tuple[str, ...]:

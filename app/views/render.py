@@ -44,6 +44,8 @@ def to_csv(view: View, comment: bool = False, line_end: str = "\n") -> str:
     buf = io.StringIO()
     if comment:
         buf.write(f"# {view.name}: {view.describe()}{line_end}")
+        if view.note:
+            buf.write(f"# {view.note}{line_end}")
     writer = csv.writer(buf, lineterminator=line_end)
     writer.writerow(view.keys)
     for row in view.rows():
@@ -53,7 +55,7 @@ def to_csv(view: View, comment: bool = False, line_end: str = "\n") -> str:
 
 def to_table(view: View) -> str:
     """The view as aligned text, formatted as the pages show it, under a line of params."""
-    head = f"{view.name}: {view.describe()}"
+    head = f"{view.name}: {view.describe()}" + (f"\n{view.note}" if view.note else "")
     if view.items is not None:
         return "\n".join([head, "", _items_text(view)])
     if view.sort:

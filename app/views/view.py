@@ -48,7 +48,8 @@ class View:
     ``heading`` formats a record's one-line summary for text output; ``uses`` names
     the parameters the view reads (what its outputs say they used); ``brief`` the
     columns a text table shows (default all) and ``sort`` the column it sorts by
-    (best first).
+    (best first). ``note`` says in one line what total the rows add up to (the
+    lists of accounts behind a number: "NRR 84% = $412K / $490K over 37 accounts").
     """
 
     name: str
@@ -60,6 +61,7 @@ class View:
     uses: tuple[str, ...] = ()
     brief: tuple[str, ...] = ()
     sort: str | None = None
+    note: str = ""
 
     @property
     def keys(self) -> list[str]:

@@ -256,3 +256,83 @@ def test_warehouse_is_the_default_source(tmp_path, env_db):
     )
     keys = ("accounts", "nrr", "grr", "logo_retention", "arpa", "win_rate", "prospects")
     assert [[r[k] for k in keys] for r in rows] == [[r[k] for k in keys] for r in from_files]
+
+
+def _accounts(tmp_path: Path, *args: str, fmt: str = "json") -> list[dict]:
+    folder = _folder(tmp_path)
+    return _json(["accounts", *args, "--format", fmt, "--data", str(folder)])
+
+
+def test_accounts_lists_the_starting_cohort_with_exactly_its_keys(tmp_path):
+    rows = _accounts(
+        tmp_path, "--by", "vertical", "--segment", "Banking", "--as-of", "2024-06", "--window", "3"
+    )
+    assert rows == [
+        {"account_id": "A1", "account_name": "Alpha", "vertical": "Banking",
+         "start_mrr": 130.0, "end_mrr": 130.0, "status": "retained"},
+        {"account_id": "A2", "account_name": "Beta", "vertical": "Banking",
+         "start_mrr": 50.0, "end_mrr": 50.0, "status": "retained"},
+    ]
+    company = _json(["accounts", "--as-of", "2024-06", "--window", "3", "--format", "json",
+                     "--data", str(tmp_path / "exports")])
+    assert [(r["account_id"], r["status"]) for r in company] == [
+        ("A1", "retained"), ("A2", "retained"), ("A3", "churned"),
+    ]
+    assert list(company[0]) == [
+        "account_id", "account_name", "start_mrr", "end_mrr", "status",
+    ]
+
+
+def test_accounts_of_a_movement_a_cohort_cell_and_deals(tmp_path):
+    churn = _accounts(tmp_path, "--movement", "churn", "--month", "2024-05")
+    assert [(r["account_id"], r["month"], r["previous_mrr"], r["amount"]) for r in churn] == [
+        ("A3", "2024-05", 40.0, 40.0)
+    ]
+    folder = str(tmp_path / "exports")
+    expansion = _json(["accounts", "--movement", "expansion", "--month", "2024-03",
+                       "--format", "json", "--data", folder])
+    assert [(r["account_id"], r["amount"]) for r in expansion] == [("A1", 30.0)]
+    cell = _json(["accounts", "--cohort", "2024Q1", "--age", "4", "--as-of", "2024-06",
+                  "--format", "json", "--data", folder])
+    assert [(r["account_id"], r["start_mrr"], r["mrr_at_age"], r["status"]) for r in cell] == [
+        ("A1", 100.0, 130.0, "expanded"), ("A2", 50.0, 50.0, "retained"),
+        ("A3", 40.0, 0.0, "churned"),
+    ]
+    deals = _json(["accounts", "--deals", "won,lost", "--as-of", "2024-06", "--window", "6",
+                   "--format", "json", "--data", folder])
+    assert [(r["opportunity_id"], r["status"], r["amount"]) for r in deals] == [
+        ("O5", "won", 1000.0), ("O2", "won", 600.0), ("O3", "lost", 900.0),
+    ]
+
+
+def test_accounts_table_and_csv_say_what_they_sum_to(tmp_path):
+    folder = str(_folder(tmp_path))
+    args = ["accounts", "--as-of", "2024-06", "--window", "3", "--data", folder]
+    table = runner.invoke(report_app, args)
+    assert table.exit_code == 0, table.output
+    lines = table.stdout.splitlines()
+    assert lines[0] == "retention_accounts: as of 2024-06; window 3 months"
+    # (130 + 50 + 0) / (130 + 50 + 40)
+    assert lines[1].startswith("NRR 82% = $180 / $220 over 3 accounts")
+    out = runner.invoke(report_app, [*args, "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert sum(float(r["end_mrr"]) for r in rows) == 180.0
+    assert list(rows[0]) == ["account_id", "account_name", "start_mrr", "end_mrr", "status"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--by", "vertical"], "--by and --segment go together"),
+        (["--month", "2024-03"], "--month goes with --movement"),
+        (["--movement", "churn", "--month", "2024-03", "--as-of", "2024-04"], "give one of"),
+        (["--cohort", "2024Q1"], "needs both a cohort"),
+        (["--deals", "won", "--movement", "new"], "pick one list"),
+        (["--deals", "pending"], "deals 'pending'"),
+        (["--by", "vertical", "--segment", "Mining"], "no account has vertical 'Mining'"),
+    ],
+)
+def test_accounts_refuses_what_it_cannot_list(tmp_path, args, message):
+    result = runner.invoke(report_app, ["accounts", *args, "--data", str(_folder(tmp_path))])
+    assert result.exit_code == 1
+    assert message in result.output

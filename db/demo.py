@@ -31,6 +31,8 @@ import numpy as np
 import polars as pl
 import sqlalchemy as sa
 
+from metrics.frames import SIZE_BANDS
+
 FIRST_MONTH = 2019 * 12  # month key of 2019-01, the first month with revenue
 DEFAULT_SEED = 7
 TARGET_CUSTOMERS = 1_300  # customers ever; prospects bring the total to about 2,500
@@ -40,7 +42,6 @@ FILE_NAMES = {
     "opportunities": "opportunities.csv",
 }
 
-SIZE_BANDS = ("SMB", "Mid-Market", "Enterprise")
 # Median MRR, spread of log MRR, employee range and median sales cycle (days) per band.
 _BAND_MRR = (650.0, 2_600.0, 8_000.0)
 _BAND_SIGMA = (0.35, 0.30, 0.30)

@@ -17,57 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from metrics.frames import (
-    ACCOUNT_COLUMNS,
-    MRR_MONTHLY_COLUMNS,
-    OPPORTUNITY_COLUMNS,
-    SUBSCRIPTION_COLUMNS,
-    Frames,
-)
+from metrics.frames import COLUMNS, SCHEMAS, Frames
 from metrics.settings import MetricSettings
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "accounts": {
-        "account_id": pl.String,
-        "account_name": pl.String,
-        "vertical": pl.String,
-        "sub_industry": pl.String,
-        "size_band": pl.String,
-        "employees": pl.Int64,
-        "region": pl.String,
-        "use_case": pl.String,
-        "lead_source": pl.String,
-        "created_date": pl.Date,
-    },
-    "subscriptions": {
-        "subscription_id": pl.String,
-        "account_id": pl.String,
-        "product": pl.String,
-        "start_date": pl.Date,
-        "end_date": pl.Date,
-        "mrr": pl.Decimal(14, 2),
-    },
-    "mrr_monthly": {"account_id": pl.String, "month": pl.Date, "mrr": pl.Decimal(14, 2)},
-    "opportunities": {
-        "opportunity_id": pl.String,
-        "account_id": pl.String,
-        "opportunity_type": pl.String,
-        "created_date": pl.Date,
-        "close_date": pl.Date,
-        "status": pl.String,
-        "amount": pl.Decimal(14, 2),
-        "lead_source": pl.String,
-    },
-}
-COLUMNS = {
-    "accounts": ACCOUNT_COLUMNS,
-    "subscriptions": SUBSCRIPTION_COLUMNS,
-    "mrr_monthly": MRR_MONTHLY_COLUMNS,
-    "opportunities": OPPORTUNITY_COLUMNS,
-}
 SETTINGS_KEY = "metrics"
 
 

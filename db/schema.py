@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from metrics.frames import SIZE_BANDS
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -22,7 +24,6 @@ metadata = sa.MetaData(
 )
 
 MONEY = sa.Numeric(14, 2)
-SIZE_BANDS = ("SMB", "Mid-Market", "Enterprise")
 OPPORTUNITY_TYPES = ("new_business", "expansion", "renewal")
 OPPORTUNITY_STATUSES = ("open", "won", "lost")
 IMPORT_KINDS = ("accounts", "subscriptions", "mrr_monthly", "opportunities")

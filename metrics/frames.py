@@ -6,30 +6,66 @@ from dataclasses import dataclass
 
 import polars as pl
 
-ACCOUNT_COLUMNS = (
-    "account_id",
-    "account_name",
-    "vertical",
-    "sub_industry",
-    "size_band",
-    "employees",
-    "region",
-    "use_case",
-    "lead_source",
-    "created_date",
-)
-SUBSCRIPTION_COLUMNS = ("subscription_id", "account_id", "product", "start_date", "end_date", "mrr")
-MRR_MONTHLY_COLUMNS = ("account_id", "month", "mrr")
-OPPORTUNITY_COLUMNS = (
-    "opportunity_id",
-    "account_id",
-    "opportunity_type",
-    "created_date",
-    "close_date",
-    "status",
-    "amount",
-    "lead_source",
-)
+MONEY = pl.Decimal(14, 2)
+# The canonical columns of each kind of file, in warehouse order, with the polars type
+# of the frames the warehouse and an export folder give (DATA_FORMAT.md). The
+# importer's output, the warehouse queries and the test builders derive from this;
+# a test pins db/schema.py to it.
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "accounts": {
+        "account_id": pl.String,
+        "account_name": pl.String,
+        "vertical": pl.String,
+        "sub_industry": pl.String,
+        "size_band": pl.String,
+        "employees": pl.Int64,
+        "region": pl.String,
+        "use_case": pl.String,
+        "lead_source": pl.String,
+        "created_date": pl.Date,
+    },
+    "subscriptions": {
+        "subscription_id": pl.String,
+        "account_id": pl.String,
+        "product": pl.String,
+        "start_date": pl.Date,
+        "end_date": pl.Date,
+        "mrr": MONEY,
+    },
+    "mrr_monthly": {"account_id": pl.String, "month": pl.Date, "mrr": MONEY},
+    "opportunities": {
+        "opportunity_id": pl.String,
+        "account_id": pl.String,
+        "opportunity_type": pl.String,
+        "created_date": pl.Date,
+        "close_date": pl.Date,
+        "status": pl.String,
+        "amount": MONEY,
+        "lead_source": pl.String,
+    },
+}
+COLUMNS: dict[str, tuple[str, ...]] = {kind: tuple(cols) for kind, cols in SCHEMAS.items()}
+ACCOUNT_COLUMNS = COLUMNS["accounts"]
+SUBSCRIPTION_COLUMNS = COLUMNS["subscriptions"]
+MRR_MONTHLY_COLUMNS = COLUMNS["mrr_monthly"]
+OPPORTUNITY_COLUMNS = COLUMNS["opportunities"]
+
+SIZE_BANDS = ("SMB", "Mid-Market", "Enterprise")
+
+
+def size_band_of(employees: pl.Expr, smb_below: int, mid_below: int) -> pl.Expr:
+    """The size band of an employee count (DATA_FORMAT.md: < 200 SMB, < 2000 Mid-Market,
+    else Enterprise; bounds from the settings); null stays null."""
+    smb, mid, enterprise = SIZE_BANDS
+    return (
+        pl.when(employees.is_null())
+        .then(None)
+        .when(employees < smb_below)
+        .then(pl.lit(smb))
+        .when(employees < mid_below)
+        .then(pl.lit(mid))
+        .otherwise(pl.lit(enterprise))
+    )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from metrics.errors import MetricsError
-from metrics.frames import Frames
+from metrics.frames import Frames, size_band_of
 from metrics.months import month_key, month_key_expr, month_label
 from metrics.mrr import (
     cents,
@@ -83,15 +83,8 @@ class Dataset:
 
 
 def _size_band(settings: MetricSettings) -> pl.Expr:
-    emp = pl.col("employees")
-    derived = (
-        pl.when(emp.is_null())
-        .then(None)
-        .when(emp < settings.size_band_smb_below)
-        .then(pl.lit("SMB"))
-        .when(emp < settings.size_band_mid_below)
-        .then(pl.lit("Mid-Market"))
-        .otherwise(pl.lit("Enterprise"))
+    derived = size_band_of(
+        pl.col("employees"), settings.size_band_smb_below, settings.size_band_mid_below
     )
     return pl.coalesce(pl.col("size_band"), derived)
 

@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from db.importer.demo_rows import replace_demo as replace_demo_rows
 from db.importer.plan import ImportPlan
 from db.importer.tables import IMPORT_LOCK, differs, join_on, key_columns, row_key
-from db.importer.validate import OUTPUT_COLUMNS
 from db.importer.values import cents_text
+from metrics.frames import COLUMNS
 
 _COPY_CHUNK = 8 * 1024 * 1024
 
@@ -141,8 +141,8 @@ def record_files(
 
 def _copy_frame(frame: pl.DataFrame, kind: str) -> bytes:
     """The staged rows as CSV text COPY reads: money as exact decimals, dates ISO."""
-    money = [c for c in OUTPUT_COLUMNS[kind] if c in ("mrr", "amount")]
-    out = frame.select(*OUTPUT_COLUMNS[kind], "__file").with_columns(
+    money = [c for c in COLUMNS[kind] if c in ("mrr", "amount")]
+    out = frame.select(*COLUMNS[kind], "__file").with_columns(
         cents_text(pl.col(c)).alias(c) for c in money
     )
     buf = io.BytesIO()
@@ -153,7 +153,7 @@ def _copy_frame(frame: pl.DataFrame, kind: str) -> bytes:
 def _stage(conn: sa.Connection, kind: str, frame: pl.DataFrame) -> str:
     """COPY ``frame`` into a temporary table shaped like ``kind``'s; its name."""
     stage = f"stage_{kind}"
-    cols = ", ".join(OUTPUT_COLUMNS[kind])
+    cols = ", ".join(COLUMNS[kind])
     conn.exec_driver_sql(
         f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {kind} WITH NO DATA"
     )
@@ -178,7 +178,7 @@ def _apply(conn: sa.Connection, kind: str, stage: str, batch_id: int) -> dict[in
     unchanged row costs a lookup, never a write.
     """
     k0 = key_columns(kind)[0]
-    cols = OUTPUT_COLUMNS[kind]
+    cols = COLUMNS[kind]
     diff = f"diff_{kind}"
     conn.exec_driver_sql(
         f"CREATE TEMP TABLE {diff} ON COMMIT DROP AS "

@@ -23,12 +23,12 @@ from db.importer.read import ImportFile, ReadLimits, read_table
 from db.importer.validate import (
     MAX_LISTED,
     MONEY_COLUMNS,
-    OUTPUT_COLUMNS,
     ROW,
     SizeBands,
     check_table,
     problem_frame,
 )
+from metrics.frames import COLUMNS
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -95,7 +95,7 @@ class ImportPlan:
         out = {}
         for kind, frame in self.load_frames().items():
             out[kind] = frame.drop("__file").with_columns(
-                (pl.col(c) / 100).alias(c) for c in OUTPUT_COLUMNS[kind] if c in MONEY_COLUMNS
+                (pl.col(c) / 100).alias(c) for c in COLUMNS[kind] if c in MONEY_COLUMNS
             )
         return out
 

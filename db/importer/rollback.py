@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from db.importer.columns import KINDS
 from db.importer.errors import ImportRefused
 from db.importer.tables import IMPORT_LOCK, key_columns, row_key
-from db.importer.validate import OUTPUT_COLUMNS
+from metrics.frames import COLUMNS
 
 _CHILDREN = ("subscriptions", "mrr_monthly", "opportunities")
 
@@ -124,7 +124,7 @@ def undo_batch(conn: sa.Connection, batch_id: int, user: str) -> RollbackResult:
     # added; then delete inserted rows, children before the accounts they reference;
     # then put back the (demo) rows it deleted, accounts before the rows referring to them.
     for kind in KINDS:
-        cols = [*OUTPUT_COLUMNS[kind], "batch_id"]
+        cols = [*COLUMNS[kind], "batch_id"]
         keys = key_columns(kind)
         settable = [c for c in cols if c not in keys]
         result.restored[kind] = conn.execute(
@@ -147,7 +147,7 @@ def undo_batch(conn: sa.Connection, batch_id: int, user: str) -> RollbackResult:
             params,
         ).rowcount
     for kind in KINDS:
-        cols = [*OUTPUT_COLUMNS[kind], "batch_id"]
+        cols = [*COLUMNS[kind], "batch_id"]
         result.reinstated[kind] = conn.execute(
             sa.text(
                 f"INSERT INTO {kind} ({', '.join(cols)}) SELECT {', '.join('r.' + c for c in cols)} "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from db.importer.columns import SPECS
-from db.importer.validate import OUTPUT_COLUMNS
+from metrics.frames import COLUMNS
 
 IMPORT_LOCK = 0x1C9_1A7E
 """Advisory lock key serializing imports and rollbacks (held to commit)."""
@@ -16,7 +16,7 @@ def key_columns(kind: str) -> tuple[str, ...]:
 
 def value_columns(kind: str) -> tuple[str, ...]:
     """The non-key columns an import writes."""
-    return tuple(c for c in OUTPUT_COLUMNS[kind] if c not in key_columns(kind))
+    return tuple(c for c in COLUMNS[kind] if c not in key_columns(kind))
 
 
 def row_key(kind: str, alias: str) -> str:

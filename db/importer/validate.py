@@ -26,50 +26,17 @@ from db.importer.values import (
     slash_order,
     slash_stats,
 )
+from metrics.frames import COLUMNS, SCHEMAS, SIZE_BANDS, size_band_of
 
 MAX_LISTED = 1_000
 """Problems listed in a report; the total is always counted."""
 
 ROW = "__row"
 
-OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "accounts": (
-        "account_id",
-        "account_name",
-        "vertical",
-        "sub_industry",
-        "size_band",
-        "employees",
-        "region",
-        "use_case",
-        "lead_source",
-        "created_date",
-    ),
-    "subscriptions": ("subscription_id", "account_id", "product", "start_date", "end_date", "mrr"),
-    "mrr_monthly": ("account_id", "month", "mrr"),
-    "opportunities": (
-        "opportunity_id",
-        "account_id",
-        "opportunity_type",
-        "created_date",
-        "close_date",
-        "status",
-        "amount",
-        "lead_source",
-    ),
-}
-"""Columns of each kind's canonical frame, in warehouse order (money in integer cents)."""
-
 _DTYPES = {
-    "created_date": pl.Date,
-    "start_date": pl.Date,
-    "end_date": pl.Date,
-    "close_date": pl.Date,
-    "month": pl.Date,
-    "mrr": pl.Int64,
-    "arr": pl.Int64,
-    "amount": pl.Int64,
-    "employees": pl.Int64,
+    **{c: t for cols in SCHEMAS.values() for c, t in cols.items() if t != pl.String},
+    # Money is validated in integer cents (``arr`` is read, then becomes ``mrr``).
+    **dict.fromkeys(("mrr", "arr", "amount"), pl.Int64),
 }
 MONEY_COLUMNS = frozenset({"mrr", "amount"})
 ID_COLUMNS = frozenset({"account_id", "subscription_id", "opportunity_id"})
@@ -77,7 +44,7 @@ TEXT_COLUMNS = frozenset(
     {"account_name", "vertical", "sub_industry", "region", "use_case", "lead_source", "product"}
 )
 
-_SIZE_BANDS = {
+_SIZE_BANDS = {  # the spellings of each of metrics.frames.SIZE_BANDS that exports use
     "SMB": ("smb", "small", "smallbusiness", "smallmediumbusiness", "sb", "smbsmall"),
     "Mid-Market": ("midmarket", "mid", "mm", "medium", "midsize", "commercial"),
     "Enterprise": ("enterprise", "ent", "large", "largeenterprise", "strategic"),
@@ -110,7 +77,7 @@ class Checked:
 
     kind: str
     frame: pl.DataFrame
-    """OUTPUT_COLUMNS of the kind plus ``__row``; values of problem cells are null."""
+    """COLUMNS of the kind plus ``__row``; values of problem cells are null."""
     problems: pl.DataFrame
     """row, column, value, expected: at most MAX_LISTED, ordered by row."""
     problem_count: int
@@ -133,21 +100,13 @@ def _size_band(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     for band, words in _SIZE_BANDS.items():
         parsed = pl.when(key.is_in(words)).then(pl.lit(band)).otherwise(parsed)
     problem = pl.when(value.is_not_null() & parsed.is_null()).then(
-        pl.lit("SMB, Mid-Market or Enterprise")
+        pl.lit(", ".join(SIZE_BANDS[:-1]) + " or " + SIZE_BANDS[-1])
     )
     return parsed, problem
 
 
 def _derived_band(employees: pl.Expr, bands: SizeBands) -> pl.Expr:
-    return (
-        pl.when(employees.is_null())
-        .then(None)
-        .when(employees < bands.smb_below)
-        .then(pl.lit("SMB"))
-        .when(employees < bands.mid_below)
-        .then(pl.lit("Mid-Market"))
-        .otherwise(pl.lit("Enterprise"))
-    )
+    return size_band_of(employees, bands.smb_below, bands.mid_below)
 
 
 def _opportunity_type(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -409,7 +368,7 @@ def check_table(
         )
 
     out_exprs = []
-    for c in OUTPUT_COLUMNS[kind]:
+    for c in COLUMNS[kind]:
         if c in derived:
             out_exprs.append(derived[c].alias(c))
         elif c in values:
@@ -436,7 +395,7 @@ def check_table(
     )
     canonical, totals, problem_rows = pl.collect_all(
         [
-            full.select(*OUTPUT_COLUMNS[kind], ROW),
+            full.select(*COLUMNS[kind], ROW),
             full.select(
                 pl.len().alias("rows"),
                 *(pl.col(name).is_not_null().sum().alias(name) for _, name in checks),

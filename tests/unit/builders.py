@@ -7,18 +7,14 @@ from collections.abc import Iterable, Sequence
 
 import polars as pl
 
-from metrics.frames import Frames
+from metrics.frames import SCHEMAS, Frames
 from metrics.model import Dataset, build_dataset
 from metrics.months import month_key
 from metrics.settings import MetricSettings
 
+# The canonical opportunity columns, amounts as plain floats for hand-computed examples.
 OPP_SCHEMA = {
-    "opportunity_id": pl.String,
-    "account_id": pl.String,
-    "opportunity_type": pl.String,
-    "created_date": pl.Date,
-    "close_date": pl.Date,
-    "status": pl.String,
+    **{c: t for c, t in SCHEMAS["opportunities"].items() if c != "lead_source"},
     "amount": pl.Float64,
 }
 

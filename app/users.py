@@ -1,5 +1,8 @@
 """The people who may sign in: the warehouse's ``users`` table and argon2 password hashes.
 
+Adding and changing users are commands (``app.commands.users``); this module
+checks emails, roles and passwords, signs people in and lists them.
+
 Passwords are never stored or logged: only their argon2id hash (argon2-cffi's
 current defaults) is written, and a hash made with older parameters is replaced
 on the next successful sign-in.
@@ -15,6 +18,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from app.commands.base import CommandError
 from db.schema import ROLES, users
 
 _hasher = PasswordHasher()
@@ -26,7 +30,7 @@ _DUMMY_HASH = _hasher.hash("not a real password")
 MIN_PASSWORD_LENGTH = 10
 
 
-class UserError(ValueError):
+class UserError(CommandError):
     """A user-management request that cannot be done, with a message for the person asking."""
 
 
@@ -41,64 +45,49 @@ class UserRecord:
     last_login_at: datetime | None
 
 
+def email_problem(email: str) -> str | None:
+    """What is wrong with ``email`` as a sign-in name, or None."""
+    return None if _EMAIL.match(email.strip().lower()) else f"'{email}' is not an email address"
+
+
+def role_problem(role: str) -> str | None:
+    """What is wrong with ``role``, or None when it is one of viewer, analyst, admin."""
+    return None if role in ROLES else f"unknown role '{role}': use one of {', '.join(ROLES)}"
+
+
+def password_problem(password: str) -> str | None:
+    """What is wrong with ``password``, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"the password must have at least {MIN_PASSWORD_LENGTH} characters"
+    return None
+
+
 def normalize_email(email: str) -> str:
     """The email as stored: trimmed and lowercased; UserError when it is not an address."""
-    cleaned = email.strip().lower()
-    if not _EMAIL.match(cleaned):
-        raise UserError(f"'{email}' is not an email address")
-    return cleaned
+    problem = email_problem(email)
+    if problem:
+        raise UserError([problem])
+    return email.strip().lower()
 
 
 def check_role(role: str) -> str:
     """``role`` when it is one of viewer, analyst, admin; UserError otherwise."""
-    if role not in ROLES:
-        raise UserError(f"unknown role '{role}': use one of {', '.join(ROLES)}")
+    problem = role_problem(role)
+    if problem:
+        raise UserError([problem])
     return role
 
 
 def hash_password(password: str) -> str:
-    """The argon2id hash of ``password``; UserError when it is too short."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    """The argon2id hash of ``password`` (checked with :func:`password_problem` first)."""
     return _hasher.hash(password)
-
-
-def add_user(engine: sa.Engine, email: str, role: str, password: str | None) -> UserRecord:
-    """Create a user; ``password`` None makes an SSO-only user who cannot sign in by password."""
-    email = normalize_email(email)
-    check_role(role)
-    password_hash = hash_password(password) if password is not None else None
-    with engine.begin() as conn:
-        if conn.scalar(sa.select(users.c.user_id).where(users.c.email == email)) is not None:
-            raise UserError(f"{email} already exists: use `icp users set-role` to change the role")
-        row = conn.execute(
-            users.insert()
-            .values(email=email, role=role, password_hash=password_hash)
-            .returning(*_public_columns())
-        ).one()
-    return UserRecord(**row._mapping)
 
 
 def list_users(engine: sa.Engine) -> list[UserRecord]:
     """Every user, by email."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(*_public_columns()).order_by(users.c.email)).all()
+        rows = conn.execute(sa.select(*public_columns()).order_by(users.c.email)).all()
     return [UserRecord(**r._mapping) for r in rows]
-
-
-def set_role(engine: sa.Engine, email: str, role: str) -> UserRecord:
-    """Give ``email`` the role ``role``."""
-    return _update(engine, email, role=check_role(role))
-
-
-def set_disabled(engine: sa.Engine, email: str, disabled: bool = True) -> UserRecord:
-    """Disable (or re-enable) ``email``; a disabled user's sessions stop at the next request."""
-    return _update(engine, email, disabled=disabled)
-
-
-def set_password(engine: sa.Engine, email: str, password: str) -> UserRecord:
-    """Replace the password of ``email``."""
-    return _update(engine, email, password_hash=hash_password(password))
 
 
 def has_users(engine: sa.Engine) -> bool:
@@ -111,7 +100,7 @@ def find_active(engine: sa.Engine, email: str) -> UserRecord | None:
     """The enabled user ``email``, or None."""
     with engine.connect() as conn:
         row = conn.execute(
-            sa.select(*_public_columns()).where(users.c.email == email, ~users.c.disabled)
+            sa.select(*public_columns()).where(users.c.email == email, ~users.c.disabled)
         ).first()
     return UserRecord(**row._mapping) if row else None
 
@@ -138,7 +127,7 @@ def authenticate(engine: sa.Engine, email: str, password: str) -> UserRecord | N
         values["password_hash"] = _hasher.hash(password)
     with engine.begin() as conn:
         updated = conn.execute(
-            users.update().where(users.c.email == email).values(**values).returning(*_public_columns())
+            users.update().where(users.c.email == email).values(**values).returning(*public_columns())
         ).one()
     return UserRecord(**updated._mapping)
 
@@ -160,20 +149,9 @@ def record_sso_sign_in(engine: sa.Engine, email: str, role: str | None, provisio
             stmt = users.insert().values(email=email, role=values.pop("role", check_role(default_role)), **values)
         else:
             stmt = users.update().where(users.c.email == email).values(**values)
-        result = conn.execute(stmt.returning(*_public_columns())).one()
+        result = conn.execute(stmt.returning(*public_columns())).one()
     return UserRecord(**result._mapping)
 
 
-def _update(engine: sa.Engine, email: str, **values: object) -> UserRecord:
-    email = normalize_email(email)
-    with engine.begin() as conn:
-        row = conn.execute(
-            users.update().where(users.c.email == email).values(**values).returning(*_public_columns())
-        ).first()
-    if row is None:
-        raise UserError(f"no user {email}: add it with `icp users add {email} --role viewer`")
-    return UserRecord(**row._mapping)
-
-
-def _public_columns() -> tuple[sa.Column, ...]:
+def public_columns() -> tuple[sa.Column, ...]:
     return (users.c.email, users.c.role, users.c.disabled, users.c.created_at, users.c.last_login_at)

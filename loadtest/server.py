@@ -104,7 +104,7 @@ def demo_database(admin_url: str, name: str, data_dir: Path, users: dict[str, tu
     ({email: (role, password)}); return its URL."""
     import sqlalchemy as sa
 
-    from app.users import add_user
+    from app.commands.users import AddUser
     from db import migrate
     from db.demo import load_demo
     from db.engine import drop_database, ensure_database
@@ -117,7 +117,7 @@ def demo_database(admin_url: str, name: str, data_dir: Path, users: dict[str, tu
     try:
         load_demo(engine, data_dir / "demo")
         for email, (role, password) in users.items():
-            add_user(engine, email, role, password)
+            AddUser(engine, email, role, password).run()
     finally:
         engine.dispose()
     return url

@@ -38,7 +38,8 @@ def add(
     ),
 ) -> None:
     """Add a user. Without an option the password is asked for twice, hidden."""
-    from app.users import UserError, add_user
+    from app.commands.users import AddUser
+    from app.users import UserError
 
     generated = False
     if sso_only:
@@ -50,7 +51,7 @@ def add(
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        record = add_user(_engine(), email, role, password)
+        record = AddUser(_engine(), email, role, password).run()
     except UserError as exc:
         _fail(str(exc))
     typer.echo(f"added {record.email} as {record.role}")
@@ -80,10 +81,11 @@ def set_role_(
     role: str = typer.Argument(..., help=ROLE_HELP),
 ) -> None:
     """Change a user's role."""
-    from app.users import UserError, set_role
+    from app.commands.users import ChangeUser
+    from app.users import UserError
 
     try:
-        record = set_role(_engine(), email, role)
+        record = ChangeUser(_engine(), email, role=role).run()
     except UserError as exc:
         _fail(str(exc))
     typer.echo(f"{record.email} is now {record.role}")
@@ -95,10 +97,11 @@ def disable(
     enable: bool = typer.Option(False, "--enable", help="Re-enable a disabled user instead."),
 ) -> None:
     """Disable a user (their open sessions stop working at once), or re-enable one."""
-    from app.users import UserError, set_disabled
+    from app.commands.users import ChangeUser
+    from app.users import UserError
 
     try:
-        record = set_disabled(_engine(), email, disabled=not enable)
+        record = ChangeUser(_engine(), email, disabled=not enable).run()
     except UserError as exc:
         _fail(str(exc))
     typer.echo(f"{record.email} is {'disabled' if record.disabled else 'enabled'}")
@@ -112,14 +115,15 @@ def set_password_(
     ),
 ) -> None:
     """Replace a user's password (asked for twice, hidden)."""
-    from app.users import UserError, set_password
+    from app.commands.users import ChangeUser
+    from app.users import UserError
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
     try:
-        record = set_password(_engine(), email, password)
+        record = ChangeUser(_engine(), email, password=password).run()
     except UserError as exc:
         _fail(str(exc))
     typer.echo(f"password of {record.email} replaced")

@@ -76,7 +76,11 @@ class SaveSettings:
                     "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, "
                     "updated_at = now(), updated_by = EXCLUDED.updated_by"
                 ),
-                {"k": SETTINGS_KEY, "v": json.dumps(merged.model_dump(mode="json")), "u": self.user},
+                {
+                    "k": SETTINGS_KEY,
+                    "v": json.dumps(merged.model_dump(mode="json")),
+                    "u": self.user,
+                },
             )
             bump_data_version(conn)
         return merged

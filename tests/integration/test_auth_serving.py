@@ -15,7 +15,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from app.users import add_user, set_disabled
+from app.commands.users import AddUser, ChangeUser
 from loadtest import server as gunicorn
 from loadtest.client import csrf_token, sign_in
 
@@ -31,7 +31,7 @@ def app_server(engine: sa.Engine, database_url: str, tmp_path_factory: pytest.Te
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM users; DELETE FROM login_attempts"))
     for email, role in ((ADMIN, "admin"), (ANALYST, "analyst"), (VIEWER, "viewer")):
-        add_user(engine, email, role, PASSWORD)
+        AddUser(engine, email, role, PASSWORD).run()
     tmp = tmp_path_factory.mktemp("auth-serving")
     server = gunicorn.start(
         database_url,
@@ -240,10 +240,10 @@ def test_rate_limit_holds_against_concurrent_guesses(app_server: gunicorn.Server
 
 
 def test_disabled_user_is_shut_out_at_the_next_request(app_server: gunicorn.Server, engine: sa.Engine) -> None:
-    add_user(engine, "leaver@example.com", "viewer", PASSWORD)
+    AddUser(engine, "leaver@example.com", "viewer", PASSWORD).run()
     http = _signed_in(app_server, "leaver@example.com")
     assert http.get(app_server.url + "/", allow_redirects=False, timeout=10).status_code == 200
-    set_disabled(engine, "leaver@example.com")
+    ChangeUser(engine, "leaver@example.com", disabled=True).run()
     assert http.get(app_server.url + "/", allow_redirects=False, timeout=10).status_code == 302
     assert http.post(app_server.url + "/_dash-update-component", json={}, timeout=10).status_code == 401
 
@@ -258,7 +258,7 @@ def test_open_redirects_are_refused(app_server: gunicorn.Server) -> None:
 
 
 def test_sessions_expire(engine: sa.Engine, database_url: str, tmp_path: Path) -> None:
-    add_user(engine, "brief@example.com", "viewer", PASSWORD)
+    AddUser(engine, "brief@example.com", "viewer", PASSWORD).run()
     server = gunicorn.start(
         database_url,
         tmp_path / "gunicorn.log",

@@ -7,16 +7,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from app.cli import app as cli
-from app.users import (
-    UserError,
-    add_user,
-    authenticate,
-    find_active,
-    has_users,
-    list_users,
-    set_disabled,
-    set_role,
-)
+from app.commands.users import AddUser, ChangeUser
+from app.users import UserError, authenticate, find_active, has_users, list_users
 from db.schema import users
 
 PASSWORD = "correct horse battery staple"
@@ -28,7 +20,7 @@ def _stored(engine: sa.Engine, email: str) -> str | None:
 
 
 def test_password_is_stored_as_argon2id_hash_only(db: sa.Engine) -> None:
-    add_user(db, "Ann@Example.com ", "admin", PASSWORD)
+    AddUser(db, "Ann@Example.com ", "admin", PASSWORD).run()
     stored = _stored(db, "ann@example.com")
     assert stored is not None and stored.startswith("$argon2id$")
     assert PASSWORD not in stored
@@ -38,7 +30,7 @@ def test_password_is_stored_as_argon2id_hash_only(db: sa.Engine) -> None:
 
 
 def test_authenticate_accepts_the_password_and_records_the_sign_in(db: sa.Engine) -> None:
-    add_user(db, "ann@example.com", "analyst", PASSWORD)
+    AddUser(db, "ann@example.com", "analyst", PASSWORD).run()
     assert authenticate(db, "ann@example.com", "wrong password here") is None
     assert authenticate(db, "nobody@example.com", PASSWORD) is None
     record = authenticate(db, "ANN@example.com", PASSWORD)
@@ -46,26 +38,44 @@ def test_authenticate_accepts_the_password_and_records_the_sign_in(db: sa.Engine
 
 
 def test_disabled_user_cannot_sign_in_and_is_not_active(db: sa.Engine) -> None:
-    add_user(db, "ann@example.com", "viewer", PASSWORD)
+    AddUser(db, "ann@example.com", "viewer", PASSWORD).run()
     assert has_users(db)
-    set_disabled(db, "ann@example.com")
+    ChangeUser(db, "ann@example.com", disabled=True).run()
     assert authenticate(db, "ann@example.com", PASSWORD) is None
     assert find_active(db, "ann@example.com") is None
     assert not has_users(db)
 
 
+def test_every_problem_of_a_request_is_listed_at_once(db: sa.Engine) -> None:
+    with pytest.raises(UserError) as refused:
+        AddUser(db, "not-an-email", "owner", "short").run()
+    assert refused.value.problems == [
+        "'not-an-email' is not an email address",
+        "unknown role 'owner': use one of viewer, analyst, admin",
+        "the password must have at least 10 characters",
+    ]
+    with pytest.raises(UserError) as refused:
+        ChangeUser(db, "bob@example.com", role="owner").run()
+    assert refused.value.problems == [
+        "unknown role 'owner': use one of viewer, analyst, admin",
+        "no user bob@example.com: add it with `icp users add bob@example.com --role viewer`",
+    ]
+    with db.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(users)) == 0
+
+
 def test_bad_requests_get_clear_messages(db: sa.Engine) -> None:
     with pytest.raises(UserError, match="unknown role 'owner'"):
-        add_user(db, "ann@example.com", "owner", PASSWORD)
+        AddUser(db, "ann@example.com", "owner", PASSWORD).run()
     with pytest.raises(UserError, match="at least 10 characters"):
-        add_user(db, "ann@example.com", "viewer", "short")
+        AddUser(db, "ann@example.com", "viewer", "short").run()
     with pytest.raises(UserError, match="'not-an-email' is not an email address"):
-        add_user(db, "not-an-email", "viewer", PASSWORD)
-    add_user(db, "ann@example.com", "viewer", PASSWORD)
+        AddUser(db, "not-an-email", "viewer", PASSWORD).run()
+    AddUser(db, "ann@example.com", "viewer", PASSWORD).run()
     with pytest.raises(UserError, match="already exists"):
-        add_user(db, "ann@example.com", "admin", PASSWORD)
+        AddUser(db, "ann@example.com", "admin", PASSWORD).run()
     with pytest.raises(UserError, match="no user bob@example.com"):
-        set_role(db, "bob@example.com", "admin")
+        ChangeUser(db, "bob@example.com", role="admin").run()
 
 
 def test_cli_add_list_set_role_disable(env_db: sa.Engine) -> None:

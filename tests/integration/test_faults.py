@@ -20,8 +20,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from app.commands.users import AddUser
 from app.health import UNAVAILABLE
-from app.users import add_user
 from db import migrate
 from db.demo import load_demo, write_demo_files
 from db.engine import ensure_database, normalize_url
@@ -163,7 +163,7 @@ def test_import_killed_mid_way_leaves_nothing_partial(warehouse: Warehouse, tmp_
 def test_postgres_restart_shows_unavailable_then_recovers_by_itself(warehouse: Warehouse, tmp_path: Path) -> None:
     engine = sa.create_engine(warehouse.url)
     load_demo(engine, tmp_path / "demo", if_empty=True)
-    add_user(engine, "cfo@example.com", "viewer", PASSWORD)
+    AddUser(engine, "cfo@example.com", "viewer", PASSWORD).run()
     engine.dispose()
     app = gunicorn.start(warehouse.url, tmp_path / "g.log", workers=2, env={"ICP_SECRET_KEY": "k" * 40, "ICP_DATA_DIR": str(tmp_path)})
     try:

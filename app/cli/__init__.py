@@ -5,12 +5,14 @@ from __future__ import annotations
 import typer
 
 from app.cli.database import db_app
+from app.cli.errors import UserErrorGroup
 from app.cli.importing import import_app
 from app.cli.report import report_app
 from app.cli.serve import demo, serve
 from app.cli.users import users_app
 
 app = typer.Typer(
+    cls=UserErrorGroup,
     help="ICP Lens: which customer segments produce durable, profitable revenue.",
     no_args_is_help=True,
     add_completion=False,

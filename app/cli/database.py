@@ -31,6 +31,8 @@ def downgrade(revision: str = typer.Argument(..., help="Target revision, or 'bas
 def current() -> None:
     """Print the warehouse's migration and the newest in the code."""
     from db import migrate
-    from db.engine import get_engine
+    from db.engine import database_url, get_engine
 
-    typer.echo(f"warehouse: {migrate.current_revision(get_engine())}  code: {migrate.head_revision()}")
+    # The explicit URL skips the first-use migration: this reports, it changes nothing.
+    current = migrate.current_revision(get_engine(database_url()))
+    typer.echo(f"warehouse: {current}  code: {migrate.head_revision()}")

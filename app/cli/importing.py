@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -46,32 +44,13 @@ import_app = typer.Typer(
     no_args_is_help=True,
     help=(
         "Import RevOps exports (CSV or XLSX): icp import FILE... [--kind KIND] [--dry-run] "
-        "[--format json]. Also: icp import rollback BATCH, icp import history."
+        "[--keep-demo] [--format json]. Also: icp import rollback BATCH, icp import history."
     ),
 )
 
 
 def _user(user: str | None) -> str:
     return user or getpass.getuser()
-
-
-@contextmanager
-def _warehouse_errors() -> Iterator[None]:
-    """Turn a warehouse that is unreachable or not migrated into one line and exit status 1."""
-    import sqlalchemy as sa
-
-    try:
-        yield
-    except sa.exc.ProgrammingError as exc:
-        if "UndefinedTable" not in type(exc.orig).__name__:
-            raise
-        typer.echo("error: the warehouse has no tables yet; run `icp db upgrade` first", err=True)
-        raise typer.Exit(1) from None
-    except sa.exc.OperationalError as exc:
-        typer.echo(
-            f"error: cannot reach the warehouse ({str(exc.orig).strip().splitlines()[0]})", err=True
-        )
-        raise typer.Exit(1) from None
 
 
 def _emit(
@@ -98,18 +77,23 @@ def import_files(
     user: str = typer.Option(
         None, "--user", help="Who the batch is recorded as (default: your login)."
     ),
+    keep_demo: bool = typer.Option(
+        False, "--keep-demo", help="Keep the demo data beside yours (default: replace it)."
+    ),
 ) -> None:
-    """Validate FILE... and load them in one batch; exit status 1 on any problem."""
+    """Validate FILE... and load them in one batch; exit status 1 on any problem.
+
+    While the warehouse holds the demo data, the import replaces it (and says so)."""
     from db.engine import get_engine
-    from db.importer import ImportFile, ImportRefused, ImportRejected, run_import
+    from db.importer import ImportCommand, ImportFile, ImportRefused, ImportRejected
 
     loaded = [ImportFile.from_path(p) for p in files]
     kinds = {f.name: kind.value for f in loaded} if kind else None
+    command = ImportCommand(
+        loaded, get_engine(), _user(user), kinds=kinds, dry_run=dry_run, keep_demo=keep_demo
+    )
     try:
-        with _warehouse_errors():
-            result = run_import(
-                loaded, get_engine(), user=_user(user), kinds=kinds, dry_run=dry_run
-            )
+        result = command.run()
     except ImportRejected as exc:
         _emit({"ok": False, "error": "rejected", **exc.plan.to_dict()}, fmt, str(exc))
         raise typer.Exit(1) from None
@@ -127,11 +111,10 @@ def rollback(
 ) -> None:
     """Restore every row import batch BATCH inserted or updated to its state before."""
     from db.engine import get_engine
-    from db.importer import ImportRefused, rollback_batch
+    from db.importer import ImportRefused, RollbackCommand
 
     try:
-        with _warehouse_errors():
-            result = rollback_batch(get_engine(), batch, user=_user(user))
+        result = RollbackCommand(get_engine(), batch, _user(user)).run()
     except ImportRefused as exc:
         _emit({"ok": False, "error": str(exc)}, fmt, f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -147,8 +130,7 @@ def history(
     from db.engine import get_engine
     from db.importer import import_history
 
-    with _warehouse_errors():
-        batches = import_history(get_engine(), limit)
+    batches = import_history(get_engine(), limit)
     lines = []
     for b in batches:
         files = ", ".join(f"{f['file_name']} ({f['kind']})" for f in b["files"]) or "-"

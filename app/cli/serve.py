@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 from pathlib import Path
 
 import typer
@@ -17,8 +19,13 @@ def serve(
     from app.auth import LOCAL_HOSTS
     from app.security import StartupRefused
     from db.config import get_config
+    from db.engine import get_engine
 
     cfg = get_config()
+    # Fail now, in one line, rather than on every page: this also migrates the
+    # embedded warehouse of a fresh folder.
+    with get_engine().connect():
+        pass
     if debug and (host or cfg.icp_host) not in LOCAL_HOSTS:
         # Debug mode sends tracebacks to the browser: never to other machines.
         typer.echo("error: --debug is only allowed on 127.0.0.1 or localhost", err=True)
@@ -28,6 +35,9 @@ def serve(
     except StartupRefused as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None
+    # SIGTERM (docker stop, systemd, kill) exits like Ctrl-C, through the exit hooks that
+    # stop the embedded warehouse when this is its last process.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     typer.echo(f"ICP Lens on http://{host or cfg.icp_host}:{port or cfg.icp_port}  (Ctrl-C stops)")
     dash_app.run(host=host or cfg.icp_host, port=port or cfg.icp_port, debug=debug)
 
@@ -41,25 +51,29 @@ def demo(
         None, "--as-of", help="Last month of the data, YYYY-MM (default: the last complete month)."
     ),
 ) -> None:
-    """Generate the demo exports and import them the way RevOps would."""
+    """Generate the demo exports and import them the way RevOps would, as demo data.
+
+    Every page shows a "Demo data" ribbon while it is loaded; your first import
+    replaces it."""
     from db import demo as demo_data
     from db.config import get_config
 
     out = out or get_config().icp_data_dir / "demo"
-    try:
-        month = demo_data.key_label(demo_data.as_of_key(as_of))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--as-of") from None
     if files_only:
+        try:
+            month = demo_data.key_label(demo_data.as_of_key(as_of))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--as-of") from None
         paths = demo_data.write_demo_files(out, seed=seed, as_of=month)
         typer.echo("\n".join(str(p) for p in paths.values()))
         return
+    from app.commands import CommandError
+    from app.commands.demo import LoadDemo
     from db.engine import get_engine
-    from db.importer import ImportRefused
 
+    command = LoadDemo(get_engine(), out, seed=seed, as_of=as_of, if_empty=if_empty)
     try:
-        message = demo_data.load_demo(get_engine(), out, seed=seed, as_of=month, if_empty=if_empty)
-    except ImportRefused as exc:
-        typer.echo(f"demo data not loaded: {exc}", err=True)
+        typer.echo(command.run())
+    except CommandError as exc:
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(message)

@@ -100,7 +100,8 @@ def test_unmigrated_warehouse_is_one_clear_line(
         assert result.exit_code == 1
         assert (
             result.output.strip()
-            == "error: the warehouse has no tables yet; run `icp db upgrade` first"
+            == "error: the warehouse at DATABASE_URL is at migration none, this ICP Lens "
+            "needs 0002: run `icp db upgrade`"
         )
     finally:
         get_config.cache_clear()

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from app.commands.base import CommandError
+from app.errors import CommandError
 from db.schema import ROLES, users
 
 _hasher = PasswordHasher()

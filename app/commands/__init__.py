@@ -13,6 +13,6 @@ and map its error to their output.
   ``db.importer.RollbackCommand``.
 """
 
-from app.commands.base import CommandError
+from app.errors import CommandError
 
 __all__ = ["CommandError"]

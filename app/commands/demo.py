@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from app.commands.base import CommandError
+from app.errors import CommandError
 from db import demo as demo_data
 from db.importer import ImportRefused
 from db.importer.demo_rows import real_account_count

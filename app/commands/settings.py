@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from app.commands.base import CommandError
+from app.errors import CommandError
 from db.data_version import bump_data_version
 from db.queries import SETTINGS_KEY
 from metrics.settings import MetricSettings

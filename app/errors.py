@@ -1,4 +1,7 @@
-"""What every command shares: the error that lists every problem at once."""
+"""The error of a write the user asked for and cannot have: every reason, at once.
+
+A leaf module: the commands (``app.commands``) and ``app.users`` both raise it.
+"""
 
 from __future__ import annotations
 

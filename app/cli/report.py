@@ -144,28 +144,25 @@ def movements(as_of: str = AS_OF, fmt: Format = FORMAT, data: Path = DATA) -> No
     _report("movements", data, fmt, as_of=as_of, by="")
 
 
-@report_app.command("flags")
-def flags(
-    as_of: str = AS_OF,
-    window: int = WINDOW,
-    by: str = BY,
-    fmt: Format = FORMAT,
-    data: Path = DATA,
-) -> None:
-    """Accidental ICP flags, most severe first, with their evidence."""
-    _report("flags", data, fmt, as_of=as_of, window=window, by=by)
+def segment_report(name: str, summary: str) -> None:
+    """Register ``icp report NAME``: view ``name`` of the segments of --by, at --as-of over
+    --window, as a table, CSV or JSON (the options every segment view takes)."""
+
+    def command(
+        as_of: str = AS_OF,
+        window: int = WINDOW,
+        by: str = BY,
+        fmt: Format = FORMAT,
+        data: Path = DATA,
+    ) -> None:
+        _report(name, data, fmt, as_of=as_of, window=window, by=by)
+
+    command.__doc__ = summary
+    report_app.command(name)(command)
 
 
-@report_app.command("alerts")
-def alerts(
-    as_of: str = AS_OF,
-    window: int = WINDOW,
-    by: str = BY,
-    fmt: Format = FORMAT,
-    data: Path = DATA,
-) -> None:
-    """ICP drift alerts with their evidence, test and start."""
-    _report("alerts", data, fmt, as_of=as_of, window=window, by=by)
+segment_report("flags", "Accidental ICP flags, most severe first, with their evidence.")
+segment_report("alerts", "ICP drift alerts with their evidence, test and start.")
 
 
 @report_app.command("accounts")

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 import dash
-from dash import dcc, html
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html
 
 from app.components.widgets import empty_state, problem
 from app.views import USER_ERRORS, render
@@ -52,6 +54,37 @@ def download(view: View) -> dict[str, Any]:
     line naming the as-of month, window and filters, and the same in the file name."""
     name = f"icp-{view.name}-{view.params.slug()}.csv".replace("_", "-")
     return dcc.send_string(render.to_csv(view, comment=True, line_end="\r\n"), filename=name)
+
+
+def download_button(button_id: str, download_id: str, text: str = "Download CSV",
+                    class_name: str = "text-end") -> html.Div:
+    """A CSV button and its download target."""
+    return html.Div(
+        [
+            dbc.Button(text, id=button_id, color="secondary", outline=True, size="sm"),
+            dcc.Download(id=download_id),
+        ],
+        className=class_name,
+    )
+
+
+def serve_download(
+    button_id: str,
+    download_id: str,
+    view_of: Callable[[Context, dict[str, str]], View],
+    search: tuple[str, str] = ("_pages_location", "search"),
+) -> None:
+    """Answer the button's clicks with ``view_of(context, query)`` as a CSV download; the
+    query is read from the page's URL (or the component property ``search`` names)."""
+
+    @callback(
+        Output(download_id, "data"),
+        Input(button_id, "n_clicks"),
+        State(*search),
+        prevent_initial_call=True,
+    )
+    def _download(_n: int, text: str | None) -> dict[str, Any]:
+        return download(view_of(current(), dict(parse_qsl((text or "").lstrip("?")))))
 
 
 def unchanged(outputs: Mapping[str, Any]) -> dict[str, Any]:

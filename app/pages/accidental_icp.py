@@ -7,15 +7,14 @@ The page is static for its URL; its controls are links.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html
+from dash import dcc, html
 
 from app.components import charts, labels
-from app.components.viewpage import current, download, open_view
+from app.components.viewpage import download_button, open_view, serve_download
 from app.components.widgets import TIER_LABELS, metric_label, page_header, problem
 from app.views import USER_ERRORS, MetricSettings, definitions
 from app.views import evidence as views
@@ -234,12 +233,7 @@ def layout(**query: str) -> html.Div:
                                     className="section-title",
                                 ),
                                 html.Div(cards, id=ids.FLAGS),
-                                html.Div(
-                                    [dbc.Button("Download CSV", id=ids.DOWNLOAD_BUTTON,
-                                                color="secondary", outline=True, size="sm"),
-                                     dcc.Download(id=ids.DOWNLOAD)],
-                                    className="text-end",
-                                ),
+                                download_button(ids.DOWNLOAD_BUTTON, ids.DOWNLOAD),
                             ],
                             className="panel",
                         ),
@@ -270,13 +264,7 @@ def layout(**query: str) -> html.Div:
     )
 
 
-@callback(
-    Output(ids.DOWNLOAD, "data"),
-    Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
-    State("_pages_location", "search"),
-    prevent_initial_call=True,
+serve_download(
+    ids.DOWNLOAD_BUTTON, ids.DOWNLOAD,
+    lambda ctx, query: views.flags(ctx, read_params(ctx, query)),
 )
-def download_flags(_n: int, search: str | None) -> dict:
-    """The flags of the view as data, one row each (evidence as JSON)."""
-    ctx = current()
-    return download(views.flags(ctx, read_params(ctx, dict(parse_qsl((search or "").lstrip("?"))))))

@@ -7,23 +7,30 @@ optional second segment side by side as ``compare_<dimension>=<value>``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl
 
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 import polars as pl
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, callback, dcc, html
 
 from app.components import charts
-from app.components.viewpage import current, download, open_view, unchanged
+from app.components.viewpage import (
+    current,
+    download_button,
+    open_view,
+    serve_download,
+    unchanged,
+)
 from app.components.widgets import metric_label, page_header, problem
 from app.views import USER_ERRORS, definitions
 from app.views import query as urlstate
 from app.views.cohorts import cohorts, complete_ages
 from app.views.context import Context
 from app.views.params import ViewParams, from_query, resolve
+from app.views.view import View
 
 dash.register_page(
     __name__, path="/cohorts", name="Cohorts", title="Cohorts · ICP Lens", order=2, role="viewer"
@@ -285,12 +292,7 @@ def layout(**query: str) -> html.Div:
         curves_id: str, heat_id: str, curves: go.Figure, heat: go.Figure, which: str
     ) -> list[Any]:
         return [
-            html.Div(
-                dbc.Button("Download CSV", id=ids.download_button(which), color="secondary",
-                           outline=True, size="sm"),
-                className="text-end",
-            ),
-            dcc.Download(id=ids.download(which)),
+            download_button(ids.download_button(which), ids.download(which)),
             dcc.Loading(dcc.Graph(id=curves_id, figure=curves, config=charts.GRAPH_CONFIG),
                         delay_show=300, type="dot"),
             dcc.Loading(dcc.Graph(id=heat_id, figure=heat, config=charts.GRAPH_CONFIG),
@@ -410,29 +412,16 @@ def update_view(
     }
 
 
-def _download(which: str, search: str) -> dict:
-    ctx = current()
-    view = read_view(ctx, dict(parse_qsl(search.lstrip("?"))))
-    return download(cohorts(ctx, view.a if which == "a" else view.b or view.a))
+def _cohort_view(which: str) -> Callable[[Context, dict[str, str]], View]:
+    def view_of(ctx: Context, query: dict[str, str]) -> View:
+        chosen = read_view(ctx, query)
+        return cohorts(ctx, chosen.a if which == "a" else chosen.b or chosen.a)
+
+    return view_of
 
 
-@callback(
-    Output(ids.download("a"), "data"),
-    Input(ids.download_button("a"), "n_clicks"),
-    State(ids.STATE, "data"),
-    prevent_initial_call=True,
-)
-def download_a(_n: int, search: str) -> dict:
-    """The first segment's cohort table as data."""
-    return _download("a", search)
-
-
-@callback(
-    Output(ids.download("b"), "data"),
-    Input(ids.download_button("b"), "n_clicks"),
-    State(ids.STATE, "data"),
-    prevent_initial_call=True,
-)
-def download_b(_n: int, search: str) -> dict:
-    """The comparison segment's cohort table as data."""
-    return _download("b", search)
+for _which in ("a", "b"):
+    serve_download(
+        ids.download_button(_which), ids.download(_which), _cohort_view(_which),
+        search=(ids.STATE, "data"),
+    )

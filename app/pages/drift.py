@@ -10,23 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 import polars as pl
-from dash import Input, Output, State, callback, dcc, html
+from dash import dcc, html
 
 from app.components import charts
-from app.components.viewpage import current, download, open_view
+from app.components.viewpage import current, download_button, open_view, serve_download
 from app.components.widgets import page_header, problem
 from app.views import USER_ERRORS
 from app.views import evidence as views
 from app.views import query as urlstate
 from app.views.cohorts import complete_ages
+from app.views.context import Context
 from app.views.evidence import p_text
-from app.views.params import from_query
+from app.views.params import ViewParams, from_query
 
 dash.register_page(
     __name__, path="/drift", name="ICP drift", title="ICP drift · ICP Lens", order=4, role="viewer"
@@ -281,9 +281,7 @@ def layout(**query: str) -> html.Div:
         "Signals that the customers you win are moving away from the ones that stay: "
         "each alert says what moved, since when, and how sure we are.",
     )
-    opened = open_view(
-        header, lambda ctx: from_query(ctx, query, by=(urlstate.dimension(query),), filters={})
-    )
+    opened = open_view(header, lambda ctx: read_params(ctx, query))
     if isinstance(opened, html.Div):
         return opened
     ctx, p = opened
@@ -318,9 +316,7 @@ def layout(**query: str) -> html.Div:
             html.Div(
                 [html.Span("Segment by ", className="hint me-2"), *links,
                  html.Span(count, className="hint ms-2"),
-                 dbc.Button("Download CSV", id=ids.DOWNLOAD_BUTTON, color="secondary",
-                            outline=True, size="sm", className="float-end"),
-                 dcc.Download(id=ids.DOWNLOAD)],
+                 download_button(ids.DOWNLOAD_BUTTON, ids.DOWNLOAD, class_name="float-end")],
                 id=ids.BY_LINKS, className="mb-3",
             ),
             html.Div(body, id=ids.ALERTS),
@@ -329,15 +325,12 @@ def layout(**query: str) -> html.Div:
 
 
 
-@callback(
-    Output(ids.DOWNLOAD, "data"),
-    Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
-    State("_pages_location", "search"),
-    prevent_initial_call=True,
+def read_params(ctx: Context, query: dict[str, str]) -> ViewParams:
+    """The view named by the URL: one dimension, as-of and window."""
+    return from_query(ctx, query, by=(urlstate.dimension(query),), filters={})
+
+
+serve_download(
+    ids.DOWNLOAD_BUTTON, ids.DOWNLOAD,
+    lambda ctx, query: views.alerts(ctx, read_params(ctx, query)),
 )
-def download_alerts(_n: int, search: str | None) -> dict:
-    """The alerts of the view as data, one row each (evidence as JSON)."""
-    query = dict(parse_qsl((search or "").lstrip("?")))
-    ctx = current()
-    p = from_query(ctx, query, by=(urlstate.dimension(query),), filters={})
-    return download(views.alerts(ctx, p))

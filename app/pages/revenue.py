@@ -18,7 +18,7 @@ from dash import Input, Output, State, callback, dcc, html
 from plotly.subplots import make_subplots
 
 from app.components import charts
-from app.components.viewpage import current, download, open_view
+from app.components.viewpage import download_button, open_view, serve_download
 from app.components.widgets import metric_label, page_header, problem
 from app.views import USER_ERRORS, definitions
 from app.views import formats as fmt
@@ -56,16 +56,6 @@ DOWN = ("contraction", "churn")
 def read_params(ctx: Context, query: dict[str, str]) -> ViewParams:
     """The view named by the URL: as-of, window (declared ICP) and an optional segment."""
     return from_query(ctx, query, by=())
-
-
-def _download_button(button_id: str, download_id: str, class_name: str) -> html.Div:
-    return html.Div(
-        [
-            dbc.Button("Download CSV", id=button_id, color="secondary", outline=True, size="sm"),
-            dcc.Download(id=download_id),
-        ],
-        className=class_name,
-    )
 
 
 def bridge(frame: pl.DataFrame, title: str) -> go.Figure:
@@ -181,7 +171,7 @@ def _declared_panel(ctx: Context, p: ViewParams) -> html.Div:
     else:
         body = [
             declared_table(views.declared(ctx, p).frame),
-            _download_button(ids.DECLARED_BUTTON, ids.DECLARED_DOWNLOAD, "mt-2"),
+            download_button(ids.DECLARED_BUTTON, ids.DECLARED_DOWNLOAD, class_name="mt-2"),
         ]
         described = "; ".join(
             f"{urlstate.DIMENSION_LABELS.get(d, d)} in {', '.join(v)}" for d, v in declared.items()
@@ -242,7 +232,7 @@ def layout(**query: str) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(html.Div([
-                        _download_button(ids.BRIDGE_BUTTON, ids.BRIDGE_DOWNLOAD, "text-end"),
+                        download_button(ids.BRIDGE_BUTTON, ids.BRIDGE_DOWNLOAD),
                         dcc.Graph(id=ids.BRIDGE, figure=figure, config=charts.GRAPH_CONFIG),
                     ], className="panel"), xl=8),
                     dbc.Col(declared, xl=4),
@@ -269,28 +259,11 @@ def navigate(as_of: str, months: str, search: str | None) -> str:
     return "/revenue" + urlstate.search(params)
 
 
-def _params_of(search: str | None) -> ViewParams:
-    ctx = current()
-    return read_params(ctx, dict(parse_qsl((search or "").lstrip("?"))))
-
-
-@callback(
-    Output(ids.BRIDGE_DOWNLOAD, "data"),
-    Input(ids.BRIDGE_BUTTON, "n_clicks"),
-    State("_pages_location", "search"),
-    prevent_initial_call=True,
+serve_download(
+    ids.BRIDGE_BUTTON, ids.BRIDGE_DOWNLOAD,
+    lambda ctx, query: movements(ctx, read_params(ctx, query)),
 )
-def download_movements(_n: int, search: str | None) -> dict:
-    """The MRR movements of the segment, every month, as data."""
-    return download(movements(current(), _params_of(search)))
-
-
-@callback(
-    Output(ids.DECLARED_DOWNLOAD, "data"),
-    Input(ids.DECLARED_BUTTON, "n_clicks"),
-    State("_pages_location", "search"),
-    prevent_initial_call=True,
+serve_download(
+    ids.DECLARED_BUTTON, ids.DECLARED_DOWNLOAD,
+    lambda ctx, query: views.declared(ctx, read_params(ctx, query)),
 )
-def download_declared(_n: int, search: str | None) -> dict:
-    """The declared-ICP diagnostic (inside against outside) as data."""
-    return download(views.declared(current(), _params_of(search)))

@@ -8,18 +8,17 @@ URL state: one parameter per segment dimension (``vertical``, ``sub_industry``,
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html
+from dash import dcc, html
 from plotly.subplots import make_subplots
 
 from app.components import charts
 from app.components.benchmarks import band, benchmark_text
-from app.components.viewpage import current, download, open_view
+from app.components.viewpage import download_button, open_view, serve_download
 from app.components.widgets import kpi_card, page_header, problem, tier_badge
 from app.views import USER_ERRORS, ViewError, definitions
 from app.views import formats as fmt
@@ -249,16 +248,6 @@ def read_params(ctx: Context, query: dict[str, str]) -> ViewParams:
     return from_query(ctx, query, by=())
 
 
-def _download_bar(button_id: str, download_id: str, text: str) -> html.Div:
-    return html.Div(
-        [
-            dbc.Button(text, id=button_id, color="secondary", outline=True, size="sm"),
-            dcc.Download(id=download_id),
-        ],
-        className="text-end mb-2",
-    )
-
-
 def _quarter_grid(frame: Any) -> dag.AgGrid:
     rows = [
         {
@@ -332,7 +321,8 @@ def layout(**query: str) -> html.Div:
                 ],
                 className="page-header",
             ),
-            _download_bar(ids.ROW_BUTTON, ids.ROW_DOWNLOAD, "Download the segment's numbers"),
+            download_button(ids.ROW_BUTTON, ids.ROW_DOWNLOAD, "Download the segment's numbers",
+                            "text-end mb-2"),
             _cards(row, company, ctx),
             dbc.Row(
                 [
@@ -351,8 +341,8 @@ def layout(**query: str) -> html.Div:
                             [html.Div("Secondary metrics by quarter", className="section-title"),
                              dcc.Graph(figure=figures[2], config=charts.GRAPH_CONFIG),
                              _quarter_grid(quarters),
-                             _download_bar(ids.QUARTERS_BUTTON, ids.QUARTERS_DOWNLOAD,
-                                           "Download CSV")],
+                             download_button(ids.QUARTERS_BUTTON, ids.QUARTERS_DOWNLOAD,
+                                              class_name="text-end mb-2")],
                             className="panel",
                         ),
                         xl=7,
@@ -372,27 +362,10 @@ def layout(**query: str) -> html.Div:
     )
 
 
-def _params_of(search: str | None) -> ViewParams:
-    return read_params(current(), dict(parse_qsl((search or "").lstrip("?"))))
-
-
-@callback(
-    Output(ids.ROW_DOWNLOAD, "data"),
-    Input(ids.ROW_BUTTON, "n_clicks"),
-    State("_pages_location", "search"),
-    prevent_initial_call=True,
+serve_download(
+    ids.ROW_BUTTON, ids.ROW_DOWNLOAD, lambda ctx, query: scorecard(ctx, read_params(ctx, query))
 )
-def download_row(_n: int, search: str | None) -> dict:
-    """The segment's scorecard row as data."""
-    return download(scorecard(current(), _params_of(search)))
-
-
-@callback(
-    Output(ids.QUARTERS_DOWNLOAD, "data"),
-    Input(ids.QUARTERS_BUTTON, "n_clicks"),
-    State("_pages_location", "search"),
-    prevent_initial_call=True,
+serve_download(
+    ids.QUARTERS_BUTTON, ids.QUARTERS_DOWNLOAD,
+    lambda ctx, query: quarterly_secondary(ctx, read_params(ctx, query)),
 )
-def download_quarters(_n: int, search: str | None) -> dict:
-    """The segment's deal metrics by quarter as data."""
-    return download(quarterly_secondary(current(), _params_of(search)))

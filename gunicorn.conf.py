@@ -36,3 +36,14 @@ def post_fork(server, worker):
     from db.engine import dispose_engines
 
     dispose_engines()
+
+
+def post_worker_init(worker):
+    """Warm the landing page's views in the background (app/views/warm.py), so the first
+    visitor after a (re)start is served from the cache. Every worker starts it; the
+    cache's single flight computes each view once. Not in the master: polars' thread
+    pool does not survive a fork."""
+    from app.views.context import warehouse_context
+    from app.views.warm import warm_in_background
+
+    warm_in_background(warehouse_context, worker.wsgi.app_context)

@@ -32,6 +32,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from metrics.frames import SIZE_BANDS
+from metrics.months import month_key, month_label
 
 FIRST_MONTH = 2019 * 12  # month key of 2019-01, the first month with revenue
 DEFAULT_SEED = 7
@@ -198,30 +199,22 @@ class _Rows:
 def last_complete_month(today: dt.date | None = None) -> str:
     """``"YYYY-MM"`` of the last complete month before ``today`` (default: the clock's today)."""
     today = today or dt.date.today()
-    return key_label(today.year * 12 + today.month - 2)
+    return month_label(today.year * 12 + today.month - 2)
+
+
+def demo_month(as_of: str | dt.date | None) -> str:
+    """``"YYYY-MM"`` of the demo's last month (see :func:`as_of_key`)."""
+    return month_label(as_of_key(as_of))
 
 
 def as_of_key(as_of: str | dt.date | None) -> int:
     """Month key (year*12 + month - 1) of ``"YYYY-MM"``, a date in the month, or None (default)."""
     if as_of is None:
         as_of = last_complete_month()
-    if isinstance(as_of, dt.date):
-        return as_of.year * 12 + as_of.month - 1
-    try:
-        year, month = (int(part) for part in as_of.strip().split("-"))
-    except ValueError as exc:
-        raise ValueError(f"as-of month must be YYYY-MM, got {as_of!r}") from exc
-    if not 1 <= month <= 12:
-        raise ValueError(f"as-of month must be YYYY-MM, got {as_of!r}")
-    key = year * 12 + month - 1
+    key = month_key(as_of)
     if key < FIRST_MONTH + 36:
         raise ValueError(f"as-of month {as_of!r} leaves less than three years after 2019-01")
     return key
-
-
-def key_label(key: int) -> str:
-    """``"YYYY-MM"`` of a month key."""
-    return f"{key // 12:04d}-{key % 12 + 1:02d}"
 
 
 def _day(key: int, day: int) -> dt.date:
@@ -658,12 +651,12 @@ def load_demo(
         if existing:
             return f"warehouse already has {existing:,} accounts; nothing loaded"
     key = as_of_key(as_of)
-    paths = write_demo_files(out_dir, seed=seed, as_of=key_label(key))
+    paths = write_demo_files(out_dir, seed=seed, as_of=month_label(key))
     result = run_import(
         [ImportFile.from_path(paths[kind]) for kind in FILE_NAMES], engine, user="demo", demo=True
     )
     rows = ", ".join(f"{f.rows:,} {f.kind}" for f in result.files)
     return (
-        f"demo data loaded (seed {seed}, 2019-01 to {key_label(key)}): {rows} "
+        f"demo data loaded (seed {seed}, 2019-01 to {month_label(key)}): {rows} "
         f"from {Path(out_dir)}; {result.message}"
     )

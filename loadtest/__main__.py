@@ -43,10 +43,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 def _import_file_sets(work: Path) -> list[list[Path]]:
     """Two versions of the demo exports (last month and the month before): importing them in
     turn changes rows every time, so every import bumps the data version."""
-    from db.demo import as_of_key, key_label, last_complete_month, write_demo_files
+    from db.demo import as_of_key, last_complete_month, write_demo_files
+    from metrics.months import month_label
 
     latest = last_complete_month()
-    earlier = key_label(as_of_key(latest) - 1)
+    earlier = month_label(as_of_key(latest) - 1)
     return [sorted(write_demo_files(work / f"import-{m}", as_of=m).values()) for m in (earlier, latest)]
 
 

@@ -61,7 +61,7 @@ def demo(
     out = out or get_config().icp_data_dir / "demo"
     if files_only:
         try:
-            month = demo_data.key_label(demo_data.as_of_key(as_of))
+            month = demo_data.demo_month(as_of)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--as-of") from None
         paths = demo_data.write_demo_files(out, seed=seed, as_of=month)

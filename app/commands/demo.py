@@ -25,7 +25,7 @@ class LoadDemo:
     if_empty: bool = False
 
     def _month(self) -> str:
-        return demo_data.key_label(demo_data.as_of_key(self.as_of))
+        return demo_data.demo_month(self.as_of)
 
     def validate(self) -> str:
         """The demo's last month; :class:`CommandError` when the month is bad or the warehouse

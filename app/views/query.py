@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from app.views.errors import ViewError
+from metrics.errors import MetricsError
 from metrics.model import DIMENSIONS
+from metrics.months import month_key
 
 DIMENSION_LABELS = {
     "vertical": "Vertical",
@@ -23,7 +24,6 @@ DIMENSION_LABELS = {
 SEGMENT_BY = {**DIMENSION_LABELS, "sub_industry": "Sub-industry (all verticals)"}
 WINDOWS = (3, 6, 12, 24)
 PERIODS = ("month", "quarter", "year")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class BadParameter(ViewError):
@@ -35,8 +35,12 @@ def as_of(query: Mapping[str, str]) -> str | None:
     value = query.get("as_of")
     if not value:
         return None
-    if not _MONTH.match(value):
-        raise BadParameter(f"as_of={value!r} is not a month; use YYYY-MM, e.g. as_of=2025-12")
+    try:
+        month_key(value)
+    except MetricsError:
+        raise BadParameter(
+            f"as_of={value!r} is not a month; use YYYY-MM, e.g. as_of=2025-12"
+        ) from None
     return value
 
 

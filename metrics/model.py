@@ -65,21 +65,26 @@ class Dataset:
     def month(self, key: int) -> int:
         """A resolved month key, checked against the data (metrics take these)."""
         if key > self.last_month:
-            raise MetricsError(
-                f"as-of month is after the data, which ends in {month_label(self.last_month)}"
-            )
+            raise MetricsError(self._after_the_data(key))
         return key
 
     def as_of(self, value: str | int | dt.date | None) -> int:
         """Month key of an as-of argument (``None`` = the default as-of month)."""
         if value is None:
             return self.default_as_of
-        key = month_key(value)
-        if key > self.last_month:
-            raise MetricsError(
-                f"as-of month is after the data, which ends in {month_label(self.last_month)}"
-            )
-        return key
+        return self.month(month_key(value))
+
+    def _after_the_data(self, key: int) -> str:
+        complete = month_label(self.default_as_of)
+        partial = (
+            f" ({month_label(self.last_month)} has data but is not complete)"
+            if self.last_month > self.default_as_of
+            else ""
+        )
+        return (
+            f"as-of month {month_label(key)} is after the data: its last complete month is "
+            f"{complete}{partial}"
+        )
 
 
 def _size_band(settings: MetricSettings) -> pl.Expr:
@@ -131,14 +136,18 @@ def _max_date(frames: Sequence[tuple[pl.DataFrame | None, str]]) -> dt.date | No
     return best
 
 
-def build_dataset(frames: Frames, settings: MetricSettings | None = None) -> Dataset:
+def build_dataset(
+    frames: Frames, settings: MetricSettings | None = None, today: dt.date | None = None
+) -> Dataset:
     """Prepare frames for the metrics: dedupe by id, cents, month keys and the snapshot.
 
-    The data ends at the latest start, creation or close date (end dates may lie
-    in the future); the default as-of month is the last complete month by then.
-    Identical rows uploaded twice collapse by their id.
+    The data ends at the latest start, creation or close date, or end date on or before
+    ``today`` (default: the clock's): a cancellation that has happened is an event, an
+    end date still in the future is not. The default as-of month is the last complete
+    month by then. Identical rows uploaded twice collapse by their id.
     """
     settings = settings or MetricSettings()
+    today = today or dt.date.today()
     accounts = prepare_accounts(frames.accounts, settings)
     opps = _prepare_opportunities(frames.opportunities, accounts)
     kind = frames.revenue_kind()
@@ -148,7 +157,8 @@ def build_dataset(frames: Frames, settings: MetricSettings | None = None) -> Dat
         subs = _attach_idx(subs, accounts).with_columns(
             cents(pl.col("mrr"), subs.schema["mrr"]).alias("mrr")
         )
-        end = _max_date([(subs, "start_date"), *opp_dates])
+        ended = subs.filter(pl.col("end_date") <= today)
+        end = _max_date([(subs, "start_date"), (ended, "end_date"), *opp_dates])
         if end is None:
             raise MetricsError("the data holds no dates: nothing to compute")
         last = month_key(end)

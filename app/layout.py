@@ -9,6 +9,7 @@ from flask import has_request_context
 from flask_wtf.csrf import generate_csrf
 
 from app import auth, health
+from app.components.demo_ribbon import demo_ribbon
 from app.components.viewpage import current
 from app.views import USER_ERRORS
 from app.views.evidence import open_alert_count
@@ -92,6 +93,7 @@ def shell() -> html.Div:
                 dark=True,
             ),
             banner,
+            demo_ribbon(),
             health.data_status_banner(),
             dbc.Container(
                 # A page whose numbers are not cached yet takes a moment to build: show it.

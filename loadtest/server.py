@@ -84,11 +84,29 @@ def start(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    server = Server(proc, f"http://127.0.0.1:{port}", log_path)
+    return _answering(Server(proc, f"http://127.0.0.1:{port}", log_path), "gunicorn", wait_s)
+
+
+def serve(env: dict[str, str], log_path: Path, cwd: Path = ROOT, wait_s: float = 120) -> Server:
+    """Start ``icp serve`` (local mode, as ``make run`` does) on a free loopback port with
+    ``env`` as the whole environment, and wait for /healthz."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "icp"), "serve", "--port", str(port)],
+        cwd=cwd,
+        env=env,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    return _answering(Server(proc, f"http://127.0.0.1:{port}", log_path), "icp serve", wait_s)
+
+
+def _answering(server: Server, name: str, wait_s: float) -> Server:
+    """``server`` once /healthz answers; RuntimeError with the log when it exits or never does."""
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}:\n{server.log()}")
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {server.proc.returncode}:\n{server.log()}")
         try:
             if requests.get(server.url + "/healthz", timeout=2).status_code == 200:
                 return server
@@ -96,7 +114,7 @@ def start(
             pass
         time.sleep(0.3)
     server.stop()
-    raise RuntimeError(f"gunicorn did not answer /healthz within {wait_s}s:\n{server.log()}")
+    raise RuntimeError(f"{name} did not answer /healthz within {wait_s}s:\n{server.log()}")
 
 
 def demo_database(admin_url: str, name: str, data_dir: Path, users: dict[str, tuple[str, str]]) -> str:

@@ -28,13 +28,14 @@ from app.views.context import warehouse_context, warehouse_engine
 from app.views.warm import warm_in_background
 from db.config import get_config
 from db.importer import (
+    ImportCommand,
     ImportFile,
     ImportRefused,
     ImportRejected,
+    holds_demo,
     import_history,
     plan_import,
     rollback_batch,
-    run_import,
 )
 from db.importer.columns import KINDS, SPECS
 from db.importer.read import ReadLimits, read_table
@@ -59,6 +60,10 @@ class ids:
     HISTORY = "up-history"
     ROLLBACK = "up-rollback"
     CONFIRM = "up-confirm"
+    DEMO_ASK = "up-demo-ask"
+    DEMO_REPLACE = "up-demo-replace"
+    DEMO_KEEP = "up-demo-keep"
+    DEMO_CANCEL = "up-demo-cancel"
     CONFIRM_TEXT = "up-confirm-text"
     CONFIRM_YES = "up-confirm-yes"
     CONFIRM_NO = "up-confirm-no"
@@ -335,6 +340,25 @@ def layout(**_query: str) -> html.Div:
                 id=ids.CONFIRM,
                 is_open=False,
             ),
+            dbc.Modal(
+                [
+                    dbc.ModalHeader(dbc.ModalTitle("Replace the demo data?")),
+                    dbc.ModalBody(
+                        "The warehouse holds the demo company. Replacing it removes every demo "
+                        "row in the same transaction as your import, so the pages show only "
+                        "your data (rolling your import back brings the demo back). Keeping "
+                        "both mixes the two companies on every page."
+                    ),
+                    dbc.ModalFooter(
+                        [dbc.Button("Cancel", id=ids.DEMO_CANCEL, color="secondary"),
+                         dbc.Button("Keep both", id=ids.DEMO_KEEP, color="secondary",
+                                    outline=True),
+                         dbc.Button("Replace the demo", id=ids.DEMO_REPLACE, color="primary")]
+                    ),
+                ],
+                id=ids.DEMO_ASK,
+                is_open=False,
+            ),
         ]
     )
 
@@ -379,7 +403,10 @@ def check_files(
     Output(ids.RESULT, "children", allow_duplicate=True),
     Output(ids.HISTORY, "rowData", allow_duplicate=True),
     Output(ids.REPORT, "children", allow_duplicate=True),
+    Output(ids.DEMO_ASK, "is_open"),
     Input(ids.IMPORT, "n_clicks"),
+    Input(ids.DEMO_REPLACE, "n_clicks"),
+    Input(ids.DEMO_KEEP, "n_clicks"),
     State(ids.UPLOAD, "contents"),
     State(ids.UPLOAD, "filename"),
     State({"type": ids.KIND, "file": ALL}, "value"),
@@ -391,19 +418,27 @@ def check_files(
 )
 @auth.require_role("admin")
 def import_files(
-    _n: int, contents: list[str] | None, names: list[str] | None,
+    _n: int, _replace: int | None, _keep: int | None,
+    contents: list[str] | None, names: list[str] | None,
     kinds: list[str], kind_ids: list[dict], maps: list[str], map_ids: list[dict],
 ) -> tuple:
-    """Import the checked files in one transaction and say what changed."""
+    """Import the checked files in one transaction and say what changed; while the
+    warehouse holds the demo, ask first whether to replace it or keep both."""
+    no = dash.no_update
+    if ctx.triggered_id == ids.IMPORT and holds_demo(warehouse_engine()):
+        return no, no, no, True
     chosen_kinds, mappings = _choices(kinds, kind_ids, maps, map_ids)
+    command = ImportCommand(
+        _files(contents, names), warehouse_engine(), auth.current_user().email,
+        kinds=chosen_kinds or None, mappings=mappings or None,
+        keep_demo=ctx.triggered_id == ids.DEMO_KEEP,
+    )
     try:
-        result = run_import(_files(contents, names), warehouse_engine(),
-                            user=auth.current_user().email,
-                            kinds=chosen_kinds or None, mappings=mappings or None)
+        result = command.run()
     except ImportRejected as exc:
-        return None, history_rows(), report(exc.plan)
+        return None, history_rows(), report(exc.plan), False
     except ImportRefused as exc:
-        return dbc.Alert(str(exc), color="danger"), history_rows(), dash.no_update
+        return dbc.Alert(str(exc), color="danger"), history_rows(), no, False
     if result.changed:
         # The next page the user opens is served from the cache, not computed while they wait.
         warm_in_background(warehouse_context, flask.current_app._get_current_object().app_context)
@@ -416,11 +451,25 @@ def import_files(
             html.Ul([html.Li(f"{f.name} ({f.kind}): {fmt.count(f.inserted)} inserted, "
                              f"{fmt.count(f.updated)} updated, {fmt.count(f.unchanged)} unchanged")
                      for f in result.files], className="mb-0 mt-1"),
+            html.Div(f"The demo data was replaced ({fmt.count(result.demo_rows_removed)} demo "
+                     f"rows removed); rolling back batch {result.batch_id} brings it back.",
+                     className="mt-1")
+            if result.demo_rows_removed else None,
         ],
         color="success",
         id="up-result-summary",
     )
-    return summary, history_rows(), dash.no_update
+    return summary, history_rows(), no, False
+
+
+@callback(
+    Output(ids.DEMO_ASK, "is_open", allow_duplicate=True),
+    Input(ids.DEMO_CANCEL, "n_clicks"),
+    prevent_initial_call=True,
+)
+def keep_asking(_n: int) -> bool:
+    """Cancel closes the question and imports nothing."""
+    return False
 
 
 @callback(

@@ -25,7 +25,12 @@ def holds_demo(engine: sa.Engine) -> bool:
     with engine.connect() as conn:
         return bool(
             conn.scalar(
-                sa.text(f"SELECT EXISTS (SELECT 1 FROM accounts WHERE batch_id IN ({_IS_DEMO}))")
+                sa.text(
+                    # Batches first: without a demo batch no account is read at all.
+                    "SELECT EXISTS (SELECT 1 FROM import_batches b WHERE b.is_demo "
+                    "AND b.status = 'committed' AND EXISTS "
+                    "(SELECT 1 FROM accounts a WHERE a.batch_id = b.batch_id))"
+                )
             )
         )
 

@@ -1,7 +1,7 @@
 """Uploading through the page: a bad file gets its report, a good one is imported.
 
 Runs after the read-only page tests (file order): the good upload adds two accounts
-to the session's demo warehouse.
+to the session's demo warehouse, keeping the demo ("Keep both").
 """
 
 from __future__ import annotations
@@ -85,7 +85,11 @@ def test_a_good_file_is_imported_and_appears_in_the_history(page) -> None:
     expect(page.locator("#up-report")).to_contain_text("valid")
     expect(page.locator("#up-files")).to_contain_text("accounts")
     expect(page.locator("#up-import")).to_be_enabled()
+    expect(page.locator("#icp-demo-ribbon")).to_be_visible()
     page.click("#up-import")
+    # The warehouse holds the demo: the page asks first. Keep both (later tests need it).
+    expect(page.locator(".modal-dialog", has_text="Replace the demo data?")).to_be_visible()
+    page.click("#up-demo-keep")
     summary = page.locator("#up-result-summary")
     expect(summary).to_contain_text(re.compile(r"2 rows inserted, 0 updated, 0 unchanged"))
     settle(page)

@@ -15,9 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import requests
 
-from loadtest.server import free_port
+from loadtest.server import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 ICP = Path(sys.executable).parent / "icp"
@@ -178,24 +177,6 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _serve_until_ready(folder: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(ICP), "serve", "--port", str(port)], cwd=folder, env=_env(folder),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "icp serve exited"
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
-                return proc, _postmaster(folder)
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    proc.kill()
-    raise AssertionError("icp serve did not answer")
-
-
 def _wait_gone(pid: int) -> bool:
     deadline = time.monotonic() + 30
     while _running(pid) and time.monotonic() < deadline:
@@ -213,8 +194,9 @@ def test_the_embedded_server_stops_with_the_last_process(folder: Path, stop: int
         cwd=ROOT, env=_env(folder), timeout=120,
     )
     assert killed.returncode == -signal.SIGKILL
-    proc, postmaster = _serve_until_ready(folder)
+    server = serve(_env(folder), folder / "serve.log", cwd=folder)
+    postmaster = _postmaster(folder)
     assert _running(postmaster)
-    proc.send_signal(stop)
-    assert proc.wait(timeout=60) == 0 or stop == signal.SIGINT
+    server.proc.send_signal(stop)
+    assert server.proc.wait(timeout=60) in (0, 1), server.log()
     assert _wait_gone(postmaster), "the embedded Postgres kept running"

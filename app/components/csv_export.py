@@ -6,14 +6,13 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
-# A cell starting with one of these can run as a formula in Excel (OWASP CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from app.views.render import neutralised
 
 
 def safe_cell(value: object) -> str:
-    """The cell as text, prefixed with a quote when a spreadsheet would run it as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """The cell as text, prefixed with a quote when a spreadsheet would run it as a formula
+    (OWASP CSV injection); plain numbers such as -250.00 stay as they are."""
+    return neutralised("" if value is None else str(value))
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -10,13 +10,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 from app.views import formats
 from app.views.view import View
 
-# Text cells a spreadsheet would run as a formula (PITFALLS.md): prefixed with a quote.
+# Text cells a spreadsheet would run as a formula (PITFALLS.md): prefixed with a quote,
+# unless the text is a plain number ("-250.00" is a value, not a formula).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def neutralised(text: str) -> str:
+    """``text`` safe to open in a spreadsheet: a formula-looking cell gets a leading quote."""
+    if text.startswith(FORMULA_START) and not PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
 
 
 def to_json(view: View) -> str:
@@ -30,8 +40,8 @@ def csv_cell(value: Any) -> Any:
         return ""
     if isinstance(value, dict | list):
         return json.dumps(value, default=str)
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        return neutralised(value)
     return value
 
 

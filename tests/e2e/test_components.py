@@ -19,6 +19,7 @@ from app.components import charts, labels
 from app.components.csv_export import safe_cell, to_csv
 from app.views import formats as fmt
 from app.views import query as urlstate
+from app.views import render
 from app.views.definitions import DEFINITIONS
 
 
@@ -50,6 +51,12 @@ def test_cells_that_a_spreadsheet_would_run_are_quoted(dangerous) -> None:
     assert safe_cell(dangerous) == "'" + dangerous
     rows = list(csv.reader(io.StringIO(to_csv(["h"], [[dangerous]]), newline="")))
     assert rows[1][0] == "'" + dangerous
+
+
+@pytest.mark.parametrize("number", ["-250.00", "+3", "-1e5", "-.5"])
+def test_plain_numbers_are_values_not_formulas(number) -> None:
+    assert safe_cell(number) == number
+    assert render.csv_cell(number) == number
 
 
 def test_plain_cells_and_commas_survive_the_csv() -> None:

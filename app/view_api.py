@@ -2,12 +2,13 @@
 
 The same sign-in and roles as the pages (any signed-in viewer; anonymous callers get
 401 from ``app.auth``). Parameters are the pages' URL parameters: ``as_of``
-(YYYY-MM), ``window``, ``by`` (one or two dimensions, comma-separated), ``period``
-and a segment as ``<dimension>=<value>``. JSON is ``{"view", "params", "columns",
-"note", "rows"}`` where ``rows`` are exactly what ``icp report <view> --format json``
-prints and ``note`` the total a list of accounts adds up to (else empty); CSV is the
-pages' download. A list of the accounts behind a number also takes ``movement``,
-``cohort`` and ``age``, or ``deals`` (``/api/accounts.json?deals=won,lost``).
+(YYYY-MM), ``window``, ``by`` (one or two dimensions, comma-separated), ``period``,
+``depth`` (discovery) and a segment as ``<dimension>=<value>``. JSON is ``{"view",
+"params", "columns", "note", "rows"}`` where ``rows`` are exactly what ``icp report
+<view> --format json`` prints and ``note`` the total a list of accounts adds up to
+(else empty); CSV is the pages' download. A list of the accounts behind a number also
+takes ``movement``, ``cohort`` and ``age``, or ``deals``
+(``/api/accounts.json?deals=won,lost``).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def view_csv(name: str) -> Response | tuple[Response, int]:
     result, failure = _view(name)
     if failure:
         return failure
-    name = f"icp-{result.name}-{result.params.slug()}.csv".replace("_", "-")
+    name = f"icp-{result.name}-{result.params.slug(result.uses or None)}.csv".replace("_", "-")
     return Response(
         render.to_csv(result, comment=True, line_end="\r\n"),
         mimetype="text/csv",

@@ -19,8 +19,8 @@ from typing import Any
 import typer
 
 report_app = typer.Typer(
-    help="Segment scorecard, cohorts, MRR movements, Accidental ICP flags, drift alerts and "
-    "the accounts behind each number.",
+    help="Segment scorecard, ICP priority, discovery and targets, cohorts, MRR movements, "
+    "Accidental ICP flags, drift alerts and the accounts behind each number.",
     no_args_is_help=True,
 )
 
@@ -63,6 +63,9 @@ DATA = typer.Option(
     "opportunities.csv) instead of the warehouse.",
 )
 BY = typer.Option("vertical", "--by", help="One or two dimensions, comma-separated.")
+DEPTH = typer.Option(
+    None, "--depth", min=1, max=3, help="Conditions a pocket may combine, 1 to 3 (default 2)."
+)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -208,3 +211,39 @@ def accounts(
         age=age,
         deals=tuple(d.strip() for d in (deals or "").split(",") if d.strip()),
     )
+
+
+@report_app.command("priority")
+def priority(
+    as_of: str = AS_OF,
+    window: int = WINDOW,
+    by: str = BY,
+    fmt: Format = FORMAT,
+    data: Path = DATA,
+) -> None:
+    """Rated segments in priority order (CLV, NRR, logo retention, then TAM) with the reason."""
+    _report("priority", data, fmt, as_of=as_of, window=window, by=by)
+
+
+@report_app.command("discover")
+def discover(
+    depth: int = DEPTH,
+    as_of: str = AS_OF,
+    window: int = WINDOW,
+    fmt: Format = FORMAT,
+    data: Path = DATA,
+) -> None:
+    """Pockets of attributes whose NRR differs from the rest, in the order found."""
+    _report("discover", data, fmt, as_of=as_of, window=window, by="", depth=depth)
+
+
+@report_app.command("targets")
+def targets(
+    as_of: str = AS_OF,
+    window: int = WINDOW,
+    depth: int = DEPTH,
+    fmt: Format = FORMAT,
+    data: Path = DATA,
+) -> None:
+    """Target accounts by expected value, with fit score 0-100 and pocket (CSV for ABM)."""
+    _report("targets", data, fmt, as_of=as_of, window=window, by="", depth=depth)

@@ -52,7 +52,7 @@ def open_view(
 def download(view: View) -> dict[str, Any]:
     """The view as a CSV download: raw numbers under the column keys, a first comment
     line naming the as-of month, window and filters, and the same in the file name."""
-    name = f"icp-{view.name}-{view.params.slug()}.csv".replace("_", "-")
+    name = f"icp-{view.name}-{view.params.slug(view.uses or None)}.csv".replace("_", "-")
     return dcc.send_string(render.to_csv(view, comment=True, line_end="\r\n"), filename=name)
 
 

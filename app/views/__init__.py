@@ -6,7 +6,17 @@ Importing this package registers every view.
 
 from __future__ import annotations
 
-from app.views import accounts, cohorts, evidence, revenue, sales, scorecard
+from app.views import (
+    accounts,
+    cohorts,
+    discovery,
+    evidence,
+    priority,
+    revenue,
+    sales,
+    scorecard,
+    targets,
+)
 from app.views.errors import ViewError
 from app.views.registry import VIEWS
 from metrics.errors import MetricsError
@@ -22,8 +32,11 @@ __all__ = [
     "ViewError",
     "accounts",
     "cohorts",
+    "discovery",
     "evidence",
+    "priority",
     "revenue",
     "sales",
     "scorecard",
+    "targets",
 ]

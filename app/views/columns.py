@@ -89,6 +89,18 @@ KINDS: dict[str, Kind] = {
     "started": "text",
     "explanation": "text",
     "evidence": "text",
+    # priority, discovery and targets
+    "rank": "count",
+    "segment": "text",
+    "round": "count",
+    "conditions": "conditions",
+    "lift": "factor",
+    "p_value": "probability",
+    "q_value": "probability",
+    "expected_value": "money",
+    "fit_score": "number",
+    "pocket": "text",
+    "open_opportunity": "boolean",
 }
 LABELS = {
     "nrr_low": "NRR low (95%)",
@@ -111,6 +123,8 @@ LABELS = {
     "opportunity_id": "Opportunity",
     "created_date": "Created",
     "close_date": "Closed",
+    "p_value": "p",
+    "q_value": "q",
 }
 
 

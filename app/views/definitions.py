@@ -66,6 +66,25 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         "Sales velocity",
         "Open opportunities × win rate × average deal size / days to close, per day.",
     ),
+    "days_to_close_p25": (
+        "Days to close p25–p75",
+        "The 25th and 75th percentiles of (close_date - created_date) in days over won "
+        "new-business deals closed in the window: half the deals close within this span.",
+    ),
+    "days_to_close_cv": (
+        "Days to close CV",
+        "Coefficient of variation of days to close (standard deviation / mean) over won "
+        "new-business deals closed in the window: the lower, the more consistent the cycle.",
+    ),
+    "expansion_rate": (
+        "Expansion rate",
+        "Expansion MRR of the starting cohort over the window / its starting MRR.",
+    ),
+    "contraction_rate": (
+        "Contraction rate",
+        "Contraction MRR of the starting cohort over the window / its starting MRR "
+        "(NRR = 1 + expansion rate - contraction rate - churn rate).",
+    ),
     "accounts": (
         "Accounts (n)",
         "The segment's starting cohort: its accounts active at the window start. "
@@ -134,6 +153,51 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
     "new_logo_share": (
         "Share of new logos",
         "The segment's share of the accounts that became customers in the window.",
+    ),
+    "rank": (
+        "Rank",
+        "ICP priority: rated segments ranked by CLV, then NRR, then logo retention "
+        "(highest first); TAM breaks the remaining ties.",
+    ),
+    "round": (
+        "Round",
+        "The greedy round that found the pocket: each round takes the strongest significant "
+        "candidate and removes its accounts from the pool.",
+    ),
+    "conditions": (
+        "Conditions",
+        "The pocket's attributes, dimension = value, all of them met (1 to the depth asked).",
+    ),
+    "lift": ("Lift", "The pocket's NRR / the company's NRR over the same window."),
+    "p_value": (
+        "p",
+        "Two-sided p-value of the permutation z-test on NRR residuals of the pocket's "
+        "accounts against the rest of the round's pool.",
+    ),
+    "q_value": (
+        "q",
+        "Benjamini-Hochberg adjusted p-value over every candidate of the round; a pocket "
+        "needs q <= alpha (default 0.05).",
+    ),
+    "segment": (
+        "Segment",
+        "The segment's values joined by ' / '. On the target list, the segment used: the "
+        "most specific one rated for targeting that holds the account (its sub-industry, "
+        "else its vertical, else the company).",
+    ),
+    "expected_value": (
+        "Expected value",
+        "Win rate × CLV of the segment used: what pursuing the account is worth.",
+    ),
+    "fit_score": (
+        "Fit score",
+        "ICP fit 0-100: 100 × expected value / the highest expected value among the "
+        "sub-industries and verticals rated for targeting.",
+    ),
+    "pocket": ("Pocket", "The first discovered pocket whose conditions the account meets."),
+    "open_opportunity": (
+        "Open opportunity",
+        "The account holds a new-business opportunity open on the as-of month's last day.",
     ),
     "accidental_icp_flag": (
         "Accidental ICP flag",

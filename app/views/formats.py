@@ -64,6 +64,32 @@ def multiple(value: float | int | None) -> str:
     return f"{float(value):.1f}×"
 
 
+def factor(value: float | int | None) -> str:
+    """A multiple near 1, to two decimals: 1.15×."""
+    if _missing(value):
+        return MISSING
+    return f"{float(value):.2f}×"
+
+
+def probability(value: float | int | None) -> str:
+    """A p- or q-value: 0.032, or < 0.001 when it rounds to zero."""
+    if _missing(value):
+        return MISSING
+    return "< 0.001" if value < 0.001 else f"{float(value):.3f}"
+
+
+def boolean(value: object) -> str:
+    """True / False as yes / no."""
+    return MISSING if value is None else ("yes" if value else "no")
+
+
+def conditions(value: dict[str, str] | None) -> str:
+    """A segment's conditions as people read them: region = EMEA · size_band = SMB."""
+    if not value:
+        return MISSING
+    return " · ".join(f"{d} = {v}" for d, v in value.items())
+
+
 def count(value: float | int | None) -> str:
     """A whole number with thousands separators: 1,234."""
     if _missing(value):
@@ -116,6 +142,10 @@ FORMATTERS = {
     "pct": pct,
     "days": days,
     "multiple": multiple,
+    "factor": factor,
+    "probability": probability,
+    "boolean": boolean,
+    "conditions": conditions,
     "count": count,
     "months": months,
     "number": number,

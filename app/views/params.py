@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.views import query
 from app.views.errors import ViewError
+from app.views.query import DEPTHS
 from metrics.accounts import DEAL_STATUSES
 from metrics.model import check_dimensions
 from metrics.months import label_period, month_label
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from app.views.context import Context
 
 Conditions = tuple[tuple[str, tuple[str, ...]], ...]
+# Conditions per discovery candidate when none is asked for (METRICS.md: 1 or 2, 3 settable).
+DEFAULT_DEPTH = 2
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class ViewParams:
     cohort: str | None = None
     age: int | None = None
     deals: tuple[str, ...] = ()
+    depth: int = DEFAULT_DEPTH
 
     @property
     def as_of_label(self) -> str:
@@ -90,6 +94,8 @@ class ViewParams:
             parts.append(f"cohort {self.cohort} at age {self.age} months")
         if "deals" in used and self.deals:
             parts.append("deals " + ", ".join(self.deals))
+        if "depth" in used:
+            parts.append(f"up to {self.depth} conditions a pocket")
         return "; ".join(parts)
 
     def to_store(self) -> dict[str, Any]:
@@ -104,6 +110,7 @@ class ViewParams:
             "cohort": self.cohort,
             "age": self.age,
             "deals": list(self.deals),
+            "depth": self.depth,
         }
 
     @classmethod
@@ -119,12 +126,18 @@ class ViewParams:
             cohort=data.get("cohort"),
             age=data.get("age"),
             deals=tuple(data.get("deals") or ()),
+            depth=int(data.get("depth", DEFAULT_DEPTH)),
         )
 
-    def slug(self) -> str:
-        """The parameters in a file name: ``2026-11-w12-vertical-healthcare``."""
-        words = [self.as_of_label, f"w{self.window}", *self.by]
-        words += [v for _d, values in self.filters for v in values]
+    def slug(self, used: Sequence[str] | None = None) -> str:
+        """The parameters ``used`` (default all) in a file name:
+        ``2026-11-w12-vertical-healthcare``."""
+        used = FIELDS if used is None else used
+        words = [self.as_of_label]
+        words += [f"w{self.window}"] if "window" in used else []
+        words += [*self.by] if "by" in used else []
+        words += [v for _d, values in self.filters for v in values] if "filters" in used else []
+        words += [f"depth{self.depth}"] if "depth" in used else []
         words += [w for w in (self.movement, self.cohort) if w]
         words += [f"age{self.age}"] if self.age is not None else []
         words += list(self.deals)
@@ -155,6 +168,7 @@ def resolve(
     cohort: str | None = None,
     age: int | None = None,
     deals: Sequence[str] = (),
+    depth: int | None = None,
 ) -> ViewParams:
     """Apply the defaults of the settings and the data: the one place they are decided.
 
@@ -175,7 +189,15 @@ def resolve(
         filters=conditions(filters),
         period=period or ctx.settings.cohort_period,
         **picked(movement, cohort, age, deals),
+        depth=check_depth(DEFAULT_DEPTH if depth is None else depth),
     )
+
+
+def check_depth(depth: int) -> int:
+    """A discovery depth: 1 to 3 conditions a candidate."""
+    if depth not in DEPTHS:
+        raise ViewError(f"depth {depth} is not one of {', '.join(map(str, DEPTHS))}")
+    return depth
 
 
 def picked(
@@ -218,6 +240,7 @@ def from_query(
         filters=query.segment_filters(params) if filters is None else filters,
         period=query.period(params),
         **query.accounts_pick(params),
+        depth=query.depth(params),
     )
 
 
@@ -229,6 +252,7 @@ def from_cli(
     by: str = "vertical",
     segment: str | None = None,
     period: str | None = None,
+    depth: int | None = None,
     **pick: Any,
 ) -> ViewParams:
     """The params of ``icp report`` arguments (``--by a,b``; ``--segment`` a value of ``--by``).
@@ -243,5 +267,6 @@ def from_cli(
         ctx.check_value(dims[0], segment)
         filters = {dims[0]: [segment]}
     return resolve(
-        ctx, as_of=as_of, window=window, by=dims, filters=filters, period=period, **pick
+        ctx, as_of=as_of, window=window, by=dims, filters=filters, period=period,
+        depth=depth, **pick
     )

@@ -24,6 +24,7 @@ DIMENSION_LABELS = {
 SEGMENT_BY = {**DIMENSION_LABELS, "sub_industry": "Sub-industry (all verticals)"}
 WINDOWS = (3, 6, 12, 24)
 PERIODS = ("month", "quarter", "year")
+DEPTHS = (1, 2, 3)
 
 
 class BadParameter(ViewError):
@@ -85,6 +86,16 @@ def accounts_pick(query: Mapping[str, str]) -> dict[str, Any]:
         "age": None if age is None else int(age),
         "deals": tuple(deals),
     }
+
+
+def depth(query: Mapping[str, str]) -> int | None:
+    """The discovery depth (conditions a candidate, 1 to 3), or None for the default."""
+    value = query.get("depth")
+    if not value:
+        return None
+    if value not in {str(d) for d in DEPTHS}:
+        raise BadParameter(f"depth={value!r}; use 1, 2 or 3")
+    return int(value)
 
 
 def dimensions(query: Mapping[str, str], default: str = "vertical") -> tuple[str, ...]:

@@ -16,11 +16,18 @@ import polars as pl
 
 from app.views.params import ViewParams
 
-# ratio: a fraction (1.07 = 107%); money: account currency; multiple: 3.5×;
-# days / months: durations; count: whole numbers; number: any other number;
-# tier: an ICP tier key shown by its label; text: as it is.
-Kind = Literal["ratio", "money", "multiple", "days", "months", "count", "number", "tier", "text"]
-NUMERIC_KINDS = frozenset({"ratio", "money", "multiple", "days", "months", "count", "number"})
+# ratio: a fraction (1.07 = 107%); money: account currency; multiple: 3.5×; factor: a
+# multiple near 1 (lift 1.15×); probability: a p- or q-value; days / months: durations;
+# count: whole numbers; number: any other number; tier: an ICP tier key shown by its
+# label; boolean: yes / no; conditions: a segment's {dimension: value} (the frame holds
+# a list of {dimension, value} structs); text: as it is.
+Kind = Literal[
+    "ratio", "money", "multiple", "factor", "probability", "days", "months", "count", "number",
+    "tier", "boolean", "conditions", "text",
+]
+NUMERIC_KINDS = frozenset(
+    {"ratio", "money", "multiple", "factor", "probability", "days", "months", "count", "number"}
+)
 
 
 @dataclass(frozen=True)
@@ -82,8 +89,10 @@ class View:
     def rows(self) -> list[dict[str, Any]]:
         """The frame's rows restricted to the columns, undefined numbers (NaN, inf) as None."""
         keys = self.keys
+        nested = {c.key for c in self.columns if c.kind == "conditions"}
         return [
-            {k: clean(r.get(k)) for k in keys} for r in self.frame.select(keys).iter_rows(named=True)
+            {k: clean(as_conditions(r[k]) if k in nested else r[k]) for k in keys}
+            for r in self.frame.select(keys).iter_rows(named=True)
         ]
 
     def with_sort(self, key: str) -> View:
@@ -105,6 +114,11 @@ class View:
         if self.items is not None:
             return [clean(dict(i)) for i in self.items]
         return self.rows()
+
+
+def as_conditions(value: list[dict[str, str]] | None) -> dict[str, str] | None:
+    """A conditions cell (a list of ``{dimension, value}``) as ``{dimension: value}``."""
+    return None if value is None else {c["dimension"]: c["value"] for c in value}
 
 
 def clean(value: Any) -> Any:

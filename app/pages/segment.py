@@ -66,6 +66,48 @@ CARDS = (
 )
 
 
+def _more_cards(row: dict[str, Any], company: dict[str, Any]) -> dbc.Row:
+    """The numbers behind the headline ones: ARPA, simple CLV beside cohort CLV, expansion
+    and contraction rates, sales velocity and the spread of the sales cycle."""
+
+    def rate(key: str) -> tuple[str, str]:
+        return fmt.pct(row.get(key), 1), f"company {fmt.pct(company.get(key), 1)}"
+
+    def velocity(value: float | None) -> str:
+        return fmt.MISSING if value is None else f"{fmt.money(value)}/day"
+
+    def cv(value: float | None) -> str:
+        return fmt.MISSING if value is None else f"{value:.2f}"
+
+    p25, p75 = row.get("days_to_close_p25"), row.get("days_to_close_p75")
+    spread = fmt.MISSING if p25 is None or p75 is None else f"{p25:.0f}–{p75:.0f} days"
+    cards = {
+        "arpa": (fmt.money(row.get("arpa")), f"company {fmt.money(company.get('arpa'))}"),
+        "clv_simple": (fmt.money(row.get("clv_simple")), f"cohort CLV {fmt.money(row.get('clv'))}"),
+        "expansion_rate": rate("expansion_rate"),
+        "contraction_rate": rate("contraction_rate"),
+        "sales_velocity": (
+            velocity(row.get("sales_velocity")),
+            f"company {velocity(company.get('sales_velocity'))}",
+        ),
+        "days_to_close_p25": (
+            spread,
+            f"CV {cv(row.get('days_to_close_cv'))} · "
+            f"company {cv(company.get('days_to_close_cv'))}",
+        ),
+    }
+    return dbc.Row(
+        [
+            dbc.Col(
+                kpi_card(key, ids.kpi(key), value, f"{ids.kpi(key)}-note", note, None, None),
+                xs=6, md=4, xl=2,
+            )
+            for key, (value, note) in cards.items()
+        ],
+        className="g-3 mb-3 more-numbers",
+    )
+
+
 def _cards(row: dict[str, Any], company: dict[str, Any], ctx: Context) -> dbc.Row:
     settings = ctx.settings
     cols = []
@@ -197,6 +239,9 @@ def _figures(
     return ctx.memo("segment-figures", p.key(("as_of", "window", "filters")), draw)
 
 
+MAX_FLAGGED_DIMENSIONS = 2
+
+
 def _matches(item: dict[str, Any], segment: dict[str, str]) -> bool:
     return all(item["segment"].get(d) == v for d, v in segment.items())
 
@@ -204,6 +249,10 @@ def _matches(item: dict[str, Any], segment: dict[str, str]) -> bool:
 def flags_and_alerts(ctx: Context, p: ViewParams) -> list[Any]:
     """The segment's Accidental ICP flags and drift alerts, in words."""
     segment = p.segment()
+    if len(segment) > MAX_FLAGGED_DIMENSIONS:
+        # Flags and alerts rate the segments of a scorecard, by one or two dimensions.
+        return [html.P("Flags and alerts are raised for segments of one or two dimensions; "
+                       "this one has more.", className="hint")]
     of_dims = p.with_(by=tuple(segment), filters=())
     items = []
     for flag in flags(ctx, of_dims).records():
@@ -324,6 +373,7 @@ def layout(**query: str) -> html.Div:
             download_button(ids.ROW_BUTTON, ids.ROW_DOWNLOAD, "Download the segment's numbers",
                             "text-end mb-2"),
             _cards(row, company, ctx),
+            _more_cards(row, company),
             dbc.Row(
                 [
                     dbc.Col(html.Div(dcc.Graph(id=ids.WATERFALL, figure=figures[0],

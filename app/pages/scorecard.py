@@ -20,6 +20,7 @@ from dash import ctx as ctx_
 
 from app.components import charts, labels
 from app.components.benchmarks import band, benchmark_text
+from app.components.priority import priority_items, priority_panel
 from app.components.viewpage import current, download, open_view, unchanged
 from app.components.widgets import TIER_LABELS, kpi_card, page_header, problem
 from app.views import USER_ERRORS, definitions
@@ -27,6 +28,7 @@ from app.views import formats as fmt
 from app.views import query as urlstate
 from app.views.context import Context
 from app.views.params import ViewParams, from_query, resolve
+from app.views.priority import priority
 from app.views.scorecard import company_numbers, scorecard
 
 dash.register_page(
@@ -52,6 +54,7 @@ class ids:
     MESSAGE = "sc-message"
     HINT = "sc-hint"
     CARDS_TITLE = "sc-cards-title"
+    PRIORITY = "sc-priority"
 
     @staticmethod
     def kpi(key: str) -> str:
@@ -496,6 +499,8 @@ def layout(**query: str) -> html.Div:
             cards,
             # Full width each: beside the map, the table cut segment names and numbers.
             dbc.Row([dbc.Col(table, xs=12)], className="g-3 mb-3"),
+            dbc.Row([dbc.Col(priority_panel(priority(ctx, p), ids.PRIORITY), xs=12)],
+                    className="g-3"),
             dbc.Row([dbc.Col(chart, xs=12)], className="g-3"),
         ]
     )
@@ -613,3 +618,13 @@ def update_view(
 def download_csv(_n: int, state: dict) -> dict:
     """The scorecard as data: raw numbers under the view's keys, parameters in the name."""
     return download(scorecard(current(), ViewParams.from_store(state)))
+
+
+@callback(
+    Output(ids.PRIORITY, "children"),
+    Input(ids.STATE, "data"),
+    prevent_initial_call=True,
+)
+def update_priority(state: dict) -> list:
+    """The priority panel of the view the table shows (it follows every view change)."""
+    return priority_items(priority(current(), ViewParams.from_store(state)))

@@ -103,13 +103,15 @@ def bridge(frame: pl.DataFrame, title: str) -> go.Figure:
     left = charts.nice_ticks(-max(losses.max() or 0, 0), max(gains.max() or 0, 0))
     fig.update_yaxes(title="MRR movement", row=1, col=1, secondary_y=False,
                      **charts.money_axis(left))
-    # Ending MRR from $0, on as many round steps as the left axis so labels sit on its grid.
+    # Ending MRR on the left axis's grid with its $0 on the left axis's $0: as many round
+    # steps above zero as the left axis has, the same number below it (unlabelled).
     top = max((v for v in frame["ending_mrr"].to_list() if v is not None), default=0)
-    intervals = len(left) - 1
-    step = charts.nice_step(top / intervals, charts.FINE_STEPS)
-    right = [i * step for i in range(intervals + 1)]
+    below = sum(1 for t in left if t < 0)
+    above = len(left) - 1 - below
+    step = charts.nice_step(top / max(above, 1), charts.FINE_STEPS) if top > 0 else 1.0
+    right = [i * step for i in range(above + 1)]
     fig.update_yaxes(title="Ending MRR", row=1, col=1, secondary_y=True, showgrid=False,
-                     **charts.money_axis(right))
+                     range=[-below * step, above * step], **charts.money_axis(right, fit=False))
     ratios = [v for v in frame["quick_ratio"].to_list() if v is not None]
     # A month with almost no loss has a huge ratio; cap the axis so the rest stays readable.
     capped = max(ratios, default=0) > QUICK_RATIO_CAP
@@ -123,7 +125,10 @@ def bridge(frame: pl.DataFrame, title: str) -> go.Figure:
             x=0, y=1.08, showarrow=False, font={"size": 10, "color": charts.MUTED},
             xanchor="left",
         )
-    return charts.styled(fig, height=560)
+    fig = charts.styled(fig, height=560)
+    # The legend right under the month labels, not a band lower.
+    fig.update_layout(legend={"y": -0.06, "yanchor": "top"}, margin={"b": 24})
+    return fig
 
 
 DECLARED_ROWS = (

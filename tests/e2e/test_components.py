@@ -138,8 +138,16 @@ def test_revenue_axes_read_as_money_on_one_grid(revenue_page) -> None:
     layout = revenue_page.bridge(frame, "t").layout
     left, right = layout.yaxis, layout.yaxis2
     assert list(left.ticktext) == ["-$50K", "-$25K", "$0", "$25K", "$50K", "$75K", "$100K"]
-    assert list(right.ticktext) == ["$0", "$600K", "$1.2M", "$1.8M", "$2.4M", "$3M", "$3.6M"]
-    assert tuple(left.range) == (-50_000, 100_000) and tuple(right.range) == (0, 3_600_000)
+    # Ending MRR: round steps on the left grid above $0, nothing labelled below it.
+    assert list(right.ticktext) == ["$0", "$800K", "$1.6M", "$2.4M", "$3.2M"]
+    assert tuple(left.range) == (-50_000, 100_000) and tuple(right.range) == (-1_600_000, 3_200_000)
+
+    # Both zeros sit at the same height: a third of the way up.
+    def zero_at(axis) -> float:
+        low, high = axis.range
+        return -low / (high - low)
+
+    assert zero_at(left) == pytest.approx(zero_at(right)) == pytest.approx(1 / 3)
 
 
 def _label_boxes(bubbles, positions, size=(300.0, 200.0), font=10.0):

@@ -27,7 +27,10 @@ MIN_YEAR, MAX_YEAR = 1900, 2199
 SERIAL_MIN, SERIAL_MAX = 18_264, 109_574
 """Excel serials accepted as dates: 1950-01-01 to 2199-12-31."""
 
-DATE_EXPECTED = "a date: YYYY-MM-DD, MM/DD/YYYY, DD.MM.YYYY or an Excel date"
+DATE_EXPECTED = (
+    "a date: YYYY-MM-DD, MM/DD/YYYY or DD/MM/YYYY (one order per column), DD.MM.YYYY "
+    "or an Excel date"
+)
 MONEY_EXPECTED = "an amount such as 1234.50, 1,234.50, $1,234.50 or 1 234,50 €"
 
 

@@ -17,7 +17,10 @@ from db.importer import ImportFile, ImportRejected, ReadLimits, import_history, 
 from tests.data.make_bad_files import BINARY_FILES, TEXT_FILES
 from tests.integration.test_import_support import BAD, batch_statuses, checksums, seed
 
-DATE = "a date: YYYY-MM-DD, MM/DD/YYYY, DD.MM.YYYY or an Excel date"
+DATE = (
+    "a date: YYYY-MM-DD, MM/DD/YYYY or DD/MM/YYYY (one order per column), DD.MM.YYYY "
+    "or an Excel date"
+)
 MONEY = "an amount such as 1234.50, 1,234.50, $1,234.50 or 1 234,50 €"
 NEGATIVE = "an amount of 0 or more (negative amounts are not accepted)"
 NOT_TABULAR = "not a CSV or XLSX file; export it as CSV or XLSX"

@@ -133,6 +133,11 @@ def table_rows(ctx: Context, p: ViewParams) -> list[dict[str, Any]]:
             row[f"{field}_fmt"] = fmt.by_kind(kind, r.get(field))
         if r.get("prospects") == 0:
             row["tam_fmt"] = "no prospects"
+        closed = (r.get("won") or 0) + (r.get("lost") or 0)
+        # A win rate from too few deals is shown with its count, greyed (METRICS.md).
+        row["win_rate_few"] = 0 < closed < ctx.settings.min_deals
+        if row["win_rate_few"]:
+            row["win_rate_fmt"] = f"{fmt.pct(r.get('win_rate'))} ({fmt.plural(closed, 'deal')})"
         if r.get("clv") is not None and r.get("clv_multiple") is not None:
             row["clv_fmt"] = f"{fmt.money(r['clv'])} ({fmt.multiple(r['clv_multiple'])})"
         for field in BANDED:
@@ -173,6 +178,12 @@ def column_defs(p: ViewParams) -> list[dict[str, Any]]:
         if field == "nrr":
             # The best-retaining segment leads: NRR is the scorecard's first question.
             col["sort"] = "desc"
+        if field == "win_rate":
+            col["cellClassRules"] = {"cell-few": "params.data.win_rate_few"}
+            col["headerTooltip"] += (
+                " Greyed, with its count, when fewer than the settings' min_deals closed deals "
+                "stand behind it: too few to compare."
+            )
         if field in BANDED:
             col["cellClassRules"] = {
                 f"cell-{b}": f"params.data.{field}_band === '{b}'"

@@ -116,12 +116,17 @@ def _cards(row: dict[str, Any], company: dict[str, Any], ctx: Context) -> dbc.Ro
             note = "95% interval " + fmt.interval(row.get(bounds[0]), row.get(bounds[1]), formatter)
         else:
             note = f"company {formatter(company.get(key))}"
+        shade = band(key, row.get(key), settings) if row["tier"] != "insufficient_data" else None
+        closed = (row.get("won") or 0) + (row.get("lost") or 0)
+        if key == "win_rate" and 0 < closed < settings.min_deals:
+            # Too few deals to compare (METRICS.md): greyed, with its count.
+            note = f"from {fmt.plural(closed, 'closed deal')}: too few to compare"
+            shade = "few"
         cols.append(
             dbc.Col(
                 kpi_card(
                     key, ids.kpi(key), formatter(row.get(key)), f"{ids.kpi(key)}-note", note,
-                    band(key, row.get(key), settings) if row["tier"] != "insufficient_data" else None,
-                    benchmark_text(key, settings),
+                    shade, benchmark_text(key, settings),
                 ),
                 xs=6, md=3, xl=3,
             )

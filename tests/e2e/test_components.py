@@ -173,3 +173,29 @@ def test_a_label_at_the_edge_leans_inwards() -> None:
     (position,) = labels.label_positions(edge, (0, 300), (0, 200), (300, 200), font_size=10)
     assert "left" in position
     assert labels._outside(_label_boxes(edge, [position])[0], 300, 200) == 0
+
+
+def test_win_rate_from_few_deals_is_greyed_with_its_count(revenue_page) -> None:
+    from app.pages import scorecard as page
+    from app.views.context import frame_context
+    from app.views.params import resolve
+    from metrics.frames import Frames
+    from tests.unit.builders import accounts, opportunities, subscriptions
+
+    accs = accounts([(f"a{i}", "Few") for i in range(3)] + [(f"b{i}", "Many") for i in range(12)])
+    subs = subscriptions(
+        [(f"s{a}", a, "2023-01-01", None, 100) for a in [*(f"a{i}" for i in range(3)),
+                                                           *(f"b{i}" for i in range(12))]]
+    )
+    # Few: 3 closed deals (2 won); Many: 12 closed deals (6 won).
+    def deal(k: int, a: str) -> tuple:
+        status = "won" if k % 2 == 0 else "lost"
+        return (f"o{a}", a, "new_business", "2023-01-01", "2024-03-01", status, 1000)
+
+    deals = [deal(k, a) for k, a in enumerate(["a0", "a1", "a2"])]
+    deals += [deal(k, f"b{k}") for k in range(12)]
+    frames = Frames(accounts=accs, opportunities=opportunities(deals), subscriptions=subs)
+    ctx = frame_context(frames, version="few-deals")
+    rows = {r["segment"]: r for r in page.table_rows(ctx, resolve(ctx, as_of="2024-03"))}
+    assert rows["Few"]["win_rate_few"] and rows["Few"]["win_rate_fmt"] == "67% (3 deals)"
+    assert not rows["Many"]["win_rate_few"] and rows["Many"]["win_rate_fmt"] == "50%"

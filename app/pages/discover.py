@@ -14,6 +14,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
+from app.components.controls import controls_search, view_controls
 from app.components.viewpage import current, download, open_view
 from app.components.widgets import metric_label, page_header, problem
 from app.views import USER_ERRORS
@@ -30,17 +31,20 @@ dash.register_page(
 )
 
 
-class ids:
-    """Component ids of this page."""
+PREFIX = "disc"
 
-    NAV = "disc-nav"
-    STATE = "disc-state"
-    DEPTH = "disc-depth"
-    AS_OF = "disc-as-of"
-    WINDOW = "disc-window"
-    TABLE = "disc-pockets"
-    DOWNLOAD_BUTTON = "disc-download-button"
-    DOWNLOAD = "disc-download"
+
+class ids:
+    """Component ids of this page (the controls' from ``view_controls``)."""
+
+    NAV = f"{PREFIX}-nav"
+    STATE = f"{PREFIX}-state"
+    DEPTH = f"{PREFIX}-depth"
+    AS_OF = f"{PREFIX}-as-of"
+    WINDOW = f"{PREFIX}-window"
+    TABLE = f"{PREFIX}-pockets"
+    DOWNLOAD_BUTTON = f"{PREFIX}-download-button"
+    DOWNLOAD = f"{PREFIX}-download"
 
 
 HEADER = page_header(
@@ -133,35 +137,6 @@ def pockets_table(result: View, alpha: float) -> html.Div:
     )
 
 
-def _controls(p: ViewParams, months: list[str]) -> dbc.Row:
-    windows = sorted(set(urlstate.WINDOWS) | {p.window})
-
-    def choice(label: str, cid: str, options: list, value: Any, width: int) -> dbc.Col:
-        return dbc.Col(
-            [html.Label(label, htmlFor=cid),
-             dcc.Dropdown(id=cid, options=options, value=value, clearable=False)],
-            md=width,
-        )
-
-    return dbc.Row(
-        [
-            choice("Conditions a pocket may combine", ids.DEPTH,
-                   [{"label": f"up to {d}", "value": d} for d in urlstate.DEPTHS], p.depth, 3),
-            choice("As of month", ids.AS_OF, months, p.as_of_label, 2),
-            choice("Window", ids.WINDOW,
-                   [{"label": f"{w} months", "value": w} for w in windows], p.window, 2),
-            dbc.Col(
-                [dbc.Button("Download CSV", id=ids.DOWNLOAD_BUTTON, color="secondary",
-                            outline=True, size="sm"),
-                 dcc.Download(id=ids.DOWNLOAD)],
-                className="ms-auto text-end align-self-end",
-                md=2,
-            ),
-        ],
-        className="controls g-3 mb-3",
-    )
-
-
 def layout(**query: str) -> html.Div:
     """The pockets of the view in the URL."""
     opened = open_view(HEADER, lambda ctx: read_params(ctx, query), ("Discover", "/discover"))
@@ -177,7 +152,7 @@ def layout(**query: str) -> html.Div:
             dcc.Location(id=ids.NAV, refresh="callback-nav"),
             dcc.Store(id=ids.STATE, data=p.to_store()),
             HEADER,
-            _controls(p, ctx.months_available()),
+            view_controls(p, ctx.months_available(), PREFIX),
             html.Div(
                 f"Starting cohort of {p.as_of_label} less {fmt.months(p.window)}, "
                 f"up to {p.depth} conditions a pocket",
@@ -211,7 +186,7 @@ def layout(**query: str) -> html.Div:
 )
 def navigate(depth: int, as_of: str, window: int) -> str:
     """A control change opens the page of the new view (its URL is the state)."""
-    return "/discover" + urlstate.search({"depth": depth, "as_of": as_of, "window": window})
+    return "/discover" + controls_search(depth, as_of, window)
 
 
 @callback(

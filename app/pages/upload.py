@@ -232,25 +232,36 @@ def history_rows() -> list[dict[str, Any]]:
                 "who": b.get("created_by"),
                 "status": b.get("status"),
                 "files": ", ".join(f["file_name"] for f in b.get("files", [])),
-                "inserted": b.get("rows_inserted"),
-                "updated": b.get("rows_updated"),
-                "unchanged": b.get("rows_unchanged"),
                 "message": b.get("message") or "",
+                **{
+                    key: b.get(f"rows_{key}")
+                    for key in ("inserted", "updated", "unchanged")
+                },
+                **{
+                    f"{key}_fmt": fmt.count(b.get(f"rows_{key}"))
+                    for key in ("inserted", "updated", "unchanged")
+                },
             }
         )
     return rows
 
 
+# Counts sort as numbers and read with separators (13,985); files and message wrap to
+# as many lines as they need instead of being cut.
+_WRAP = {"wrapText": True, "autoHeight": True, "cellClass": "cell-wrap"}
 HISTORY_COLUMNS = [
-    {"field": "batch_id", "headerName": "Batch", "maxWidth": 110},
-    {"field": "when", "headerName": "When"},
+    {"field": "batch_id", "headerName": "Batch", "maxWidth": 90},
+    {"field": "when", "headerName": "When", "minWidth": 140},
     {"field": "who", "headerName": "Who"},
     {"field": "status", "headerName": "Status", "maxWidth": 120},
-    {"field": "files", "headerName": "Files", "tooltipField": "files"},
-    {"field": "inserted", "headerName": "Inserted", "maxWidth": 110, "type": "rightAligned"},
-    {"field": "updated", "headerName": "Updated", "maxWidth": 110, "type": "rightAligned"},
-    {"field": "unchanged", "headerName": "Unchanged", "maxWidth": 120, "type": "rightAligned"},
-    {"field": "message", "headerName": "Message", "tooltipField": "message"},
+    {"field": "files", "headerName": "Files", "minWidth": 220, "flex": 2, **_WRAP},
+    *(
+        {"field": key, "headerName": label, "maxWidth": 120, "type": "rightAligned",
+         "valueFormatter": {"function": f"params.data.{key}_fmt"}}
+        for key, label in (("inserted", "Inserted"), ("updated", "Updated"),
+                           ("unchanged", "Unchanged"))
+    ),
+    {"field": "message", "headerName": "Message", "minWidth": 260, "flex": 3, **_WRAP},
 ]
 
 

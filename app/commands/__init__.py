@@ -9,8 +9,9 @@ and map its error to their output.
 - ``settings.SaveSettings``: the metric settings (thresholds, declared ICP, economics).
 - ``users.AddUser``, ``users.ChangeUser``: who may sign in, and their role.
 - ``demo.LoadDemo``: the demo exports, imported as demo data.
-- Imports and rollbacks are importer-only: ``db.importer.ImportCommand`` and
-  ``db.importer.RollbackCommand``.
+- Imports and rollbacks: ``db.importer.ImportCommand`` and ``RollbackCommand``; the
+  upload page reaches them (and the plan, the history, the demo check) through
+  ``imports``, so no page touches the warehouse.
 """
 
 from app.errors import CommandError

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dash import Input, Output, callback, html
 
+from app.commands import imports
 from app.health import DB_ERRORS
 
 RIBBON_ID = "icp-demo-ribbon"
@@ -20,11 +21,8 @@ TEXT = (
 
 
 def _class() -> str:
-    from db.engine import get_engine
-    from db.importer import holds_demo
-
     try:
-        shown = holds_demo(get_engine())
+        shown = imports.holds_demo()
     except DB_ERRORS:
         # The data-status banner says the warehouse is down; no ribbon to add to it.
         shown = False

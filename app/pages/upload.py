@@ -21,24 +21,13 @@ import flask
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from app import auth
+from app.commands import imports
+from app.commands.imports import KINDS, ImportFile, ImportRefused, ImportRejected
 from app.components.csv_export import to_csv
 from app.components.widgets import page_header
 from app.views import formats as fmt
-from app.views.context import warehouse_context, warehouse_engine
+from app.views.context import warehouse_context
 from app.views.warm import warm_in_background
-from db.config import get_config
-from db.importer import (
-    ImportCommand,
-    ImportFile,
-    ImportRefused,
-    ImportRejected,
-    holds_demo,
-    import_history,
-    plan_import,
-    rollback_batch,
-)
-from db.importer.columns import KINDS, SPECS
-from db.importer.read import ReadLimits, read_table
 
 dash.register_page(
     __name__, path="/upload", name="Upload", title="Upload · ICP Lens", order=6, role="admin"
@@ -97,24 +86,16 @@ def _choices(kinds: list[str] | None, kind_ids: list[dict] | None, maps: list[st
     return chosen_kinds, mappings
 
 
-def _headers(file: ImportFile, kind: str | None) -> list[str]:
-    """The file's own header, read by the importer's reader (for a file it could not map)."""
-    try:
-        return read_table(file, ReadLimits.from_config(), kind).headers
-    except ImportRefused:
-        return []
-
-
 def mapping_editor(plan: Any, files: list[ImportFile]) -> list[Any]:
     """Per file: its detected kind and, per source column, the canonical column it feeds."""
     by_name = {f.name: f for f in files}
     cards = []
     for f in plan.files:
-        canonical = list(SPECS[f.kind].names) if f.kind in SPECS else []
+        canonical = imports.canonical_columns(f.kind)
         sources = list(f.mapping) + [c for c in f.ignored if c not in f.mapping]
         if not sources and f.name in by_name:
             # A missing required column leaves no mapping: offer every header of the file.
-            sources = _headers(by_name[f.name], f.kind)
+            sources = imports.file_headers(by_name[f.name], f.kind)
         rows = [
             html.Tr(
                 [
@@ -224,7 +205,7 @@ def report(plan: Any) -> list[Any]:
 def history_rows() -> list[dict[str, Any]]:
     """Import batches, newest first, as grid rows."""
     rows = []
-    for b in import_history(warehouse_engine()):
+    for b in imports.history():
         rows.append(
             {
                 "batch_id": b["batch_id"],
@@ -276,7 +257,7 @@ def layout(**_query: str) -> html.Div:
     if user is None or not user.can("admin"):
         return html.Div([header, dbc.Alert("Uploading data needs the admin role.",
                                            color="warning")])
-    max_mb = get_config().icp_upload_max_mb
+    max_mb = imports.upload_cap_mb()
     return html.Div(
         [
             header,
@@ -403,8 +384,7 @@ def check_files(
     else:
         chosen_kinds, mappings = {}, {}
     try:
-        plan = plan_import(files, warehouse_engine(), kinds=chosen_kinds or None,
-                           mappings=mappings or None)
+        plan = imports.plan(files, chosen_kinds or None, mappings or None)
     except ImportRefused as exc:
         return None, dbc.Alert(str(exc), color="danger"), True, "mb-2 d-none", None
     return mapping_editor(plan, files), report(plan), not plan.ok, "mb-2", None
@@ -436,13 +416,12 @@ def import_files(
     """Import the checked files in one transaction and say what changed; while the
     warehouse holds the demo, ask first whether to replace it or keep both."""
     no = dash.no_update
-    if ctx.triggered_id == ids.IMPORT and holds_demo(warehouse_engine()):
+    if ctx.triggered_id == ids.IMPORT and imports.holds_demo():
         return no, no, no, True
     chosen_kinds, mappings = _choices(kinds, kind_ids, maps, map_ids)
-    command = ImportCommand(
-        _files(contents, names), warehouse_engine(), auth.current_user().email,
-        kinds=chosen_kinds or None, mappings=mappings or None,
-        keep_demo=ctx.triggered_id == ids.DEMO_KEEP,
+    command = imports.import_command(
+        _files(contents, names), auth.current_user().email, chosen_kinds or None,
+        mappings or None, keep_demo=ctx.triggered_id == ids.DEMO_KEEP,
     )
     try:
         result = command.run()
@@ -532,7 +511,7 @@ def rollback(_n: int, selected: list[dict] | None) -> tuple:
         return dbc.Alert("Select a batch first.", color="warning"), dash.no_update, False
     batch_id = int(selected[0]["batch_id"])
     try:
-        result = rollback_batch(warehouse_engine(), batch_id, user=auth.current_user().email)
+        result = imports.roll_back(batch_id, auth.current_user().email)
     except ImportRefused as exc:
         return dbc.Alert(str(exc), color="danger"), history_rows(), False
     return dbc.Alert(result.message.capitalize() + ".", color="success"), history_rows(), False

@@ -55,8 +55,8 @@ def test_a_bad_file_is_reported_cell_by_cell_and_nothing_is_imported(page) -> No
         page.click("#up-report-download-button")
     report = list(csv.reader(io.StringIO(download.value.path().read_text())))
     assert report[0] == ["File", "Row", "Column", "Value", "Problem"]
-    # A negative amount starts with "-": prefixed so a spreadsheet cannot run it.
-    assert report[[r[3] for r in report].index("'-50")][:4] == ["deals.csv", "3", "amount", "'-50"]
+    # A negative amount is a plain number: a value, not a formula, so it stays as it is.
+    assert report[[r[3] for r in report].index("-50")][:4] == ["deals.csv", "3", "amount", "-50"]
 
 
 def test_a_column_the_importer_missed_can_be_mapped_and_checked_again(page) -> None:

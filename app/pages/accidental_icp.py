@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from app.components import charts, labels
+from app.components.behind import accounts_href
 from app.components.viewpage import download_button, open_view, serve_download
 from app.components.widgets import TIER_LABELS, metric_label, page_header, problem
 from app.views import USER_ERRORS, MetricSettings, definitions
@@ -137,8 +138,9 @@ def _number(label: str, value: str, reference: str | None = None) -> html.Span:
     return html.Span([f"{label} ", html.B(value), ref], className="me-3 d-inline-block")
 
 
-def flag_card(flag: dict[str, Any]) -> dbc.Card:
-    """One flag: segment, severity, the evidence sentence and its numbers."""
+def flag_card(flag: dict[str, Any], accounts: str) -> dbc.Card:
+    """One flag: segment, severity, the evidence sentence, its numbers and a link to the
+    ``accounts`` behind them."""
     e = flag["evidence"]
     numbers = [
         _number("NRR", fmt.pct(e.get("nrr")), None),
@@ -174,6 +176,8 @@ def flag_card(flag: dict[str, Any]) -> dbc.Card:
                 html.P(flag["explanation"], className="evidence"),
                 html.Div(numbers, className="flag-numbers"),
                 caveat,
+                dcc.Link("Accounts behind these numbers →", href=accounts,
+                         className="flag-accounts small"),
             ]
         ),
         className=f"flag-card sev-{flag['severity']} mb-2",
@@ -210,7 +214,7 @@ def layout(**query: str) -> html.Div:
         for d in urlstate.DIMENSION_LABELS
     ]
     flagged = {str(f["segment"].get(by)) for f in flags}
-    cards = [flag_card(f) for f in flags] or [
+    cards = [flag_card(f, accounts_href(p, f["segment"])) for f in flags] or [
         dbc.Alert(f"No segment by {urlstate.DIMENSION_LABELS[by].lower()} is flagged as of "
                   f"{as_of}.", color="success")
     ]

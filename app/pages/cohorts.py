@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, NamedTuple
+from urllib.parse import parse_qsl
 
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 import polars as pl
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from app.components import charts
+from app.components.behind import accounts_href
 from app.components.viewpage import (
     current,
     download_button,
@@ -41,6 +43,7 @@ class ids:
     """Component ids of this page."""
 
     URL = "co-url"
+    NAV = "co-nav"
     PERIOD = "co-period"
     METRIC = "co-metric"
     AS_OF = "co-as-of"
@@ -186,7 +189,8 @@ def heatmap_figure(frame: pl.DataFrame, metric: str) -> go.Figure:
             zmin=0.0,
             zmax=charts.RATIO_AXIS_CAP if metric == "nrr" else 1.0,
             colorbar={"tickformat": ".0%", "thickness": 12},
-            hovertemplate="%{y} age %{x} months: %{z:.0%}<extra></extra>",
+            hovertemplate="%{y} age %{x} months: %{z:.0%}<br>click for its accounts"
+            "<extra></extra>",
         )
     )
     fig.update_xaxes(title="Age (months)")
@@ -303,6 +307,7 @@ def layout(**query: str) -> html.Div:
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh=False),
+            dcc.Location(id=ids.NAV, refresh="callback-nav"),
             dcc.Store(id=ids.STATE, data=view.search()),
             header,
             html.Div(id=ids.MESSAGE),
@@ -410,6 +415,24 @@ def update_view(
         "class_b": "" if compare else "d-none",
         "message": None,
     }
+
+
+@callback(
+    Output(ids.NAV, "href"),
+    Input(ids.HEAT_A, "clickData"),
+    Input(ids.HEAT_B, "clickData"),
+    State(ids.STATE, "data"),
+    prevent_initial_call=True,
+)
+def open_cell(click_a: dict | None, click_b: dict | None, search: str) -> str:
+    """A heatmap cell opens its cohort's accounts at that age (an empty cell, nothing)."""
+    which = "b" if dash.ctx.triggered_id == ids.HEAT_B else "a"
+    points = ((click_b if which == "b" else click_a) or {}).get("points") or []
+    if not points or points[0].get("z") is None:
+        return dash.no_update
+    view = read_view(current(), dict(parse_qsl(search.lstrip("?"))))
+    p = view.b if which == "b" and view.b is not None else view.a
+    return accounts_href(p, p.segment(), cohort=str(points[0]["y"]), age=int(points[0]["x"]))
 
 
 def _cohort_view(which: str) -> Callable[[Context, dict[str, str]], View]:

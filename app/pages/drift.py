@@ -18,6 +18,7 @@ import polars as pl
 from dash import dcc, html
 
 from app.components import charts
+from app.components.behind import accounts_href
 from app.components.viewpage import current, download_button, open_view, serve_download
 from app.components.widgets import page_header, problem
 from app.views import USER_ERRORS
@@ -200,8 +201,9 @@ def _test_line(evidence: dict[str, Any]) -> str:
     )
 
 
-def alert_card(alert: dict[str, Any], index: int) -> dbc.Card:
-    """One alert: segment, start, explanation, test and its small chart."""
+def alert_card(alert: dict[str, Any], index: int, accounts: str) -> dbc.Card:
+    """One alert: segment, start, explanation, test, its small chart and a link to the
+    ``accounts`` behind it."""
     severity = alert.get("severity")
     opportunity = alert.get("kind") == "opportunity"
     return dbc.Card(
@@ -225,6 +227,8 @@ def alert_card(alert: dict[str, Any], index: int) -> dbc.Card:
                             ),
                             html.P(alert["explanation"], className="evidence"),
                             html.Div(_test_line(alert.get("evidence", {})), className="hint"),
+                            dcc.Link("Accounts of this segment →", href=accounts,
+                                     className="alert-accounts small"),
                         ],
                         md=6,
                     ),
@@ -246,8 +250,9 @@ def alert_card(alert: dict[str, Any], index: int) -> dbc.Card:
     )
 
 
-def grouped(alerts: list[dict[str, Any]]) -> list[Any]:
-    """Alerts grouped under their type, in the order of METRICS.md."""
+def grouped(alerts: list[dict[str, Any]], p: ViewParams) -> list[Any]:
+    """Alerts grouped under their type, in the order of METRICS.md (``p``: the view, for
+    the links to each segment's accounts)."""
     out: list[Any] = []
     index = 0
     for kind, (title, meaning) in TYPES.items():
@@ -256,7 +261,7 @@ def grouped(alerts: list[dict[str, Any]]) -> list[Any]:
             continue
         cards = []
         for a in mine:
-            cards.append(alert_card(a, index))
+            cards.append(alert_card(a, index, accounts_href(p, a["segment"])))
             index += 1
         out.append(
             html.Div(
@@ -306,7 +311,7 @@ def layout(**query: str) -> html.Div:
         f"; {possible} possible (interval includes the threshold), on each segment's page"
         if possible else ""
     )
-    body = grouped(alerts) or [
+    body = grouped(alerts, p) or [
         dbc.Alert(f"No drift alert by {urlstate.DIMENSION_LABELS[by].lower()} as of {as_of}.",
                   color="success")
     ]

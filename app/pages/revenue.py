@@ -18,7 +18,8 @@ from dash import Input, Output, State, callback, dcc, html
 from plotly.subplots import make_subplots
 
 from app.components import charts
-from app.components.viewpage import download_button, open_view, serve_download
+from app.components.behind import accounts_href
+from app.components.viewpage import current, download_button, open_view, serve_download
 from app.components.widgets import metric_label, page_header, problem
 from app.views import USER_ERRORS, definitions
 from app.views import formats as fmt
@@ -74,8 +75,10 @@ def bridge(frame: pl.DataFrame, title: str) -> go.Figure:
             go.Bar(
                 x=months, y=values, name=definitions.name(key),
                 marker_color=charts.MOVEMENT_COLOURS[key],
-                customdata=[fmt.money(v) for v in frame[key].to_list()],
-                hovertemplate=f"{definitions.name(key)} %{{customdata}}<extra>%{{x}}</extra>",
+                # The movement and month travel with each bar: a click lists its accounts.
+                customdata=[[fmt.money(v), key, m] for v, m in zip(frame[key], months, strict=True)],
+                hovertemplate=f"{definitions.name(key)} %{{customdata[0]}}<br>click for its "
+                "accounts<extra>%{x}</extra>",
             ),
             row=1, col=1,
         )
@@ -262,6 +265,23 @@ def navigate(as_of: str, months: str, search: str | None) -> str:
     params = dict(parse_qsl((search or "").lstrip("?")))
     params.update(as_of=as_of, months=months)
     return "/revenue" + urlstate.search(params)
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(ids.BRIDGE, "clickData"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+def open_movement(click: dict | None, search: str | None) -> str:
+    """A movement bar opens the accounts of that movement in that month."""
+    points = (click or {}).get("points") or []
+    custom = points[0].get("customdata") if points else None
+    if not isinstance(custom, list) or len(custom) != 3:
+        return dash.no_update
+    _amount, movement, month = custom
+    p = read_params(current(), dict(parse_qsl((search or "").lstrip("?"))))
+    return accounts_href(p, p.segment(), movement=movement, month=month)
 
 
 serve_download(

@@ -19,6 +19,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dash import ctx as ctx_
 
 from app.components import charts, labels
+from app.components.behind import accounts_href
 from app.components.benchmarks import band, benchmark_text
 from app.components.priority import priority_items, priority_panel
 from app.components.viewpage import current, download, open_view, unchanged
@@ -90,6 +91,10 @@ COLUMNS = (
     ("tam", "money", "other"),
 )
 BANDED = ("nrr", "grr")
+# Cells whose number sums over accounts or deals: a click lists them (the segment name
+# cell keeps drilling down or opening the segment page).
+RETENTION_CELLS = ("nrr", "grr", "logo_retention", "tier")
+DEAL_CELLS = ("win_rate",)
 # Minimum widths (px) so the table fits beside the ICP map at 1440 px without cutting.
 WIDTHS = {"nrr": 70, "clv": 132, "logo_retention": 70, "grr": 60, "win_rate": 60,
           "avg_deal_size": 62, "days_to_close": 62, "accounts": 64, "tam": 60}
@@ -169,7 +174,8 @@ def column_defs(p: ViewParams) -> list[dict[str, Any]]:
             # The text shown is formatted in Python (app.components.fmt); the number sorts.
             "valueFormatter": {"function": f"params.data.{field}_fmt"},
             "type": "rightAligned",
-            "cellClass": f"col-{group}",
+            "cellClass": f"col-{group}"
+            + (" cell-behind" if field in (*RETENTION_CELLS, *DEAL_CELLS) else ""),
             "headerClass": f"head-{group}",
             "minWidth": WIDTHS[field],
             "wrapHeaderText": True,
@@ -197,6 +203,7 @@ def column_defs(p: ViewParams) -> list[dict[str, Any]]:
             "headerTooltip": definitions.definition("tier"),
             "valueFormatter": {"function": "params.data.tier_fmt"},
             "cellClassRules": {f"tier-cell-{t}": f"params.value === '{t}'" for t in TIER_LABELS},
+            "cellClass": "cell-behind",
             "minWidth": 108,
         }
     )
@@ -479,7 +486,8 @@ def layout(**query: str) -> html.Div:
             ),
             html.Div(
                 "Click a vertical to see its sub-industries; click any other segment to open "
-                f"its page. Grey rows have fewer than {ctx.settings.min_accounts} accounts in "
+                "its page; click an NRR, GRR, logo retention, tier or win rate to list the "
+                f"accounts or deals behind it. Grey rows have fewer than {ctx.settings.min_accounts} accounts in "
                 "their starting cohort: insufficient data to rate them.",
                 id=ids.HINT,
                 className="hint mt-2",
@@ -523,6 +531,16 @@ def _clicked_segment(trigger: str | None, cell: dict | None, click: dict | None)
     if trigger == ids.MAP and click and click.get("points"):
         return click["points"][0]["customdata"][0]
     return None
+
+
+def behind_href(p: ViewParams, cell: dict | None) -> str | None:
+    """The accounts (or won and lost deals) behind a clicked cell, if it explains one."""
+    column = (cell or {}).get("colId")
+    segment = (cell or {}).get("rowId")
+    if column not in (*RETENTION_CELLS, *DEAL_CELLS) or not segment:
+        return None
+    deals = ("won", "lost") if column in DEAL_CELLS else ()
+    return accounts_href(p, {**p.segment(), p.by[0]: str(segment)}, deals=deals)
 
 
 def segment_href(p: ViewParams, segment: str) -> str:
@@ -589,6 +607,9 @@ def update_view(
         elif trigger == ids.BACK:
             new = new.with_(by=("vertical",), filters=())
         elif trigger in (ids.GRID, ids.MAP):
+            behind = behind_href(p, cell) if trigger == ids.GRID else None
+            if behind is not None:
+                return {**out, "href": behind}
             segment = _clicked_segment(trigger, cell, click)
             if segment is None:
                 return out

@@ -90,7 +90,7 @@ def _icp(args: list[str], folder: Path, env: dict[str, str]) -> subprocess.Compl
     files = _files(folder)
     args = [a.format(**files) for a in args]
     return subprocess.run(
-        [str(ICP), *args], cwd=folder, env=env, capture_output=True, text=True, timeout=180
+        [str(ICP), *args], cwd=folder, env=env, capture_output=True, text=True, timeout=600
     )
 
 

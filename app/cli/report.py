@@ -68,6 +68,12 @@ DEPTH = typer.Option(
 )
 
 
+DEMO_LINE = (
+    "Demo data: these numbers describe a made-up company; `icp import` your exports to "
+    "replace it."
+)
+
+
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(1)
@@ -93,6 +99,8 @@ def _report(
         if sort not in result.keys:
             raise _fail(f"--sort {sort!r} is not a column; use one of {', '.join(result.keys)}")
         result = result.sorted_by(sort).with_sort(sort)
+    if fmt is Format.table and ctx.demo:
+        typer.echo(DEMO_LINE)
     if fmt is Format.json:
         typer.echo(render.to_json(result))
     elif fmt is Format.csv:

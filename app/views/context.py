@@ -30,6 +30,8 @@ class Context:
     version: str
     settings: MetricSettings
     dataset: Dataset | None
+    demo: bool = False
+    """True while the data is the demo company (pages show a ribbon, tables a line)."""
 
     @property
     def empty(self) -> bool:
@@ -41,11 +43,14 @@ class Context:
         return memo.memoized(name, self.version, params, compute)
 
     def months_available(self) -> list[str]:
-        """As-of months the data supports, newest first (``YYYY-MM``)."""
+        """As-of months the data supports, newest first (``YYYY-MM``): from the default down
+        to the month after the first month with revenue, and always the default itself
+        (data whose revenue starts in its last, partial month still has one to show)."""
         ds = self.dataset
         if ds is None:
             return []
-        return [month_label(k) for k in range(ds.default_as_of, ds.first_month, -1)]
+        last = min(ds.first_month + 1, ds.default_as_of)
+        return [month_label(k) for k in range(ds.default_as_of, last - 1, -1)]
 
     def dimension_values(
         self, dimension: str, filters: Mapping[str, Sequence[str]] | None = None
@@ -85,13 +90,16 @@ def install_version_reader(reader: Callable[[Any], int]) -> None:
 
 
 def _build_warehouse(engine: Any, version: int) -> Context:
+    # Imported here: a report on a folder of files (--data) never loads the warehouse code.
+    from db.importer import holds_demo
     from db.queries import has_accounts, load_frames, load_settings
 
     settings = load_settings(engine)
     tag = f"v{version}"
     if not has_accounts(engine):
         return Context(tag, settings, None)
-    return Context(tag, settings, build_dataset(load_frames(engine), settings))
+    dataset = build_dataset(load_frames(engine), settings)
+    return Context(tag, settings, dataset, demo=holds_demo(engine))
 
 
 def warehouse_context(engine: Any | None = None) -> Context:

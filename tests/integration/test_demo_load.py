@@ -99,3 +99,16 @@ def test_icp_demo_says_why_when_the_import_is_refused(
     assert "demo data not loaded" in result.output
     assert "the limit is 100 rows" in result.output
     assert _table_rows(env_db) == {"accounts": 0, "subscriptions": 0, "opportunities": 0}
+
+
+def test_report_tables_say_the_data_is_the_demo(env_db: sa.Engine, tmp_path: Path) -> None:
+    from app.cli.report import DEMO_LINE, report_app
+
+    load_demo(env_db, tmp_path, seed=7, as_of=AS_OF)
+    runner = CliRunner()
+    table = runner.invoke(report_app, ["scorecard"])
+    assert table.exit_code == 0, table.output
+    assert table.stdout.splitlines()[0] == DEMO_LINE
+    # Data formats stay data: no line added to JSON or CSV.
+    as_json = runner.invoke(report_app, ["scorecard", "--format", "json"])
+    assert as_json.stdout.lstrip().startswith("[")

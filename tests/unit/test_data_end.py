@@ -42,3 +42,19 @@ def test_future_end_dates_do_not() -> None:
     assert ds.default_as_of == month_key("2026-09")
     with pytest.raises(MetricsError, match="last complete month is 2026-09"):
         ds.as_of("2026-11")
+
+
+def test_as_of_list_is_never_empty() -> None:
+    from app.views.context import Context
+    from metrics.settings import MetricSettings
+
+    # Revenue starts in the data's last, partial month: the default month is still offered.
+    late = subscriptions([("s", "a", "2024-03-05", None, 100)])
+    frames = Frames(accounts=ACCS, opportunities=no_opportunities(), subscriptions=late)
+    ds = build_dataset(frames, today=dt.date(2024, 3, 20))
+    ctx = Context("t", MetricSettings(), ds)
+    assert ctx.months_available() == ["2024-02"]
+    # A longer history: from the default down to the month after the first with revenue.
+    ctx = Context("t", MetricSettings(), _ds(dt.date(2026, 12, 1)))
+    months = ctx.months_available()
+    assert months[0] == "2026-11" and months[-1] == "2026-02"

@@ -14,6 +14,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
+from app.components.behind import accounts_href
 from app.components.controls import controls_search, view_controls
 from app.components.viewpage import current, download, open_view
 from app.components.widgets import metric_label, page_header, problem
@@ -111,6 +112,9 @@ def pocket_row(p: ViewParams, row: dict[str, Any]) -> html.Tr:
             html.Td(fmt.money(row["clv"]), className="num"),
             html.Td(fmt.probability(row["p_value"]), className="num"),
             html.Td(fmt.probability(row["q_value"]), className="num"),
+            html.Td(dcc.Link("Accounts", href=accounts_href(p, conditions),
+                             className="pocket-accounts",
+                             title="Every account of the starting cohort meeting the conditions")),
         ],
         className=f"pocket pocket-row-{direction}",
     )
@@ -127,7 +131,7 @@ def pockets_table(result: View, alpha: float) -> html.Div:
         )
     heads = [html.Th("Round", className="num"), html.Th("Pocket")] + [
         html.Th(metric_label(key, "disc", text), className="num") for key, text in NUMBERS
-    ]
+    ] + [html.Th("")]
     return dbc.Table(
         [html.Thead(html.Tr(heads)), html.Tbody([pocket_row(result.params, r) for r in rows])],
         id=ids.TABLE,
@@ -162,12 +166,13 @@ def layout(**query: str) -> html.Div:
                 [
                     pockets_table(result, ctx.settings.alpha),
                     html.P(
-                        "Click a pocket's conditions to open its segment page. Round 1 tests "
-                        "the whole starting cohort; each later round tests the accounts the "
-                        "earlier pockets left, so its n, NRR and lift count those accounts "
-                        "only, while the segment page counts every account meeting the "
-                        "conditions. CLV is the whole segment's. p: permutation z-test on "
-                        "NRR residuals; q: Benjamini-Hochberg over the round's candidates.",
+                        "Click a pocket's conditions to open its segment page, Accounts for "
+                        "the accounts meeting them. Round 1 tests the whole starting cohort; "
+                        "each later round tests the accounts the earlier pockets left, so its "
+                        "n, NRR and lift count those accounts only, while the segment page and "
+                        "the accounts list count every account meeting the conditions. CLV is "
+                        "the whole segment's. p: permutation z-test on NRR residuals; q: "
+                        "Benjamini-Hochberg over the round's candidates.",
                         className="hint mt-2",
                     ),
                 ],

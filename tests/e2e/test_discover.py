@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from urllib.parse import quote
 
 import polars as pl
 from playwright.sync_api import expect
@@ -20,6 +21,10 @@ def test_a_pocket_chip_opens_the_segment_page_showing_the_pockets_numbers(page) 
     nrr = first.locator(".pocket-nrr").inner_text().strip()
     n = first.locator("td").nth(2).inner_text().strip()
     assert values and re.fullmatch(r"\d+%", nrr)
+    # Its accounts: the /accounts list of the same conditions at the same as-of and window.
+    accounts = first.locator(".pocket-accounts").get_attribute("href")
+    assert accounts.startswith("/accounts?") and "as_of=" in accounts
+    assert all(quote(v) in accounts for v in values)
     shoot(page, "discover")
 
     first.locator(".pocket-link").click()

@@ -51,7 +51,9 @@ def test_a_viewer_sees_no_upload_or_settings(viewer_context) -> None:
     page.close()
 
 
-VIEWER_LINKS = ["Scorecard", "Cohorts", "Accidental ICP", "ICP drift", "Revenue"]
+VIEWER_LINKS = [
+    "Scorecard", "Discover", "Targets", "Cohorts", "Accidental ICP", "ICP drift", "Revenue",
+]
 
 
 def _nav_links(context) -> list[str]:

@@ -24,6 +24,7 @@ from app.views.registry import VIEWS, view
 from app.views.view import View
 from metrics import accounts as lists
 from metrics.movements import MOVEMENTS
+from metrics.targets import account_fit
 
 ACCOUNT_KEYS = ("account_id", "account_name")
 RETENTION_KEYS = ("start_mrr", "end_mrr", "status")
@@ -31,6 +32,7 @@ MOVEMENT_KEYS = ("month", "movement", "previous_mrr", "mrr", "amount")
 COHORT_KEYS = ("cohort", "first_month", "start_mrr", "mrr_at_age", "status")
 DEAL_KEYS = (
     "opportunity_id", "status", "created_date", "close_date", "days_to_close", "amount",
+    "fit_score",
 )
 
 
@@ -135,6 +137,15 @@ def deal_list(ctx: Context, p: ViewParams) -> View:
     statuses = p.deals or lists.DEAL_STATUSES
     frame = lists.deal_list(ctx.dataset, segment_conditions(p), p.as_of, p.window, None)
     frame = frame.filter(pl.col("status").is_in(statuses))
+    # Each deal's account fit (METRICS.md "Targets and fit"), computed once per as-of/window.
+    fit = ctx.memo(
+        "account_fit",
+        p.key(("as_of", "window")),
+        lambda: account_fit(ctx.dataset, ctx.settings, p.as_of, p.window).select(
+            "account_id", "fit_score"
+        ),
+    )
+    frame = frame.join(fit, on="account_id", how="left", maintain_order="left")
     return _list_view("deal_list", p, frame, DEAL_KEYS, deals_note(frame, statuses))
 
 

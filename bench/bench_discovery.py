@@ -67,12 +67,11 @@ def _median_seconds(fn, repeats: int) -> tuple[float, object]:
 def run(size: int = ACCOUNTS, repeats: int = REPEATS) -> dict[str, float]:
     """Time discovery and the scorecard on one dataset; print and return the figures."""
     from bench.engines import polars_scorecard
-    from metrics.conditions import account_dimensions
     from metrics.discovery import discover_pockets
     from metrics.settings import MetricSettings
 
     ds = dataset(size)
-    dims = account_dimensions(ds.accounts)
+    dims = ds.dimensions
     t_disc, pockets = _median_seconds(
         lambda: discover_pockets(ds, MetricSettings(), AS_OF, WINDOW, DEPTH), repeats
     )

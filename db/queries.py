@@ -26,10 +26,9 @@ if TYPE_CHECKING:
 SETTINGS_KEY = "metrics"
 
 
-def _copy_csv(conn: Any, table: str) -> bytes:
-    """``COPY (SELECT <canonical columns> FROM table) TO STDOUT`` as CSV bytes."""
-    cols = ", ".join(f'"{c}"' for c in COLUMNS[table])
-    sql = f'COPY (SELECT {cols} FROM "{table}") TO STDOUT WITH (FORMAT csv, HEADER true)'
+def _copy_csv(conn: Any, table: str, columns: tuple[str, ...]) -> bytes:
+    """``COPY (SELECT <columns> FROM table) TO STDOUT`` as CSV bytes."""
+    sql = f'COPY (SELECT {", ".join(columns)} FROM "{table}") TO STDOUT WITH (FORMAT csv, HEADER true)'
     buf = io.BytesIO()
     with conn.cursor() as cur, cur.copy(sql) as copy:
         for chunk in copy:
@@ -37,10 +36,33 @@ def _copy_csv(conn: Any, table: str) -> bytes:
     return buf.getvalue()
 
 
+def attribute_types(conn: Any) -> dict[str, bool]:
+    """The custom attributes the accounts hold: name -> numeric (every value a number)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT a.key, bool_and(jsonb_typeof(a.value) = 'number') "
+            "FROM accounts, jsonb_each(accounts.attributes) a "
+            "WHERE jsonb_typeof(a.value) <> 'null' GROUP BY a.key ORDER BY a.key"
+        )
+        return dict(cur.fetchall())
+
+
+def _attribute_select(name: str) -> str:
+    """SQL selecting one custom attribute as a column of its name (quotes doubled)."""
+    key = name.replace("'", "''")
+    column = name.replace('"', '""')
+    return f"attributes->>'{key}' AS \"{column}\""
+
+
 def read_table(conn: Any, table: str) -> pl.DataFrame:
-    """One warehouse table as a polars frame with the canonical columns and types."""
-    data = _copy_csv(conn, table)
-    schema = SCHEMAS[table]
+    """One warehouse table as a polars frame with the canonical columns and types; the
+    accounts' custom attributes follow as one column each (Float64 or text)."""
+    # The attributes' JSON is read as the columns it holds, not as text.
+    schema = {c: t for c, t in SCHEMAS[table].items() if c != "attributes"}
+    attributes = attribute_types(conn) if table == "accounts" else {}
+    columns = (*(f'"{c}"' for c in schema), *(_attribute_select(a) for a in attributes))
+    schema |= {name: pl.Float64 if numeric else pl.String for name, numeric in attributes.items()}
+    data = _copy_csv(conn, table, columns)
     if not data.strip():
         return pl.DataFrame(schema=schema)
     # Quoted empty strings ("") stay strings; unquoted empties are NULL.

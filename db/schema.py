@@ -1,7 +1,8 @@
 """The warehouse tables (SQLAlchemy Core). Alembic migrations create them.
 
 The four data tables hold exactly the canonical columns of DATA_FORMAT.md plus
-``batch_id``, the import batch that last wrote the row. ``import_changes`` keeps
+``batch_id``, the import batch that last wrote the row (and ``accounts.attributes``,
+the custom attributes). ``import_changes`` keeps
 every row an import inserted, updated or deleted (demo rows it replaced), with
 the row as it was before, so any batch can be rolled back exactly.
 """
@@ -109,6 +110,10 @@ accounts = sa.Table(
     sa.Column("use_case", sa.Text),
     sa.Column("lead_source", sa.Text),
     sa.Column("created_date", sa.Date),
+    sa.Column(
+        "attributes", JSONB,
+        comment="custom attributes: the accounts file's extra columns, {name: text or number}",
+    ),
     _batch_fk(),
     sa.CheckConstraint("account_id <> ''", name="account_id_not_empty"),
     sa.CheckConstraint("vertical <> ''", name="vertical_not_empty"),

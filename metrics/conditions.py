@@ -1,9 +1,9 @@
 """Segments named by conditions ``{dimension: value}``, over any account dimension.
 
-The scorecard segments by one or two built-in dimensions; accounts lists, discovery
-pockets and targets name a segment by a set of conditions instead, over the
-built-in dimensions and any extra text column of the accounts frame (custom
-attributes), so those plug in without changes here.
+The scorecard segments by one or two dimensions; accounts lists, discovery pockets
+and targets name a segment by a set of conditions instead, over the same dimensions
+of the dataset (``Dataset.dimensions``: the built-in ones and the custom attributes
+with few enough values).
 """
 
 from __future__ import annotations
@@ -12,23 +12,9 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from metrics.model import DIMENSIONS, Dataset, MetricsError, Segments
+from metrics.model import Dataset, MetricsError, Segments
 
 Conditions = Mapping[str, str]
-# Account columns that are not dimensions: ids, names and numbers.
-NOT_DIMENSIONS = ("idx", "account_id", "account_name", "employees", "first_month", "first_mrr")
-
-
-def account_dimensions(accounts: pl.DataFrame) -> tuple[str, ...]:
-    """The built-in dimensions, then every other text column of ``accounts`` in its order."""
-    extra = [
-        c
-        for c, dtype in accounts.schema.items()
-        if c not in DIMENSIONS
-        and c not in NOT_DIMENSIONS
-        and dtype in (pl.String, pl.Categorical, pl.Enum)
-    ]
-    return (*[d for d in DIMENSIONS if d in accounts.columns], *extra)
 
 
 def check_conditions(ds: Dataset, conditions: Conditions) -> dict[str, str]:
@@ -36,7 +22,7 @@ def check_conditions(ds: Dataset, conditions: Conditions) -> dict[str, str]:
 
     Raises ``MetricsError`` naming the dimensions or values to choose from.
     """
-    dims = account_dimensions(ds.accounts)
+    dims = ds.dimensions
     unknown = [d for d in conditions if d not in dims]
     if unknown:
         raise MetricsError(f"unknown dimension {unknown[0]!r}; use one of {', '.join(dims)}")

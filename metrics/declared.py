@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from metrics.model import Dataset, MetricsError, Segments, check_dimensions
+from metrics.model import Dataset, MetricsError, Segments
 from metrics.retention import money, ratio, window_retention
 from metrics.secondary import new_business, secondary_metrics
 from metrics.settings import MetricSettings
@@ -19,7 +19,7 @@ def declared_segments(ds: Dataset, declared: Mapping[str, Sequence[str]]) -> Seg
     if not declared or not any(declared.values()):
         raise MetricsError("no declared ICP is set: choose its segment values in Settings")
     for dim in declared:
-        check_dimensions([dim])
+        ds.check_dimensions([dim])
     inside = pl.lit(True)
     for dim, values in declared.items():
         inside = inside & pl.col(dim).is_in(list(values))

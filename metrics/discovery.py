@@ -17,7 +17,7 @@ import polars as pl
 
 from metrics.accounts import segment_retention_accounts
 from metrics.clv import segment_cohort_clv
-from metrics.conditions import account_dimensions, condition_segments, conditions_label
+from metrics.conditions import condition_segments, conditions_label
 from metrics.model import Dataset, MetricsError
 from metrics.retention import window_pairs
 from metrics.settings import MetricSettings
@@ -197,7 +197,7 @@ def discover_pockets(
     """The pockets of the starting cohort at ``as_of - window``, in the order found.
 
     Candidates are conjunctions of 1..``depth`` conditions over every account
-    dimension (``metrics.conditions.account_dimensions``), tested on window
+    dimension of the dataset (``Dataset.dimensions``), tested on window
     retention; a candidate needs max(30, min_accounts) pool accounts in and out;
     BH per round at ``settings.alpha``; at most 10 pockets. Columns: ``round,
     conditions (list of {dimension, value}), pocket (label), accounts,
@@ -213,7 +213,7 @@ def discover_pockets(
     s = pairs.get_column("s").to_numpy().astype(np.float64)
     e = pairs.get_column("e").to_numpy().astype(np.float64)
     attrs = ds.accounts[idx]
-    cands = candidates(attrs, account_dimensions(ds.accounts), depth)
+    cands = candidates(attrs, ds.dimensions, depth)
     found = greedy_pockets(cands, s, e, max(MIN_POCKET, settings.min_accounts), settings.alpha)
     company = float(e.sum() / s.sum()) if s.sum() > 0 else None
     rows = []

@@ -23,6 +23,9 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "use_case": pl.String,
         "lead_source": pl.String,
         "created_date": pl.Date,
+        # The custom attributes as a JSON object: the warehouse expands them into a column
+        # each (db.queries), an export folder gives them as columns (ImportPlan.frames).
+        "attributes": pl.String,
     },
     "subscriptions": {
         "subscription_id": pl.String,

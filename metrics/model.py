@@ -10,8 +10,9 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 
+from metrics.attributes import MAX_DIMENSION_VALUES, UNSPECIFIED, dimension_attributes
 from metrics.errors import MetricsError
-from metrics.frames import Frames, size_band_of
+from metrics.frames import ACCOUNT_COLUMNS, Frames, size_band_of
 from metrics.months import month_key, month_key_expr, month_label
 from metrics.mrr import (
     cents,
@@ -31,7 +32,9 @@ DIMENSIONS: tuple[str, ...] = (
     "use_case",
     "lead_source",
 )
-UNSPECIFIED = "Unspecified"
+"""The built-in dimensions; a dataset's own (``Dataset.dimensions``) add its custom ones."""
+# Account columns of the prepared dataset that are neither dimensions nor custom attributes.
+ACCOUNT_FIELDS = ("idx", "account_id", "account_name", "employees", "first_month", "first_mrr")
 Filters = Mapping[str, Sequence[str]] | None
 
 
@@ -39,8 +42,9 @@ Filters = Mapping[str, Sequence[str]] | None
 class Dataset:
     """Frames prepared for the metrics: account numbers, cents, month keys, MRR runs.
 
-    ``accounts``: ``idx, account_id, account_name, <DIMENSIONS>, employees,
-    first_month, first_mrr`` sorted by ``account_id`` (``idx`` is the row number).
+    ``accounts``: ``idx, account_id, account_name, <DIMENSIONS>, employees, <custom
+    attributes>, first_month, first_mrr`` sorted by ``account_id`` (``idx`` is the row
+    number); text attributes filled like the dimensions, numeric ones Float64.
     ``runs``: the MRR snapshot run-length encoded, ``idx, start, end, mrr`` (cents,
     > 0): one row per maximal stretch of months (``start..end`` inclusive) an
     account pays the same MRR, sorted by (idx, start). The metrics read these.
@@ -56,6 +60,40 @@ class Dataset:
     first_month: int
     last_month: int
     default_as_of: int
+
+    @cached_property
+    def custom_attributes(self) -> tuple[str, ...]:
+        """The accounts' custom attributes (extra columns of the accounts file), in order."""
+        known = {*ACCOUNT_FIELDS, *DIMENSIONS}
+        return tuple(c for c in self.accounts.columns if c not in known)
+
+    @cached_property
+    def dimensions(self) -> tuple[str, ...]:
+        """Every dimension a segment can be named by: the built-in six, then the custom
+        text attributes with few enough values (``metrics.attributes``)."""
+        return (*DIMENSIONS, *dimension_attributes(self.accounts, self.custom_attributes))
+
+    def check_dimensions(self, by: Sequence[str]) -> tuple[str, ...]:
+        """Validate a ``by`` argument: zero, one or two of this dataset's dimensions."""
+        by = tuple(by)
+        unknown = [d for d in by if d not in self.dimensions]
+        if unknown:
+            raise MetricsError(
+                f"unknown segment dimension {unknown[0]!r}; use one of "
+                f"{', '.join(self.dimensions)}{self._not_segmentable(unknown[0])}"
+            )
+        if len(by) > 2 or len(set(by)) != len(by):
+            raise MetricsError("segment by one or two different dimensions")
+        return by
+
+    def _not_segmentable(self, name: str) -> str:
+        if name not in self.custom_attributes:
+            return ""
+        if self.accounts.schema[name] != pl.String:
+            return f" ({name} is a numeric attribute: kept, not a dimension)"
+        return (
+            f" ({name} has more than {MAX_DIMENSION_VALUES} values: kept, not a dimension)"
+        )
 
     @cached_property
     def snapshot(self) -> pl.DataFrame:
@@ -99,18 +137,25 @@ def _with_columns(df: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     return df.with_columns(pl.lit(None, pl.String).alias(c) for c in missing) if missing else df
 
 
+def _filled(column: str) -> pl.Expr:
+    """A text column trimmed, with empty values ``Unspecified``."""
+    return pl.col(column).cast(pl.String).str.strip_chars().replace("", None).fill_null(UNSPECIFIED)
+
+
 def prepare_accounts(accounts: pl.DataFrame, settings: MetricSettings) -> pl.DataFrame:
-    """Unique accounts sorted by id, with every dimension filled (missing = Unspecified)."""
+    """Unique accounts sorted by id, with every dimension filled (missing = Unspecified).
+
+    Columns beyond the canonical ones are custom attributes: numeric ones are kept as
+    Float64, any other as text filled like a dimension.
+    """
     df = _with_columns(accounts, ("account_name", "size_band", "employees", *DIMENSIONS))
     df = df.with_columns(pl.col("employees").cast(pl.Int64, strict=False))
+    custom = [c for c in df.columns if c not in ACCOUNT_COLUMNS]
     df = (
         df.unique("account_id", keep="last", maintain_order=False)
         .sort("account_id")
         .with_columns(_size_band(settings).alias("size_band"))
-        .with_columns(
-            pl.col(d).cast(pl.String).str.strip_chars().replace("", None).fill_null(UNSPECIFIED)
-            for d in DIMENSIONS
-        )
+        .with_columns(_filled(d) for d in DIMENSIONS)
     )
     return df.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("idx"),
@@ -118,6 +163,10 @@ def prepare_accounts(accounts: pl.DataFrame, settings: MetricSettings) -> pl.Dat
         pl.col("account_name").cast(pl.String),
         *DIMENSIONS,
         "employees",
+        *(
+            pl.col(c).cast(pl.Float64) if df.schema[c].is_numeric() else _filled(c)
+            for c in custom
+        ),
     )
 
 
@@ -280,34 +329,21 @@ class Segments:
         return out.select(cols)
 
 
-def check_dimensions(by: Sequence[str]) -> tuple[str, ...]:
-    """Validate a ``by`` argument: zero, one or two known dimensions."""
-    by = tuple(by)
-    unknown = [d for d in by if d not in DIMENSIONS]
-    if unknown:
-        raise MetricsError(
-            f"unknown segment dimension {unknown[0]!r}; use one of {', '.join(DIMENSIONS)}"
-        )
-    if len(by) > 2 or len(set(by)) != len(by):
-        raise MetricsError("segment by one or two different dimensions")
-    return by
-
-
-def account_mask(accounts: pl.DataFrame, filters: Filters) -> pl.Expr:
+def account_mask(ds: Dataset, filters: Filters) -> pl.Expr:
     """Expression keeping accounts whose dimensions match every filter."""
     expr = pl.lit(True)
     for dim, values in (filters or {}).items():
-        check_dimensions([dim])
+        ds.check_dimensions([dim])
         expr = expr & pl.col(dim).is_in(list(values))
     return expr
 
 
 def segments(ds: Dataset, by: Sequence[str], filters: Filters = None) -> Segments:
     """Number the segments of ``by`` (after ``filters``); ``by=()`` is one segment."""
-    by = check_dimensions(by)
-    acc = ds.accounts.select("idx", *DIMENSIONS).with_columns(
-        account_mask(ds.accounts, filters).alias("_keep")
-    )
+    by = ds.check_dimensions(by)
+    keep = account_mask(ds, filters)
+    used = dict.fromkeys((*by, *(filters or {})))
+    acc = ds.accounts.select("idx", *used).with_columns(keep.alias("_keep"))
     if by:
         labels = acc.filter("_keep").select(by).unique().sort(by)
         labels = labels.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("seg"))

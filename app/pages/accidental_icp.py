@@ -43,7 +43,7 @@ class ids:
 
 def read_params(ctx: Context, query: dict[str, str]) -> ViewParams:
     """The view named by the URL: one dimension, as-of and window."""
-    return from_query(ctx, query, by=(urlstate.dimension(query),), filters={})
+    return from_query(ctx, query, by=(urlstate.dimension(query, ctx.dimensions),), filters={})
 
 
 REASONS = {
@@ -204,18 +204,18 @@ def layout(**query: str) -> html.Div:
     by, as_of, window = p.by[0], p.as_of_label, p.window
     links = [
         dbc.Button(
-            urlstate.DIMENSION_LABELS[d],
+            urlstate.dimension_label(d),
             href="/accidental-icp" + urlstate.search({"by": d, "as_of": as_of, "window": window}),
             color="primary" if d == by else "light",
             size="sm",
             className="me-1",
             external_link=False,
         )
-        for d in urlstate.DIMENSION_LABELS
+        for d in ctx.dimensions
     ]
     flagged = {str(f["segment"].get(by)) for f in flags}
     cards = [flag_card(f, accounts_href(p, f["segment"])) for f in flags] or [
-        dbc.Alert(f"No segment by {urlstate.DIMENSION_LABELS[by].lower()} is flagged as of "
+        dbc.Alert(f"No segment by {urlstate.dimension_label(by).lower()} is flagged as of "
                   f"{as_of}.", color="success")
     ]
     return html.Div(

@@ -104,8 +104,8 @@ def read_view(ctx: Context, query: dict[str, str]) -> CohortView:
     metric = query.get("metric") or "nrr"
     if metric not in METRICS:
         raise urlstate.BadParameter(f"metric={metric!r}; use nrr, grr or logo_retention")
-    a = urlstate.segment_filters(query)
-    b = urlstate.segment_filters(query, prefix=COMPARE)
+    a = urlstate.segment_filters(query, ctx.dimensions)
+    b = urlstate.segment_filters(query, ctx.dimensions, prefix=COMPARE)
     if len(a) > 1 or len(b) > 1:
         raise urlstate.BadParameter("compare one segment dimension at a time")
     pa = from_query(ctx, query, by=(), filters=a)

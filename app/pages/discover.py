@@ -79,7 +79,7 @@ def chips(conditions: dict[str, str], href: str) -> dcc.Link:
     return dcc.Link(
         [
             html.Span(
-                [html.Span(urlstate.DIMENSION_LABELS.get(d, d), className="chip-dim"),
+                [html.Span(urlstate.dimension_label(d), className="chip-dim"),
                  html.Span(value, className="chip-value")],
                 className="condition-chip",
             )

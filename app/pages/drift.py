@@ -298,11 +298,11 @@ def layout(**query: str) -> html.Div:
     by, as_of, window = p.by[0], p.as_of_label, p.window
     links = [
         dbc.Button(
-            urlstate.DIMENSION_LABELS[d],
+            urlstate.dimension_label(d),
             href="/drift" + urlstate.search({"by": d, "as_of": as_of, "window": window}),
             color="primary" if d == by else "light", size="sm", className="me-1",
         )
-        for d in urlstate.DIMENSION_LABELS
+        for d in ctx.dimensions
     ]
     alerts = [a for a in found if a["status"] == "raised"]
     warnings = sum(a["kind"] == "warning" for a in alerts)
@@ -312,7 +312,7 @@ def layout(**query: str) -> html.Div:
         if possible else ""
     )
     body = grouped(alerts, p) or [
-        dbc.Alert(f"No drift alert by {urlstate.DIMENSION_LABELS[by].lower()} as of {as_of}.",
+        dbc.Alert(f"No drift alert by {urlstate.dimension_label(by).lower()} as of {as_of}.",
                   color="success")
     ]
     return html.Div(
@@ -332,7 +332,7 @@ def layout(**query: str) -> html.Div:
 
 def read_params(ctx: Context, query: dict[str, str]) -> ViewParams:
     """The view named by the URL: one dimension, as-of and window."""
-    return from_query(ctx, query, by=(urlstate.dimension(query),), filters={})
+    return from_query(ctx, query, by=(urlstate.dimension(query, ctx.dimensions),), filters={})
 
 
 serve_download(

@@ -105,7 +105,7 @@ def read_params(ctx: Context, query: dict[str, str]) -> ViewParams:
     vertical = query.get("vertical") or None
     if vertical:
         return from_query(ctx, query, by=("sub_industry",), filters={"vertical": [vertical]})
-    return from_query(ctx, query, by=(urlstate.dimension(query),), filters={})
+    return from_query(ctx, query, by=(urlstate.dimension(query, ctx.dimensions),), filters={})
 
 
 def drilled(p: ViewParams) -> str | None:
@@ -153,7 +153,7 @@ def table_rows(ctx: Context, p: ViewParams) -> list[dict[str, Any]]:
 
 def column_defs(p: ViewParams) -> list[dict[str, Any]]:
     """Grid columns: segment, primary metrics, secondary metrics, n, TAM, tier."""
-    segment_name = urlstate.DIMENSION_LABELS[p.by[0]]
+    segment_name = urlstate.dimension_label(p.by[0])
     cols: list[dict[str, Any]] = [
         {
             "field": "segment",
@@ -305,7 +305,7 @@ def icp_map(rows: list[dict[str, Any]], ctx: Context, p: ViewParams) -> go.Figur
         **charts.money_axis(charts.nice_ticks(*x_range), fit=False),
     )
     fig.update_yaxes(title="NRR", tickformat=".0%", range=list(y_range))
-    what = "sub-industry" if drilled(p) else urlstate.DIMENSION_LABELS[p.by[0]].lower()
+    what = "sub-industry" if drilled(p) else urlstate.dimension_label(p.by[0]).lower()
     fig.update_layout(title={"text": f"ICP map by {what}", "font": {"size": 14}})
     return charts.styled(fig, height=MAP_HEIGHT)
 
@@ -353,11 +353,14 @@ def crumb(p: ViewParams) -> tuple[str, str]:
     vertical = drilled(p)
     if vertical:
         return f"› {vertical} › sub-industries", "p-0 align-baseline"
-    return f"Segments by {urlstate.DIMENSION_LABELS[p.by[0]].lower()}", "d-none"
+    return f"Segments by {urlstate.dimension_label(p.by[0]).lower()}", "d-none"
 
 
-def _controls(p: ViewParams, months: list[str]) -> dbc.Row:
-    dims = [{"label": label, "value": d} for d, label in urlstate.SEGMENT_BY.items()]
+def _controls(p: ViewParams, months: list[str], dimensions: tuple[str, ...]) -> dbc.Row:
+    dims = [
+        {"label": urlstate.SEGMENT_BY.get(d) or urlstate.dimension_label(d), "value": d}
+        for d in dimensions
+    ]
     windows = sorted(set(urlstate.WINDOWS) | {p.window})
     return dbc.Row(
         [
@@ -510,7 +513,7 @@ def layout(**query: str) -> html.Div:
             dcc.Store(id=ids.STATE, data=p.to_store()),
             header,
             html.Div(id=ids.MESSAGE),
-            _controls(p, ctx.months_available()),
+            _controls(p, ctx.months_available(), ctx.dimensions),
             html.Div(
                 f"Company-wide, as of {p.as_of_label} over {p.window} months",
                 className="section-title", id=ids.CARDS_TITLE,

@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 
 from app.components import charts
 from app.components.benchmarks import band, benchmark_text
-from app.components.viewpage import download_button, open_view, serve_download
+from app.components.viewpage import current, download_button, open_view, serve_download
 from app.components.widgets import kpi_card, page_header, problem, tier_badge
 from app.views import USER_ERRORS, ViewError, definitions
 from app.views import formats as fmt
@@ -295,7 +295,7 @@ def flags_and_alerts(ctx: Context, p: ViewParams) -> list[Any]:
 
 def read_params(ctx: Context, query: dict[str, str]) -> ViewParams:
     """The segment named by the URL (one value per dimension), as-of and window."""
-    if not urlstate.segment_filters(query):
+    if not urlstate.segment_filters(query, ctx.dimensions):
         raise urlstate.BadParameter(
             "Name a segment in the URL, e.g. /segment?vertical=Financial%20Services"
         )
@@ -331,7 +331,7 @@ def _quarter_grid(frame: Any) -> dag.AgGrid:
 
 def layout(**query: str) -> html.Div:
     """Everything about the segment named in the URL."""
-    filters = urlstate.segment_filters(query)
+    filters = urlstate.segment_filters(query, current().dimensions)
     label = urlstate.segment_label(filters)
     opened = open_view(
         page_header("Segment", label or "One segment in depth."),

@@ -63,6 +63,7 @@ class ids:
 
 
 IGNORE = "(ignore)"
+KEEP = "(custom attribute)"
 PROBLEM_COLUMNS = (("file", "File"), ("row", "Row"), ("column", "Column"), ("value", "Value"),
                    ("expected", "Problem"))
 
@@ -81,7 +82,7 @@ def _choices(kinds: list[str] | None, kind_ids: list[dict] | None, maps: list[st
     mappings: dict[str, dict[str, str]] = {}
     for i, target in zip(map_ids or [], maps or [], strict=True):
         mapping = mappings.setdefault(i["file"], {})
-        if target and target != IGNORE:
+        if target and target not in (IGNORE, KEEP):
             mapping[i["source"]] = target
     return chosen_kinds, mappings
 
@@ -92,7 +93,10 @@ def mapping_editor(plan: Any, files: list[ImportFile]) -> list[Any]:
     cards = []
     for f in plan.files:
         canonical = imports.canonical_columns(f.kind)
-        sources = list(f.mapping) + [c for c in f.ignored if c not in f.mapping]
+        kept = {a.header: a for a in f.attributes}
+        sources = (
+            list(f.mapping) + [c for c in f.ignored if c not in f.mapping] + list(kept)
+        )
         if not sources and f.name in by_name:
             # A missing required column leaves no mapping: offer every header of the file.
             sources = imports.file_headers(by_name[f.name], f.kind)
@@ -103,8 +107,9 @@ def mapping_editor(plan: Any, files: list[ImportFile]) -> list[Any]:
                     html.Td(
                         dcc.Dropdown(
                             id={"type": ids.MAP, "file": f.name, "source": source},
-                            options=[IGNORE, *canonical],
-                            value=f.mapping.get(source, IGNORE),
+                            # An extra column of accounts is kept unless mapped.
+                            options=[KEEP if source in kept else IGNORE, *canonical],
+                            value=f.mapping.get(source, KEEP if source in kept else IGNORE),
                             clearable=False,
                         ),
                         style={"minWidth": "220px"},
@@ -146,6 +151,7 @@ def mapping_editor(plan: Any, files: list[ImportFile]) -> list[Any]:
                         ),
                         html.Ul([html.Li(n) for n in f.notices], className="hint")
                         if f.notices else None,
+                        attributes_note(f.attributes),
                         html.P("The kind of this file was not recognised from its header: "
                                "choose it above, then check again to map its columns.",
                                className="text-danger")
@@ -162,6 +168,20 @@ def mapping_editor(plan: Any, files: list[ImportFile]) -> list[Any]:
             )
         )
     return cards
+
+
+def attributes_note(attributes: list[Any]) -> html.P | None:
+    """Which custom attributes of an accounts file became dimensions, and which did not."""
+    if not attributes:
+        return None
+    dims = [a.describe() for a in attributes if a.dimension]
+    kept = [a.describe() for a in attributes if not a.dimension]
+    parts = []
+    if dims:
+        parts.append("Custom attributes that become dimensions: " + ", ".join(dims) + ".")
+    if kept:
+        parts.append("Kept but not segmentable: " + ", ".join(kept) + ".")
+    return html.P(" ".join(parts), className="hint attributes-note")
 
 
 def report(plan: Any) -> list[Any]:

@@ -7,7 +7,7 @@ from METRICS.md); dimensions are labelled as in the URL and the controls.
 from __future__ import annotations
 
 from app.views.definitions import DEFINITIONS
-from app.views.query import DIMENSION_LABELS
+from app.views.query import dimension_label
 from app.views.view import Column, Kind
 
 KINDS: dict[str, Kind] = {
@@ -129,9 +129,10 @@ LABELS = {
 
 
 def column(key: str) -> Column:
-    """The column ``key``: a dimension (text) or a metric of :data:`KINDS`."""
-    if key in DIMENSION_LABELS:
-        return Column(key, DIMENSION_LABELS[key], "text")
+    """The column ``key``: a metric of :data:`KINDS`, else a dimension (text), built-in or
+    a custom attribute of the data."""
+    if key not in KINDS:
+        return Column(key, dimension_label(key), "text")
     name, definition = DEFINITIONS.get(key, ("", ""))
     label = LABELS.get(key) or name or key.replace("_", " ").capitalize()
     return Column(key, label, KINDS[key], definition)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from app.views import memo
 from app.views.errors import ViewError
-from metrics.model import Dataset, account_mask, build_dataset, check_dimensions
+from metrics.model import DIMENSIONS, Dataset, account_mask, build_dataset
 from metrics.months import month_label
 from metrics.settings import MetricSettings
 
@@ -42,6 +42,11 @@ class Context:
         """The memoized result of ``compute()`` for this view, parameters and data version."""
         return memo.memoized(name, self.version, params, compute)
 
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        """The dimensions a segment can be named by (the built-in ones before any data)."""
+        return DIMENSIONS if self.dataset is None else self.dataset.dimensions
+
     def months_available(self) -> list[str]:
         """As-of months the data supports, newest first (``YYYY-MM``): from the default down
         to the month after the first month with revenue, and always the default itself
@@ -56,11 +61,11 @@ class Context:
         self, dimension: str, filters: Mapping[str, Sequence[str]] | None = None
     ) -> list[str]:
         """The values of a segment dimension among the accounts kept by ``filters``."""
-        check_dimensions([dimension])
         ds = self.dataset
         if ds is None:
             return []
-        acc = ds.accounts.filter(account_mask(ds.accounts, filters))
+        ds.check_dimensions([dimension])
+        acc = ds.accounts.filter(account_mask(ds, filters))
         return sorted(acc.get_column(dimension).unique().to_list())
 
     def check_value(self, dimension: str, value: str) -> None:

@@ -17,7 +17,6 @@ from app.views import query
 from app.views.errors import ViewError
 from app.views.query import DEPTHS
 from metrics.accounts import DEAL_STATUSES
-from metrics.model import check_dimensions
 from metrics.months import label_period, month_label
 from metrics.movements import MOVEMENTS
 
@@ -149,10 +148,9 @@ FIELDS = tuple(f.name for f in fields(ViewParams))
 
 
 def conditions(filters: Mapping[str, Sequence[str]] | Conditions | None) -> Conditions:
-    """Canonical conditions: dimensions checked, in a fixed order, values sorted."""
+    """Canonical conditions: in a fixed order, values sorted (``resolve`` checks the
+    dimensions against the data)."""
     items = dict(filters or {})
-    for d in items:
-        check_dimensions([d])
     return tuple((d, tuple(sorted(str(x) for x in items[d]))) for d in sorted(items))
 
 
@@ -182,11 +180,14 @@ def resolve(
         )
     if cohort is not None:
         period = label_period(cohort)
+    filters = conditions(filters)
+    for d, _values in filters:
+        ds.check_dimensions([d])
     return ViewParams(
         as_of=ds.as_of(as_of),
         window=window if window is not None else ctx.settings.window_months,
-        by=check_dimensions(by),
-        filters=conditions(filters),
+        by=ds.check_dimensions(by),
+        filters=filters,
         period=period or ctx.settings.cohort_period,
         **picked(movement, cohort, age, deals),
         depth=check_depth(DEFAULT_DEPTH if depth is None else depth),
@@ -236,8 +237,8 @@ def from_query(
         ctx,
         as_of=query.as_of(params),
         window=query.window(params),
-        by=query.dimensions(params) if by is None else by,
-        filters=query.segment_filters(params) if filters is None else filters,
+        by=query.dimensions(params, ctx.dimensions) if by is None else by,
+        filters=query.segment_filters(params, ctx.dimensions) if filters is None else filters,
         period=query.period(params),
         **query.accounts_pick(params),
         depth=query.depth(params),

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from app.views.errors import ViewError
 from metrics.errors import MetricsError
-from metrics.model import DIMENSIONS
 from metrics.months import month_key
 
 DIMENSION_LABELS = {
@@ -19,7 +18,8 @@ DIMENSION_LABELS = {
     "use_case": "Use case",
     "lead_source": "Lead source",
 }
-# The scorecard's "segment by" choices: sub-industry across all verticals too (drilling
+"""Labels of the built-in dimensions; a custom attribute is labelled from its name."""
+# The scorecard's "segment by" label of sub-industry: across all verticals (drilling
 # into a vertical shows its own sub-industries).
 SEGMENT_BY = {**DIMENSION_LABELS, "sub_industry": "Sub-industry (all verticals)"}
 WINDOWS = (3, 6, 12, 24)
@@ -55,11 +55,22 @@ def window(query: Mapping[str, str]) -> int | None:
     return int(value)
 
 
-def dimension(query: Mapping[str, str], key: str = "by", default: str = "vertical") -> str:
-    """A segment dimension named in the URL."""
+def dimension_label(dimension: str) -> str:
+    """How a dimension is named on a page: 'Size band', or 'Sales motion' for the custom
+    attribute ``sales_motion``."""
+    return DIMENSION_LABELS.get(dimension) or dimension.replace("_", " ").capitalize()
+
+
+def dimension(
+    query: Mapping[str, str],
+    dimensions: Sequence[str],
+    key: str = "by",
+    default: str = "vertical",
+) -> str:
+    """A segment dimension named in the URL, one of the data's ``dimensions``."""
     value = query.get(key) or default
-    if value not in DIMENSIONS:
-        raise BadParameter(f"{key}={value!r} is not a dimension; use one of {', '.join(DIMENSIONS)}")
+    if value not in dimensions:
+        raise BadParameter(f"{key}={value!r} is not a dimension; use one of {', '.join(dimensions)}")
     return value
 
 
@@ -98,17 +109,22 @@ def depth(query: Mapping[str, str]) -> int | None:
     return int(value)
 
 
-def dimensions(query: Mapping[str, str], default: str = "vertical") -> tuple[str, ...]:
-    """``by`` as one or two dimensions, comma-separated (``by=vertical,size_band``)."""
+def dimensions(
+    query: Mapping[str, str], dimensions: Sequence[str], default: str = "vertical"
+) -> tuple[str, ...]:
+    """``by`` as one or two of the data's ``dimensions``, comma-separated
+    (``by=vertical,size_band``)."""
     values = [v.strip() for v in (query.get("by") or default).split(",") if v.strip()]
     for v in values:
-        dimension({"by": v})
+        dimension({"by": v}, dimensions)
     return tuple(values)
 
 
-def segment_filters(query: Mapping[str, str], prefix: str = "") -> dict[str, list[str]]:
-    """Filters ``{dimension: [value]}`` from parameters named after dimensions."""
-    return {d: [query[prefix + d]] for d in DIMENSIONS if query.get(prefix + d)}
+def segment_filters(
+    query: Mapping[str, str], dimensions: Sequence[str], prefix: str = ""
+) -> dict[str, list[str]]:
+    """Filters ``{dimension: [value]}`` from parameters named after the data's ``dimensions``."""
+    return {d: [query[prefix + d]] for d in dimensions if query.get(prefix + d)}
 
 
 def search(params: Mapping[str, object]) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from db.importer.attributes import Attribute, extra_columns
 from db.importer.columns import KINDS, SPECS, closest_kind, detect_kind, map_columns
 from db.importer.errors import ImportRefused, Problem
 from db.importer.read import ImportFile, ReadLimits, read_table
@@ -55,8 +56,11 @@ class FilePlan:
     notices: list[str] = field(default_factory=list)
     rows: int = 0
     problem_count: int = 0
+    attributes: list[Attribute] = field(default_factory=list)
+    """Custom attributes kept from the ignored columns of an accounts file."""
     frame: pl.DataFrame | None = None
-    """Canonical columns (money in integer cents) plus ``__row``; None when unreadable."""
+    """Canonical columns (money in integer cents), each custom attribute typed, ``__row``;
+    None when unreadable."""
 
     def to_dict(self) -> dict[str, Any]:
         """The file's plan as JSON-ready values (without its data)."""
@@ -70,6 +74,7 @@ class FilePlan:
             "headers": self.headers,
             "mapping": self.mapping,
             "ignored": self.ignored,
+            "attributes": [a.to_dict() for a in self.attributes],
             "notices": self.notices,
             "rows": self.rows,
             "problem_count": self.problem_count,
@@ -91,16 +96,18 @@ class ImportPlan:
         return self.problem_count == 0 and all(f.frame is not None for f in self.files)
 
     def frames(self) -> dict[str, pl.DataFrame]:
-        """Canonical frames per kind (DATA_FORMAT.md columns; money as Float64 currency units)."""
+        """Canonical frames per kind (DATA_FORMAT.md columns, then each custom attribute as
+        its own column; money as Float64 currency units)."""
         out = {}
         for kind, frame in self.load_frames().items():
-            out[kind] = frame.drop("__file").with_columns(
+            out[kind] = frame.drop("__file", "attributes", strict=False).with_columns(
                 (pl.col(c) / 100).alias(c) for c in COLUMNS[kind] if c in MONEY_COLUMNS
             )
         return out
 
     def load_frames(self) -> dict[str, pl.DataFrame]:
-        """Per kind, in load order: canonical columns, money in cents, ``__file`` = file index."""
+        """Per kind, in load order: canonical columns, money in cents, ``__file`` = file index
+        (and the typed custom attributes of accounts files, null where a file has none)."""
         out = {}
         for kind in KINDS:
             parts = [
@@ -109,7 +116,7 @@ class ImportPlan:
                 if f.kind == kind and f.frame is not None
             ]
             if parts:
-                out[kind] = pl.concat(parts)
+                out[kind] = pl.concat(parts, how="diagonal_relaxed")
         return out
 
     def report(self) -> str:
@@ -122,6 +129,12 @@ class ImportPlan:
             )
             if f.mapping:
                 lines.append("  columns: " + ", ".join(f"{s} -> {c}" for s, c in f.mapping.items()))
+            dims = [a.describe() for a in f.attributes if a.dimension]
+            kept = [a.describe() for a in f.attributes if not a.dimension]
+            if dims:
+                lines.append("  custom attributes, dimensions: " + ", ".join(dims))
+            if kept:
+                lines.append("  custom attributes kept, not segmentable: " + ", ".join(kept))
             if f.ignored:
                 lines.append("  ignored columns: " + ", ".join(f.ignored))
             lines.extend(f"  note: {n}" for n in f.notices)
@@ -217,7 +230,10 @@ def _plan_file(
             f"missing {', '.join(near.missing)}; found {found}"
         )
         return _file_problem(plan, raw.first_row - 1, message)
-    plan.kind, plan.mapping, plan.ignored = mapped.kind, mapped.mapping, list(mapped.ignored)
+    extras, extra_notices = extra_columns(mapped.kind, mapped.ignored, tuple(explicit or ()))
+    plan.kind, plan.mapping = mapped.kind, mapped.mapping
+    plan.ignored = [h for h in mapped.ignored if h not in extras]
+    plan.notices.extend(extra_notices)
     repeated = sorted({h for h in raw.headers if raw.headers.count(h) > 1})
     if repeated:
         message = "each column once; the header repeats " + ", ".join(repr(h) for h in repeated)
@@ -225,11 +241,12 @@ def _plan_file(
     if raw.frame.height == 0:
         message = "at least one data row (the file has only a header)"
         return _file_problem(plan, raw.first_row, message)
-    checked = check_table(raw, mapped.kind, mapped.mapping, bands)
+    checked = check_table(raw, mapped.kind, mapped.mapping, bands, extras)
     if checked.frame.height == 0:
         message = "at least one data row (the file's rows are all empty)"
         return _file_problem(plan, raw.first_row, message)
     plan.notices.extend(checked.notices)
+    plan.attributes = checked.attributes
     plan.frame = checked.frame
     plan.rows = checked.frame.height
     return plan, checked.problems, checked.problem_count

@@ -8,11 +8,17 @@ or the warehouse (unknown accounts, ids repeated across files) live in plan.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import polars as pl
 
+from db.importer.attributes import (
+    Attribute,
+    attribute_stats,
+    attributes_json,
+    typed_attributes,
+)
 from db.importer.columns import SPECS, normalize
 from db.importer.read import RawTable
 from db.importer.values import (
@@ -82,6 +88,8 @@ class Checked:
     """row, column, value, expected: at most MAX_LISTED, ordered by row."""
     problem_count: int
     notices: list[str] = field(default_factory=list)
+    attributes: list[Attribute] = field(default_factory=list)
+    """Custom attributes (accounts): the frame also holds each as a typed column."""
 
 
 def problem_frame(rows: list[dict[str, object]] | None = None) -> pl.DataFrame:
@@ -185,9 +193,15 @@ def _per_distinct(
 
 
 def check_table(
-    raw: RawTable, kind: str, mapping: dict[str, str], bands: SizeBands | None = None
+    raw: RawTable,
+    kind: str,
+    mapping: dict[str, str],
+    bands: SizeBands | None = None,
+    extras: Mapping[str, str] | None = None,
 ) -> Checked:
-    """Parse and check ``raw`` as ``kind`` under ``mapping`` (source header -> canonical)."""
+    """Parse and check ``raw`` as ``kind`` under ``mapping`` (source header -> canonical);
+    ``extras`` (source header -> name) are kept as custom attributes."""
+    extras = dict(extras or {})
     bands = bands or SizeBands()
     spec = SPECS[kind]
     source = {canonical: header for header, canonical in mapping.items()}
@@ -209,6 +223,9 @@ def check_table(
         )
         .filter(~blank)
         .with_columns(cleaned(stripped[raw_col(c)]).alias(f"v_{c}") for c in source)
+        .with_columns(
+            cleaned(stripped[f"c{position[h]}"]).alias(f"a_{name}") for h, name in extras.items()
+        )
         .collect()
     )
     skipped = raw.frame.height - frame.height
@@ -223,6 +240,7 @@ def check_table(
     ]
     money_columns = [c for c in spec.names if c in source and (c in MONEY_COLUMNS or c == "arr")]
     coded = [c for c in CODED_COLUMNS if c in source]
+    cells_of_extras = {name: pl.col(f"a_{name}") for name in extras.values()}
     # Pass 2 (one select): what decides how each column is parsed (date order, plain
     # ISO dates, plain amounts) and the distinct values of coded columns, every column
     # measured at once.
@@ -234,10 +252,12 @@ def check_table(
                 for c in money_columns
             ),
             *(v(c).unique().implode().alias(f"{c}.distinct") for c in coded),
+            *attribute_stats(cells_of_extras),
         ).row(0, named=True)
-        if date_columns or money_columns or coded
+        if date_columns or money_columns or coded or extras
         else {}
     )
+    attributes, typed = typed_attributes(extras, cells_of_extras, stats)
     column_problems: list[dict[str, object]] = []
     orders = {c: slash_order(stats, c) for c in date_columns}
     # A column with no deciding date takes its order from the file's other date
@@ -375,10 +395,14 @@ def check_table(
             out_exprs.append(p(c).alias(c))
         elif c == "opportunity_type":
             out_exprs.append(pl.lit("new_business").alias(c))
+        elif c == "attributes":
+            out_exprs.append(attributes_json([a.name for a in attributes]))
         else:
             out_exprs.append(pl.lit(None, _DTYPES.get(c, pl.String)).alias(c))
-    full = parsed.with_columns(e.alias(f"x{i}_{c}") for i, (c, e) in enumerate(more)).with_columns(
-        out_exprs
+    full = (
+        parsed.with_columns(e.alias(f"x{i}_{c}") for i, (c, e) in enumerate(more))
+        .with_columns(typed)
+        .with_columns(out_exprs)
     )
     checks = [(c, f"e_{c}") for c in problems] + [(c, f"x{i}_{c}") for i, (c, _) in enumerate(more)]
     text_cols = [c for c in source if c in TEXT_COLUMNS]
@@ -395,7 +419,7 @@ def check_table(
     )
     canonical, totals, problem_rows = pl.collect_all(
         [
-            full.select(*COLUMNS[kind], ROW),
+            full.select(*COLUMNS[kind], *(a.name for a in attributes), ROW),
             full.select(
                 pl.len().alias("rows"),
                 *(pl.col(name).is_not_null().sum().alias(name) for _, name in checks),
@@ -424,7 +448,7 @@ def check_table(
     collected = (
         pl.concat([collected, dup_problems]).sort("row", "column", nulls_last=True).head(MAX_LISTED)
     )
-    return Checked(kind, canonical, collected, count + dup_count, notices)
+    return Checked(kind, canonical, collected, count + dup_count, notices, attributes)
 
 
 def _collect(

@@ -73,10 +73,13 @@ def test_url_state_is_parsed_strictly_and_written_canonically() -> None:
     with pytest.raises(urlstate.BadParameter, match="window='abc'"):
         urlstate.window({"window": "abc"})
     with pytest.raises(urlstate.BadParameter, match="by='color'"):
-        urlstate.dimension({"by": "color"})
-    assert urlstate.segment_filters({"vertical": "Retail & E-commerce", "x": "y"}) == {
-        "vertical": ["Retail & E-commerce"]
-    }
+        urlstate.dimension({"by": "color"}, ("vertical", "plan"))
+    assert urlstate.dimension({"by": "plan"}, ("vertical", "plan")) == "plan"
+    assert urlstate.segment_filters(
+        {"vertical": "Retail & E-commerce", "x": "y", "plan": "Pro"}, ("vertical", "plan")
+    ) == {"vertical": ["Retail & E-commerce"], "plan": ["Pro"]}
+    assert urlstate.dimension_label("sales_motion") == "Sales motion"
+    assert urlstate.dimension_label("size_band") == "Size band"
     assert urlstate.search({"vertical": "Financial Services", "as_of": "2025-12", "window": None}) == (
         "?vertical=Financial%20Services&as_of=2025-12"
     )

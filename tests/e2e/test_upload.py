@@ -78,6 +78,20 @@ def test_a_column_the_importer_missed_can_be_mapped_and_checked_again(page) -> N
     shoot(page, "upload-remapped")
 
 
+def test_extra_account_columns_are_reported_as_custom_attributes(page) -> None:
+    open_page(page, "/upload")
+    rows = "".join(f"E2E-1{i:03d},Tech,{'Pro' if i % 2 else 'Basic'},note {i}\n" for i in range(60))
+    _drop(page, "plans.csv", "Account ID,Industry,Plan,Notes\n" + rows)
+    expect(page.locator("#up-report")).to_contain_text("valid")
+    note = page.locator("#up-files .attributes-note")
+    expect(note).to_have_text(
+        "Custom attributes that become dimensions: Plan as plan (2 values). Kept but not "
+        "segmentable: Notes as notes (60 values, more than 50)."
+    )
+    expect(page.locator("#up-files tr", has_text="Plan")).to_contain_text("(custom attribute)")
+    shoot(page, "upload-attributes")
+
+
 def test_a_good_file_is_imported_and_appears_in_the_history(page) -> None:
     open_page(page, "/upload")
     before = len(grid_column(page, "up-history", "batch_id"))

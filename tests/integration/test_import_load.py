@@ -355,13 +355,16 @@ def test_hubspot_companies_export_needs_no_mapping(db: sa.Engine) -> None:
     )
     result = run_import([ImportFile("hubspot-companies.csv", data)], db, user="tester")
     assert result.plan.files[0].kind == "accounts"
-    assert result.plan.files[0].ignored == ["Company owner"]
+    # The owner names no canonical column: it is kept as a custom attribute.
+    assert result.plan.files[0].ignored == []
+    assert [a.name for a in result.plan.files[0].attributes] == ["company_owner"]
     assert _rows(
         db,
-        "SELECT account_id, account_name, vertical, size_band, region, created_date::text FROM accounts ORDER BY 1",
+        "SELECT account_id, account_name, vertical, size_band, region, created_date::text, "
+        "attributes->>'company_owner' FROM accounts ORDER BY 1",
     ) == [
-        ("7001", "Acme", "COMPUTER_SOFTWARE", "SMB", "France", "2023-03-04"),
-        ("7002", "Bolt", "FINANCIAL_SERVICES", None, "Germany", "2023-03-05"),
+        ("7001", "Acme", "COMPUTER_SOFTWARE", "SMB", "France", "2023-03-04", "Ann"),
+        ("7002", "Bolt", "FINANCIAL_SERVICES", None, "Germany", "2023-03-05", "Bob"),
     ]
 
 

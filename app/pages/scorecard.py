@@ -1,7 +1,8 @@
 """Scorecard (home, ``/``): company headline numbers, the segment table and the ICP map.
 
 URL state: ``by`` (segment dimension), ``as_of`` (YYYY-MM), ``window`` (months), or
-``vertical`` to drill into one vertical's sub-industries. Changing a control or
+``vertical`` to drill into one vertical's sub-industries; ``and`` (a second dimension)
+adds the NRR heatmap of the two. Changing a control or
 drilling rewrites the URL in place (the page-local ``dcc.Location`` has
 ``refresh=False``), so a copied link reproduces the view and the back button,
 which re-renders the page from the URL, returns to the previous one.
@@ -21,7 +22,7 @@ from dash import ctx as ctx_
 from app.components import charts, labels
 from app.components.behind import accounts_href
 from app.components.benchmarks import band, benchmark_text
-from app.components.priority import priority_items, priority_panel
+from app.components.segment_heatmap import nrr_heatmap
 from app.components.viewpage import current, download, open_view, unchanged
 from app.components.widgets import TIER_LABELS, kpi_card, page_header, problem
 from app.views import USER_ERRORS, definitions
@@ -29,7 +30,6 @@ from app.views import formats as fmt
 from app.views import query as urlstate
 from app.views.context import Context
 from app.views.params import ViewParams, from_query, resolve
-from app.views.priority import priority
 from app.views.scorecard import company_numbers, scorecard
 
 dash.register_page(
@@ -55,7 +55,11 @@ class ids:
     MESSAGE = "sc-message"
     HINT = "sc-hint"
     CARDS_TITLE = "sc-cards-title"
-    PRIORITY = "sc-priority"
+    AND = "sc-and"
+    HEAT_PANEL = "sc-heat-panel"
+    HEATMAP = "sc-heatmap"
+    HEAT_DOWNLOAD_BUTTON = "sc-heat-download-button"
+    HEAT_DOWNLOAD = "sc-heat-download"
 
     @staticmethod
     def kpi(key: str) -> str:
@@ -113,11 +117,11 @@ def drilled(p: ViewParams) -> str | None:
     return p.segment().get("vertical") if p.by == ("sub_industry",) else None
 
 
-def state_search(p: ViewParams) -> str:
-    """The query string of a view."""
+def state_search(p: ViewParams, and_by: str | None = None) -> str:
+    """The query string of a view (``and``: the heatmap's second dimension)."""
     vertical = drilled(p)
     where = {"vertical": vertical} if vertical else {"by": p.by[0]}
-    return urlstate.search({**where, "as_of": p.as_of_label, "window": p.window})
+    return urlstate.search({**where, "as_of": p.as_of_label, "window": p.window, "and": and_by})
 
 
 def table_rows(ctx: Context, p: ViewParams) -> list[dict[str, Any]]:
@@ -348,6 +352,55 @@ def view_parts(
     return ctx.memo("scorecard-page", p.key(("as_of", "window", "by", "filters")), build)
 
 
+def read_and(ctx: Context, query: dict[str, str]) -> str | None:
+    """The heatmap's second dimension, ``and`` in the URL, if any."""
+    return urlstate.dimension(query, ctx.dimensions, key="and") if query.get("and") else None
+
+
+def heat_figure(ctx: Context, p: ViewParams, and_by: str | None) -> dict:
+    """The NRR heatmap of ``by`` x ``and_by`` as a figure dict (a message when it cannot be)."""
+    if not and_by:
+        return {}
+    if and_by == p.by[0]:
+        label = urlstate.dimension_label(and_by).lower()
+        return charts.empty_figure(
+            f"The rows are already by {label}: choose another dimension for the heatmap.",
+            height=160,
+        ).to_plotly_json()
+    rows = scorecard(ctx, p.with_(by=(p.by[0], and_by))).records()
+    return nrr_heatmap(rows, p.by[0], and_by, ctx.settings.min_accounts).to_plotly_json()
+
+
+def heat_panel(ctx: Context, figure: dict, shown: bool) -> html.Div:
+    """The panel of the two-dimension heatmap, hidden until a second dimension is chosen."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span(
+                        "Two dimensions: the NRR of every pair of values", className="me-2"
+                    ),
+                    dbc.Button(
+                        "Download CSV", id=ids.HEAT_DOWNLOAD_BUTTON, color="secondary",
+                        outline=True, size="sm", className="float-end",
+                    ),
+                    dcc.Download(id=ids.HEAT_DOWNLOAD),
+                ],
+                className="breadcrumb-bar",
+            ),
+            dcc.Graph(id=ids.HEATMAP, figure=figure, config=charts.GRAPH_CONFIG),
+            html.Div(
+                "Each cell: the segment's NRR and n, the accounts of its starting cohort. Grey "
+                f"cells have fewer than {ctx.settings.min_accounts} accounts (or no NRR): too "
+                "few to rate. The CSV holds the full scorecard of every pair.",
+                className="hint mt-2",
+            ),
+        ],
+        id=ids.HEAT_PANEL,
+        className="panel" if shown else "panel d-none",
+    )
+
+
 def crumb(p: ViewParams) -> tuple[str, str]:
     """Breadcrumb text and the back button's class (hidden at the top level)."""
     vertical = drilled(p)
@@ -356,7 +409,9 @@ def crumb(p: ViewParams) -> tuple[str, str]:
     return f"Segments by {urlstate.dimension_label(p.by[0]).lower()}", "d-none"
 
 
-def _controls(p: ViewParams, months: list[str], dimensions: tuple[str, ...]) -> dbc.Row:
+def _controls(
+    p: ViewParams, months: list[str], dimensions: tuple[str, ...], and_by: str | None
+) -> dbc.Row:
     dims = [
         {"label": urlstate.SEGMENT_BY.get(d) or urlstate.dimension_label(d), "value": d}
         for d in dimensions
@@ -401,6 +456,18 @@ def _controls(p: ViewParams, months: list[str], dimensions: tuple[str, ...]) -> 
                 ],
                 md=2,
             ),
+            dbc.Col(
+                [
+                    html.Label("and by (heatmap)", htmlFor=ids.AND),
+                    dcc.Dropdown(
+                        id=ids.AND,
+                        options=dims,
+                        value=and_by,
+                        placeholder="a second dimension",
+                    ),
+                ],
+                md=3,
+            ),
         ],
         className="controls g-3 mb-3",
     )
@@ -421,6 +488,8 @@ def layout(**query: str) -> html.Div:
     ctx, p = opened
     try:
         rows, figure, kpis = view_parts(ctx, p)
+        and_by = read_and(ctx, query)
+        heatmap = heat_figure(ctx, p, and_by)
     except USER_ERRORS as exc:
         return html.Div([header, problem(str(exc)), dcc.Link("Back to the scorecard", href="/")])
     crumb_text, back_class = crumb(p)
@@ -513,7 +582,7 @@ def layout(**query: str) -> html.Div:
             dcc.Store(id=ids.STATE, data=p.to_store()),
             header,
             html.Div(id=ids.MESSAGE),
-            _controls(p, ctx.months_available(), ctx.dimensions),
+            _controls(p, ctx.months_available(), ctx.dimensions, and_by),
             html.Div(
                 f"Company-wide, as of {p.as_of_label} over {p.window} months",
                 className="section-title", id=ids.CARDS_TITLE,
@@ -521,9 +590,8 @@ def layout(**query: str) -> html.Div:
             cards,
             # Full width each: beside the map, the table cut segment names and numbers.
             dbc.Row([dbc.Col(table, xs=12)], className="g-3 mb-3"),
-            dbc.Row([dbc.Col(priority_panel(priority(ctx, p), ids.PRIORITY), xs=12)],
-                    className="g-3"),
-            dbc.Row([dbc.Col(chart, xs=12)], className="g-3"),
+            dbc.Row([dbc.Col(chart, xs=12)], className="g-3 mb-3"),
+            heat_panel(ctx, heatmap, bool(and_by)),
         ]
     )
 
@@ -586,6 +654,7 @@ OUT = {
         "cell": Input(ids.GRID, "cellClicked"),
         "click": Input(ids.MAP, "clickData"),
         "state": State(ids.STATE, "data"),
+        "and_by": State(ids.AND, "value"),
     },
     prevent_initial_call=True,
 )
@@ -597,6 +666,7 @@ def update_view(
     cell: dict | None,
     click: dict | None,
     state: dict[str, Any],
+    and_by: str | None,
 ) -> dict[str, Any]:
     """Apply a control change, a drill-down or the way back; write the new view to the URL."""
     out = unchanged(OUT)
@@ -625,7 +695,7 @@ def update_view(
         return {**out, "message": problem(str(exc))}
     crumb_text, back_class = crumb(new)
     return {
-        "search": state_search(new),
+        "search": state_search(new, and_by),
         "href": dash.no_update,
         "state": new.to_store(),
         "rows": rows,
@@ -656,10 +726,34 @@ def download_csv(_n: int, state: dict) -> dict:
 
 
 @callback(
-    Output(ids.PRIORITY, "children"),
+    Output(ids.HEATMAP, "figure"),
+    Output(ids.HEAT_PANEL, "className"),
+    Output(ids.URL, "search", allow_duplicate=True),
+    Input(ids.AND, "value"),
     Input(ids.STATE, "data"),
     prevent_initial_call=True,
 )
-def update_priority(state: dict) -> list:
-    """The priority panel of the view the table shows (it follows every view change)."""
-    return priority_items(priority(current(), ViewParams.from_store(state)))
+def update_heatmap(and_by: str | None, state: dict[str, Any]) -> tuple[Any, ...]:
+    """Draw the heatmap of the view by the second dimension, and keep ``and`` in the URL."""
+    p = ViewParams.from_store(state)
+    try:
+        figure = heat_figure(current(), p, and_by)
+    except USER_ERRORS as exc:
+        figure = charts.empty_figure(str(exc), height=160).to_plotly_json()
+    panel = "panel" if and_by else "panel d-none"
+    return figure, panel, state_search(p, and_by)
+
+
+@callback(
+    Output(ids.HEAT_DOWNLOAD, "data"),
+    Input(ids.HEAT_DOWNLOAD_BUTTON, "n_clicks"),
+    State(ids.STATE, "data"),
+    State(ids.AND, "value"),
+    prevent_initial_call=True,
+)
+def download_pairs(_n: int, state: dict, and_by: str | None) -> dict:
+    """The scorecard by both dimensions as data (the heatmap's numbers and the rest)."""
+    p = ViewParams.from_store(state)
+    if not and_by or and_by == p.by[0]:
+        return dash.no_update
+    return download(scorecard(current(), p.with_(by=(p.by[0], and_by))))

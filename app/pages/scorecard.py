@@ -22,6 +22,7 @@ from dash import ctx as ctx_
 from app.components import charts, labels
 from app.components.behind import accounts_href
 from app.components.benchmarks import band, benchmark_text
+from app.components.priority import priority_items, priority_panel
 from app.components.segment_heatmap import nrr_heatmap
 from app.components.viewpage import current, download, open_view, unchanged
 from app.components.widgets import TIER_LABELS, kpi_card, page_header, problem
@@ -30,6 +31,7 @@ from app.views import formats as fmt
 from app.views import query as urlstate
 from app.views.context import Context
 from app.views.params import ViewParams, from_query, resolve
+from app.views.priority import priority
 from app.views.scorecard import company_numbers, scorecard
 
 dash.register_page(
@@ -55,6 +57,7 @@ class ids:
     MESSAGE = "sc-message"
     HINT = "sc-hint"
     CARDS_TITLE = "sc-cards-title"
+    PRIORITY = "sc-priority"
     AND = "sc-and"
     HEAT_PANEL = "sc-heat-panel"
     HEATMAP = "sc-heatmap"
@@ -590,6 +593,8 @@ def layout(**query: str) -> html.Div:
             cards,
             # Full width each: beside the map, the table cut segment names and numbers.
             dbc.Row([dbc.Col(table, xs=12)], className="g-3 mb-3"),
+            dbc.Row([dbc.Col(priority_panel(priority(ctx, p), ids.PRIORITY), xs=12)],
+                    className="g-3 mb-3"),
             dbc.Row([dbc.Col(chart, xs=12)], className="g-3 mb-3"),
             heat_panel(ctx, heatmap, bool(and_by)),
         ]
@@ -757,3 +762,13 @@ def download_pairs(_n: int, state: dict, and_by: str | None) -> dict:
     if not and_by or and_by == p.by[0]:
         return dash.no_update
     return download(scorecard(current(), p.with_(by=(p.by[0], and_by))))
+
+
+@callback(
+    Output(ids.PRIORITY, "children"),
+    Input(ids.STATE, "data"),
+    prevent_initial_call=True,
+)
+def update_priority(state: dict) -> list:
+    """The priority panel of the view the table shows (it follows every view change)."""
+    return priority_items(priority(current(), ViewParams.from_store(state)))

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from app.cli import app
 from db.config import get_config
 from db.engine import dispose_engines, drop_database, ensure_database
+from db.migrate import head_revision
 from tests.integration.test_import_support import BAD, GOOD, batch_statuses, checksums
 
 runner = CliRunner()
@@ -101,7 +102,7 @@ def test_unmigrated_warehouse_is_one_clear_line(
         assert (
             result.output.strip()
             == "error: the warehouse at DATABASE_URL is at migration none, this ICP Lens "
-            "needs 0002: run `icp db upgrade`"
+            f"needs {head_revision()}: run `icp db upgrade`"
         )
     finally:
         get_config.cache_clear()

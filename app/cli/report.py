@@ -221,16 +221,10 @@ def accounts(
     )
 
 
-@report_app.command("priority")
-def priority(
-    as_of: str = AS_OF,
-    window: int = WINDOW,
-    by: str = BY,
-    fmt: Format = FORMAT,
-    data: Path = DATA,
-) -> None:
-    """Rated segments in priority order (CLV, NRR, logo retention, then TAM) with the reason."""
-    _report("priority", data, fmt, as_of=as_of, window=window, by=by)
+segment_report(
+    "priority",
+    "Rated segments in priority order (CLV, NRR, logo retention, then TAM) with the reason.",
+)
 
 
 @report_app.command("discover")

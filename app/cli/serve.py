@@ -24,8 +24,7 @@ def serve(
     cfg = get_config()
     # Fail now, in one line, rather than on every page: this also migrates the
     # embedded warehouse of a fresh folder.
-    with get_engine().connect():
-        pass
+    get_engine().connect().close()
     if debug and (host or cfg.icp_host) not in LOCAL_HOSTS:
         # Debug mode sends tracebacks to the browser: never to other machines.
         typer.echo("error: --debug is only allowed on 127.0.0.1 or localhost", err=True)

@@ -12,11 +12,11 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import dcc, html
 
 from app.components.behind import accounts_href
-from app.components.controls import controls_search, view_controls
-from app.components.viewpage import current, download, open_view
+from app.components.controls import serve_controls, view_controls
+from app.components.viewpage import open_view
 from app.components.widgets import metric_label, page_header, problem
 from app.views import USER_ERRORS
 from app.views import formats as fmt
@@ -182,24 +182,4 @@ def layout(**query: str) -> html.Div:
     )
 
 
-@callback(
-    Output(ids.NAV, "href"),
-    Input(ids.DEPTH, "value"),
-    Input(ids.AS_OF, "value"),
-    Input(ids.WINDOW, "value"),
-    prevent_initial_call=True,
-)
-def navigate(depth: int, as_of: str, window: int) -> str:
-    """A control change opens the page of the new view (its URL is the state)."""
-    return "/discover" + controls_search(depth, as_of, window)
-
-
-@callback(
-    Output(ids.DOWNLOAD, "data"),
-    Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
-    State(ids.STATE, "data"),
-    prevent_initial_call=True,
-)
-def download_csv(_n: int, state: dict) -> dict:
-    """The pockets as data: conditions as a JSON object, raw numbers, parameters named."""
-    return download(discover(current(), ViewParams.from_store(state)))
+serve_controls(PREFIX, "/discover", discover)

@@ -11,10 +11,10 @@ from typing import Any
 
 import dash
 import dash_ag_grid as dag
-from dash import Input, Output, State, callback, dcc, html
+from dash import dcc, html
 
-from app.components.controls import controls_search, view_controls
-from app.components.viewpage import current, download, open_view
+from app.components.controls import serve_controls, view_controls
+from app.components.viewpage import open_view
 from app.components.widgets import page_header, problem
 from app.views import USER_ERRORS
 from app.views import formats as fmt
@@ -161,24 +161,4 @@ def layout(**query: str) -> html.Div:
     )
 
 
-@callback(
-    Output(ids.NAV, "href"),
-    Input(ids.DEPTH, "value"),
-    Input(ids.AS_OF, "value"),
-    Input(ids.WINDOW, "value"),
-    prevent_initial_call=True,
-)
-def navigate(depth: int, as_of: str, window: int) -> str:
-    """A control change opens the page of the new view (its URL is the state)."""
-    return "/targets" + controls_search(depth, as_of, window)
-
-
-@callback(
-    Output(ids.DOWNLOAD, "data"),
-    Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
-    State(ids.STATE, "data"),
-    prevent_initial_call=True,
-)
-def download_csv(_n: int, state: dict) -> dict:
-    """The whole target list as data, for an ABM tool."""
-    return download(targets(current(), ViewParams.from_store(state)))
+serve_controls(PREFIX, "/targets", targets)

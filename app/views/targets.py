@@ -10,21 +10,6 @@ from app.views.registry import view
 from app.views.view import View
 from metrics.targets import target_accounts
 
-TARGET_KEYS = (
-    "account_id",
-    "account_name",
-    "vertical",
-    "sub_industry",
-    "segment",
-    "tier",
-    "clv",
-    "win_rate",
-    "expected_value",
-    "fit_score",
-    "pocket",
-    "open_opportunity",
-)
-
 
 @view("targets", uses=("as_of", "window", "depth"))
 def targets(ctx: Context, p: ViewParams) -> View:
@@ -36,7 +21,8 @@ def targets(ctx: Context, p: ViewParams) -> View:
         "targets",
         p,
         frame,
-        columns(*TARGET_KEYS),
+        # The metric's columns are the list's keys (METRICS.md order), written there once.
+        columns(*frame.columns),
         brief=(
             "account_name", "segment", "tier", "expected_value", "fit_score", "pocket",
             "open_opportunity",

@@ -18,6 +18,15 @@ The stories (docs/demo-stories.md has the measured numbers):
 - Healthcare drifts: its deals closing in the last two quarters take far longer,
   and its newest cohorts cancel during onboarding.
 - Government has six customers: too few to rate.
+- A pocket no single dimension shows: Mid-Market accounts that bought for Data
+  Integration have taken to the Data Connectors add-on since it launched 18 months
+  before the as-of month, and expand to about 150% NRR (outside Retail and
+  Insurance, whose story is that they leave).
+  ICP discovery finds it first.
+
+The company's declared ICP (``DECLARED_ICP``) is what leadership believes:
+Financial Services and Healthcare. It holds while the warehouse holds the demo
+(``db.queries.load_settings``), and goes with it when real data replaces the demo.
 """
 
 from __future__ import annotations
@@ -97,6 +106,20 @@ CONTRACTION_SPREAD = 2.5
 # chance: the same growth, but one lucky account does not make a segment's NRR.
 EXPANSION_STEPS = 2.0
 REACTIVATION = 0.15  # chance a churned account comes back, once, 3-18 months later
+# The pocket: accounts matching POCKET buy the Data Connectors add-on in steps of
+# POCKET_STEP of their MRR, with chance POCKET_CHANCE a month, from POCKET_MONTHS
+# before the as-of month. Its draws come from a second generator, so the other
+# stories keep every draw they had, and its add-ons are not part of what the main
+# simulation sees (renewals, ceilings), which therefore runs exactly as before.
+POCKET = {"size_band": "Mid-Market", "use_case": "Data Integration"}
+POCKET_MONTHS = 18
+POCKET_CHANCE = 0.20
+POCKET_STEP = (0.15, 0.30)
+POCKET_PRODUCT = "Add-on: Data Connectors"
+# Where the pocket does not reach: the segments whose story is that they leave.
+POCKET_EXCLUDED = {"Retail & E-commerce", "Insurance"}
+# What leadership says the ICP is (the demo's declared ICP, METRICS.md "declared ICP").
+DECLARED_ICP = {"vertical": ["Financial Services", "Healthcare"]}
 
 
 @dataclass(frozen=True)
@@ -175,6 +198,7 @@ class _Customer:
     early: float  # chance of cancelling in its first three months
     core: list  # [product, start date, mrr] of the main subscription
     addons: list[list] = field(default_factory=list)
+    pocket: list[list] = field(default_factory=list)  # the pocket's add-ons (outside total())
     reactivated: bool = False
     last_total: float = 0.0
     initial: float = 0.0  # MRR it started (or came back) with
@@ -235,6 +259,7 @@ class _Generator:
 
     def __init__(self, seed: int, as_of: int) -> None:
         self.rng = np.random.default_rng(seed)
+        self.pocket_rng = np.random.default_rng([seed, 1])  # the pocket's own draws
         self.as_of = as_of
         self.extract = _day(as_of + 1, 1)  # the export is taken on the first of the next month
         self.accounts: list[_Account] = []
@@ -418,9 +443,10 @@ class _Generator:
         if not churned:
             return True
         end = when - dt.timedelta(days=1)
-        for prod, start, value in [c.core, *c.addons]:
+        for prod, start, value in [c.core, *c.addons, *c.pocket]:
             self.rows.subscriptions.append((account.idx, prod, start, end, value))
         c.addons = []
+        c.pocket = []
         if not c.reactivated and self.happens(p, "reactivation", REACTIVATION):
             back = key + int(rng.integers(3, 19))
             if back <= self.as_of:
@@ -437,6 +463,9 @@ class _Generator:
         active: list[_Customer] = []
         for key in range(FIRST_MONTH, self.as_of + 1):
             active = [c for c in active if self.step(c, key)]
+            if key > self.as_of - POCKET_MONTHS:
+                for c in active:
+                    self.pocket_step(c, key)
             for c in self.returning.pop(key, []):
                 mrr = max(
                     50.0, round(c.last_total * float(self.rng.uniform(0.6, 0.95)) / 5.0) * 5.0
@@ -446,9 +475,29 @@ class _Generator:
                 active.append(back)
             active.extend(self.start_customer(account, key) for account in by_month.get(key, []))
         for c in active:
-            for prod, start, value in [c.core, *c.addons]:
+            for prod, start, value in [c.core, *c.addons, *c.pocket]:
                 self.rows.subscriptions.append((c.account.idx, prod, start, None, value))
             self.open_renewal(c.account, c.anchor, c.day, c.total())
+
+    def pocket_step(self, c: _Customer, key: int) -> None:
+        """A pocket account may buy another step of Data Connectors this month (own draws)."""
+        account = c.account
+        if (
+            SIZE_BANDS[account.band] != POCKET["size_band"]
+            or account.use_case != POCKET["use_case"]
+            or {account.profile.vertical, account.profile.sub_industry} & POCKET_EXCLUDED
+        ):
+            return
+        rng = self.pocket_rng
+        if rng.random() >= POCKET_CHANCE:
+            return
+        base = c.total() + sum(a[2] for a in c.pocket)
+        delta = max(50.0, round(base * float(rng.uniform(*POCKET_STEP)) / 5.0) * 5.0)
+        when = _day(key, c.day)
+        c.pocket.append([POCKET_PRODUCT, when, delta])
+        close = when - dt.timedelta(days=int(rng.integers(0, 8)))
+        created = close - dt.timedelta(days=int(rng.integers(14, 60)))
+        self.opportunity(account, "expansion", created, close, "won", 12 * delta)
 
     def replace(self, account: _Account, core: list, when: dt.date, mrr: float) -> list:
         """End the core subscription the day before ``when`` and start its successor."""

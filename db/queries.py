@@ -89,14 +89,24 @@ def load_frames(engine: sa.Engine) -> Frames:
 
 
 def load_settings(engine: sa.Engine) -> MetricSettings:
-    """The stored metric settings (key 'metrics'); a missing row means the defaults of METRICS.md."""
+    """The stored metric settings (key 'metrics') over the defaults of METRICS.md.
+
+    While the warehouse holds the demo, the demo's declared ICP (``db.demo.DECLARED_ICP``)
+    is the default: it belongs to the demo's company and goes when real data replaces
+    the demo (and comes back if that import is rolled back). A declared ICP the user
+    saved wins.
+    """
     import sqlalchemy as sa
+
+    from db.demo import DECLARED_ICP
+    from db.importer.demo_rows import holds_demo
 
     with engine.connect() as conn:
         value = conn.scalar(
             sa.text("SELECT value FROM settings WHERE key = :k"), {"k": SETTINGS_KEY}
         )
-    return MetricSettings.model_validate(value or {})
+    defaults = {"declared_icp": DECLARED_ICP} if holds_demo(engine) else {}
+    return MetricSettings.model_validate({**defaults, **(value or {})})
 
 
 def read_export_folder(path: str | Path, settings: MetricSettings | None = None) -> Frames:

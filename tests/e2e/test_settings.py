@@ -12,20 +12,26 @@ from tests.e2e.conftest import open_page, shoot
 
 
 def test_declaring_an_icp_fills_the_revenue_diagnostic(page) -> None:
+    # The demo company arrives with the ICP its leadership declared.
     open_page(page, "/revenue")
-    expect(page.locator("#rv-declared")).to_contain_text("No declared ICP yet")
+    declared = page.locator("#rv-declared")
+    expect(declared).to_contain_text("Share of bookings")
+    content = page.locator("#_pages_content")
+    expect(content).to_contain_text("Vertical in Financial Services, Healthcare")
+    inside_before = declared.locator("tbody tr").first.inner_text()
+
     open_page(page, "/settings")
     page.locator("#st-declared-vertical").click()
-    page.get_by_role("option", name="Financial Services").click()
+    page.get_by_role("option", name="Technology").click()
     page.keyboard.press("Escape")
     page.click("#st-save-icp")
     expect(page.locator("#st-icp-result")).to_contain_text("Saved")
     open_page(page, "/revenue")
-    declared = page.locator("#rv-declared")
+    expect(content).to_contain_text("Vertical in Financial Services, Healthcare, Technology")
     expect(declared).to_contain_text("Inside")
     expect(declared).to_contain_text("Outside")
-    expect(declared).to_contain_text("Share of bookings")
-    expect(page.locator("#_pages_content")).to_contain_text("Vertical in Financial Services")
+    # A third vertical inside the ICP changes what is inside.
+    expect(declared.locator("tbody tr").first).not_to_have_text(inside_before)
     shoot(page, "revenue-declared-icp")
 
 

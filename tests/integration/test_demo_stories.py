@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from scipy.stats import mannwhitneyu
 
-from db.demo import as_of_key, write_demo_files
+from db.demo import POCKET, POCKET_EXCLUDED, as_of_key, write_demo_files
 
 SEED = 7
 # The default as-of month moves with the clock, so the stories are checked at the
@@ -254,3 +254,22 @@ def test_government_is_too_small_to_rate(demo: Demo) -> None:
     assert 1 <= gov["n"] < 10
     customers = demo.ids(vertical("Government")).join(demo.first_month, on="account_id")
     assert customers.height == 6
+
+
+def _pocket() -> pl.Expr:
+    return (
+        (pl.col("size_band") == POCKET["size_band"])
+        & (pl.col("use_case") == POCKET["use_case"])
+        & ~pl.col("vertical").is_in(list(POCKET_EXCLUDED))
+        & ~pl.col("sub_industry").is_in(list(POCKET_EXCLUDED))
+    )
+
+
+def test_a_two_attribute_pocket_expands_to_about_150_percent(demo: Demo) -> None:
+    pocket = demo.retention(_pocket())
+    assert pocket["n"] >= 30
+    assert 1.40 <= pocket["nrr"] <= 1.90
+    # Neither attribute alone shows it: each on its own stays far below the pocket.
+    for column, value in POCKET.items():
+        alone = demo.retention(pl.col(column) == value)
+        assert alone["nrr"] <= pocket["nrr"] - 0.25

@@ -10,8 +10,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from db.demo import write_demo_files
+from db.demo import POCKET, write_demo_files
 from db.queries import read_export_folder
+from metrics.discovery import discover_pockets
 from metrics.drift import drift_alerts
 from metrics.icp import accidental_icp_flags
 from metrics.model import Dataset, build_dataset
@@ -81,3 +82,18 @@ def test_no_win_rate_trap_when_win_rates_carry_no_signal(frames, seed: int) -> N
             ds, S, ds.default_as_of, S.window_months, by=by, scorecard=board, company=company
         )
         assert not [a for a in alerts if a.type == "win_rate_trap"]
+
+
+@pytest.mark.slow
+def test_discovery_finds_the_planted_pocket_first(frames) -> None:
+    ds = build_dataset(frames, S)
+    pockets = discover_pockets(ds, S, ds.default_as_of, S.window_months, depth=2)
+    first = pockets.row(0, named=True)
+    assert {c["dimension"]: c["value"] for c in first["conditions"]} == POCKET
+    assert first["q_value"] <= S.alpha
+    assert first["nrr"] >= 1.40
+    # The planted single-dimension core ICP is still found, in a later round.
+    later = [
+        {c["dimension"]: c["value"] for c in conds} for conds in pockets["conditions"].to_list()[1:]
+    ]
+    assert {"sub_industry": "Credit Unions"} in later

@@ -108,3 +108,24 @@ def test_the_demo_batch_cannot_be_rolled_back_under_the_real_import(db: sa.Engin
     real = run_import(real_files(), db, user="revops")
     with pytest.raises(ImportRefused, match=f"Roll back batch {real.batch_id} first"):
         rollback_batch(db, demo.batch_id, user="revops")
+
+
+def test_the_demos_declared_icp_goes_with_the_demo(db: sa.Engine) -> None:
+    from app.commands.settings import SaveSettings
+    from db.demo import DECLARED_ICP
+    from db.queries import load_settings
+
+    assert load_settings(db).declared_icp == {}
+    run_import(good(), db, user="demo", demo=True)
+    assert load_settings(db).declared_icp == DECLARED_ICP
+
+    real = run_import(real_files(), db, user="revops")
+    assert load_settings(db).declared_icp == {}  # the demo company's belief is not yours
+    rollback_batch(db, real.batch_id, user="revops")
+    assert load_settings(db).declared_icp == DECLARED_ICP
+
+    # A declared ICP the user saves wins over the demo's, and stays after the demo goes.
+    SaveSettings(db, {"declared_icp": {"region": ["EMEA"]}}, user="analyst").run()
+    assert load_settings(db).declared_icp == {"region": ["EMEA"]}
+    run_import(real_files(), db, user="revops")
+    assert load_settings(db).declared_icp == {"region": ["EMEA"]}

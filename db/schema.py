@@ -1,6 +1,6 @@
 """The warehouse tables (SQLAlchemy Core). Alembic migrations create them.
 
-The four data tables hold exactly the canonical columns of DATA_FORMAT.md plus
+The five data tables (``spend`` is optional) hold exactly the canonical columns of DATA_FORMAT.md plus
 ``batch_id``, the import batch that last wrote the row (and ``accounts.attributes``,
 the custom attributes). ``import_changes`` keeps
 every row an import inserted, updated or deleted (demo rows it replaced), with
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from metrics.frames import SIZE_BANDS
+from metrics.frames import SIZE_BANDS, SPEND_CATEGORIES
 
 metadata = sa.MetaData(
     naming_convention={
@@ -27,7 +27,7 @@ metadata = sa.MetaData(
 MONEY = sa.Numeric(14, 2)
 OPPORTUNITY_TYPES = ("new_business", "expansion", "renewal")
 OPPORTUNITY_STATUSES = ("open", "won", "lost")
-IMPORT_KINDS = ("accounts", "subscriptions", "mrr_monthly", "opportunities")
+IMPORT_KINDS = ("accounts", "subscriptions", "mrr_monthly", "opportunities", "spend")
 ROLES = ("viewer", "analyst", "admin")
 
 
@@ -173,6 +173,28 @@ opportunities = sa.Table(
 sa.Index("ix_opportunities_account_id", opportunities.c.account_id)
 sa.Index("ix_opportunities_type_close_date", opportunities.c.opportunity_type, opportunities.c.close_date)
 
+spend = sa.Table(
+    "spend",
+    metadata,
+    sa.Column("month", sa.Date, primary_key=True, comment="first day of the month"),
+    sa.Column("line", sa.Integer, primary_key=True, comment="the row's number in its file"),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("category", sa.Text, nullable=False, server_default="marketing"),
+    sa.Column("channel", sa.Text),
+    sa.Column("vertical", sa.Text),
+    sa.Column("sub_industry", sa.Text),
+    sa.Column("size_band", sa.Text),
+    sa.Column("region", sa.Text),
+    sa.Column("use_case", sa.Text),
+    sa.Column("lead_source", sa.Text),
+    sa.Column("attributes", JSONB, comment="custom attribute dimensions the row names, {name: value}"),
+    _batch_fk(),
+    sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
+    sa.CheckConstraint(_in("category", SPEND_CATEGORIES), name="category"),
+    sa.CheckConstraint(_in("size_band", SIZE_BANDS), name="size_band"),
+    sa.CheckConstraint("EXTRACT(DAY FROM month) = 1", name="month_first_day"),
+)
+
 settings = sa.Table(
     "settings",
     metadata,
@@ -217,4 +239,4 @@ login_attempts = sa.Table(
 )
 sa.Index("ix_login_attempts_key_attempted_at", login_attempts.c.key, login_attempts.c.attempted_at)
 
-DATA_TABLES = (accounts, subscriptions, mrr_monthly, opportunities)
+DATA_TABLES = (accounts, subscriptions, mrr_monthly, opportunities, spend)

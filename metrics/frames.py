@@ -46,12 +46,31 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "amount": MONEY,
         "lead_source": pl.String,
     },
+    # Sales and marketing spend (optional). A row naming a dimension's value is spend on
+    # that segment, one naming none is company-level. ``line`` is the row's number in
+    # its file: spend rows have no id, and a file replaces the spend of its months.
+    "spend": {
+        "month": pl.Date,
+        "line": pl.Int64,
+        "amount": MONEY,
+        "category": pl.String,
+        "channel": pl.String,
+        "vertical": pl.String,
+        "sub_industry": pl.String,
+        "size_band": pl.String,
+        "region": pl.String,
+        "use_case": pl.String,
+        "lead_source": pl.String,
+        "attributes": pl.String,
+    },
 }
+SPEND_CATEGORIES = ("sales", "marketing")
 COLUMNS: dict[str, tuple[str, ...]] = {kind: tuple(cols) for kind, cols in SCHEMAS.items()}
 ACCOUNT_COLUMNS = COLUMNS["accounts"]
 SUBSCRIPTION_COLUMNS = COLUMNS["subscriptions"]
 MRR_MONTHLY_COLUMNS = COLUMNS["mrr_monthly"]
 OPPORTUNITY_COLUMNS = COLUMNS["opportunities"]
+SPEND_COLUMNS = COLUMNS["spend"]
 
 SIZE_BANDS = ("SMB", "Mid-Market", "Enterprise")
 
@@ -83,6 +102,8 @@ class Frames:
     opportunities: pl.DataFrame
     subscriptions: pl.DataFrame | None = None
     mrr_monthly: pl.DataFrame | None = None
+    spend: pl.DataFrame | None = None
+    """Sales and marketing spend (optional; ``SCHEMAS["spend"]``): unit economics need it."""
 
     def revenue_kind(self) -> str:
         """``"subscriptions"`` or ``"mrr_monthly"``: which frame carries the MRR."""

@@ -21,9 +21,12 @@ from metrics.attributes import MAX_DIMENSION_VALUES, RESERVED
 
 # A plain number in ASCII digits (other Unicode digits would read as text, see PITFALLS).
 NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$"
-_ACCOUNT_HEADERS = frozenset(
-    normalize(name) for col in SPECS["accounts"].columns for name in (col.name, *col.aliases)
-)
+_KNOWN_HEADERS = {
+    kind: frozenset(
+        normalize(name) for col in SPECS[kind].columns for name in (col.name, *col.aliases)
+    )
+    for kind in ("accounts", "spend")
+}
 
 
 @dataclass(frozen=True)
@@ -61,20 +64,21 @@ def attribute_name(header: str) -> str:
 def extra_columns(
     kind: str, ignored: Sequence[str], explicit: Collection[str] = ()
 ) -> tuple[dict[str, str], list[str]]:
-    """(header -> attribute name, notices) for the ``ignored`` headers of an accounts file.
+    """(header -> attribute name, notices) for the ``ignored`` headers of an accounts or a
+    spend file (in a spend file an extra column names a custom attribute's segment).
 
     Kept: headers that name no accounts column and were not ignored on purpose
     (``explicit``: headers the user mapped by hand); a header whose name is reserved or
     taken by an earlier one stays ignored, with a notice saying why.
     """
-    if kind != "accounts":
+    if kind not in _KNOWN_HEADERS:
         return {}, []
     kept: dict[str, str] = {}
     notices = []
     for header in ignored:
         if header in explicit or header.startswith("(unnamed column"):
             continue
-        if normalize(header) in _ACCOUNT_HEADERS:
+        if normalize(header) in _KNOWN_HEADERS[kind]:
             continue  # another header of the file already gives that column
         name = attribute_name(header)
         taken = next((h for h, n in kept.items() if n == name), None)
@@ -117,9 +121,17 @@ def typed_attributes(
     return attributes, exprs
 
 
-def attributes_json(names: Sequence[str]) -> pl.Expr:
+def attributes_json(names: Sequence[str], skip_empty: bool = False) -> pl.Expr:
     """The ``attributes`` column: the typed attribute columns ``names`` as a JSON object
-    (null without attributes)."""
+    (null without attributes; with ``skip_empty`` also null where every one is empty:
+    a spend row that names no custom attribute)."""
     if not names:
         return pl.lit(None, pl.String).alias("attributes")
-    return pl.struct(list(names)).struct.json_encode().alias("attributes")
+    encoded = pl.struct(list(names)).struct.json_encode()
+    if not skip_empty:
+        return encoded.alias("attributes")
+    return (
+        pl.when(pl.any_horizontal(pl.col(n).is_not_null() for n in names))
+        .then(encoded)
+        .alias("attributes")
+    )

@@ -13,8 +13,11 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-KINDS = ("accounts", "subscriptions", "mrr_monthly", "opportunities")
-"""Import kinds in load order: accounts first, their references after."""
+KINDS = ("accounts", "subscriptions", "mrr_monthly", "opportunities", "spend")
+"""Import kinds in load order: accounts first, their references after, spend (optional,
+referring to no account) last."""
+REFERENCING = ("subscriptions", "mrr_monthly", "opportunities")
+"""The kinds whose rows name an account."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,24 @@ SPECS: dict[str, KindSpec] = {
         key=("opportunity_id",),
     ),
 }
+# The spend file names segments by the accounts' dimension columns, under the same
+# aliases (DATA_FORMAT.md), except "Channel": in a spend file that is the channel.
+_SPEND_DIMENSIONS = tuple(
+    Column(c.name, tuple(a for a in c.aliases if a != "Channel"))
+    for c in SPECS["accounts"].columns
+    if c.name in ("vertical", "sub_industry", "size_band", "region", "use_case", "lead_source")
+)
+SPECS["spend"] = KindSpec(
+    "spend",
+    (
+        Column("month", ("Month", "Period", "Date"), True),
+        Column("amount", ("Amount", "Spend", "Cost"), True),
+        Column("category", ("Category", "Department", "Function")),
+        Column("channel", ("Channel", "Campaign", "Program")),
+        *_SPEND_DIMENSIONS,
+    ),
+    key=("month", "line"),
+)
 
 
 def normalize(header: str) -> str:

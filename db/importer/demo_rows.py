@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
-from db.importer.columns import KINDS
+from db.importer.columns import KINDS, REFERENCING
 from db.importer.errors import ImportRefused
 from db.importer.tables import row_key
 
@@ -48,7 +48,7 @@ def real_account_count(conn: sa.Connection) -> int:
 
 
 def _refuse_if_real_rows_need_demo_accounts(conn: sa.Connection) -> None:
-    for child in KINDS[1:]:
+    for child in REFERENCING:
         count, example = conn.execute(
             sa.text(
                 f"SELECT count(*), min(x.account_id) FROM {child} x "
@@ -72,7 +72,7 @@ def _refuse_if_files_need_demo_accounts(conn: sa.Connection, stages: Mapping[str
         if "accounts" in stages
         else ""
     )
-    for child in KINDS[1:]:
+    for child in REFERENCING:
         if child not in stages:
             continue
         count, example = conn.execute(

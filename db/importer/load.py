@@ -56,6 +56,8 @@ class ImportResult:
     data_version: int | None = None
     demo_rows_removed: int = 0
     """Demo rows this import replaced (deleted, restorable by rolling it back)."""
+    spend_rows_replaced: int = 0
+    """Stored spend rows of the imported months the spend file no longer has (deleted)."""
 
     @property
     def inserted(self) -> int:
@@ -72,7 +74,9 @@ class ImportResult:
     @property
     def changed(self) -> bool:
         """True when the import inserted, updated or (replacing the demo) deleted any row."""
-        return bool(self.inserted or self.updated or self.demo_rows_removed)
+        return bool(
+            self.inserted or self.updated or self.demo_rows_removed or self.spend_rows_replaced
+        )
 
     @property
     def message(self) -> str:
@@ -88,9 +92,14 @@ class ImportResult:
             if self.demo_rows_removed
             else ""
         )
+        spend = (
+            f", {self.spend_rows_replaced:,} spend rows of the same months removed"
+            if self.spend_rows_replaced
+            else ""
+        )
         return (
             f"batch {self.batch_id}: {self.inserted:,} inserted, {self.updated:,} updated, "
-            f"{self.unchanged:,} unchanged{replaced}"
+            f"{self.unchanged:,} unchanged{spend}{replaced}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,6 +113,7 @@ class ImportResult:
             "unchanged": self.unchanged,
             "data_version": self.data_version,
             "demo_rows_removed": self.demo_rows_removed,
+            "spend_rows_replaced": self.spend_rows_replaced,
             "files": [f.to_dict() for f in self.files],
             "plan": self.plan.to_dict(),
         }
@@ -226,6 +236,23 @@ def _apply(conn: sa.Connection, kind: str, stage: str, batch_id: int) -> dict[in
     return {f: (ins, upd) for f, ins, upd in counts}
 
 
+def _replace_spend_months(conn: sa.Connection, stage: str, batch_id: int) -> int:
+    """Delete the stored spend rows of the months the file covers that it no longer has
+    (recorded, so a rollback puts them back); how many. Spend rows have no id: a spend
+    file replaces the spend of its months (DATA_FORMAT.md)."""
+    return conn.execute(
+        sa.text(
+            "WITH gone AS (DELETE FROM spend t "
+            f"WHERE t.month IN (SELECT DISTINCT month FROM {stage}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.month = t.month AND s.line = t.line) "
+            "RETURNING t.*) "
+            "INSERT INTO import_changes (batch_id, table_name, row_key, op, before) "
+            f"SELECT :batch, 'spend', {row_key('spend', 'g')}, 'delete', to_jsonb(g) FROM gone g"
+        ),
+        {"batch": batch_id},
+    ).rowcount
+
+
 BULK_MIN_ROWS = 50_000
 """New rows from which a load rebuilds the table's indexes and foreign keys instead of maintaining them."""
 
@@ -318,6 +345,8 @@ def load_plan(
     for kind, stage in stages.items():
         for index, (ins, upd) in _apply(conn, kind, stage, batch_id).items():
             results[index].inserted, results[index].updated = ins, upd
+    if "spend" in stages:
+        result.spend_rows_replaced = _replace_spend_months(conn, stages["spend"], batch_id)
     for r in results:
         r.unchanged = r.rows - r.inserted - r.updated
     conn.execute(

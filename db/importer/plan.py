@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from db.importer.attributes import Attribute, extra_columns
-from db.importer.columns import KINDS, SPECS, closest_kind, detect_kind, map_columns
+from db.importer.columns import (
+    KINDS,
+    REFERENCING,
+    SPECS,
+    closest_kind,
+    detect_kind,
+    map_columns,
+)
 from db.importer.errors import ImportRefused, Problem
 from db.importer.read import ImportFile, ReadLimits, read_table
 from db.importer.validate import (
@@ -34,7 +41,6 @@ from metrics.frames import COLUMNS
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-REFERENCING = ("subscriptions", "mrr_monthly", "opportunities")
 UNKNOWN_ACCOUNT = "an account_id of an accounts file in this import or already in the warehouse"
 
 
@@ -117,6 +123,12 @@ class ImportPlan:
             ]
             if parts:
                 out[kind] = pl.concat(parts, how="diagonal_relaxed")
+        if "spend" in out:
+            # A spend row's key is its month and its place among that month's rows of
+            # this import (files in order), so the same file imported again is unchanged.
+            out["spend"] = out["spend"].with_columns(
+                pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("month").alias("line")
+            )
         return out
 
     def report(self) -> str:
@@ -270,6 +282,8 @@ def _cross_file_duplicates(files: list[FilePlan]) -> list[tuple[int, pl.DataFram
     """Keys of one kind present in two files: reported in each later file."""
     found = []
     for kind in KINDS:
+        if kind == "spend":
+            continue  # spend rows are numbered across the import's files (load_frames)
         key = list(SPECS[kind].key)
         seen: pl.DataFrame | None = None
         for i, f in enumerate(files):

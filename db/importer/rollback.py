@@ -29,11 +29,11 @@ class RollbackResult:
     @property
     def message(self) -> str:
         """One line for the user."""
-        demo = (
-            f"; the {sum(self.reinstated.values()):,} demo rows it replaced are back"
-            if any(self.reinstated.values())
-            else ""
-        )
+        spend = self.reinstated.get("spend", 0)
+        demo_rows = sum(self.reinstated.values()) - spend
+        demo = f"; the {demo_rows:,} demo rows it replaced are back" if demo_rows else ""
+        if spend:
+            demo += f"; {spend:,} spend rows it replaced are back"
         return (
             f"batch {self.batch_id} rolled back: {sum(self.deleted.values()):,} inserted rows "
             f"removed, {sum(self.restored.values()):,} updated rows restored{demo}"

@@ -47,8 +47,10 @@ _DTYPES = {
 MONEY_COLUMNS = frozenset({"mrr", "amount"})
 ID_COLUMNS = frozenset({"account_id", "subscription_id", "opportunity_id"})
 TEXT_COLUMNS = frozenset(
-    {"account_name", "vertical", "sub_industry", "region", "use_case", "lead_source", "product"}
+    {"account_name", "vertical", "sub_industry", "region", "use_case", "lead_source", "product",
+     "channel"}
 )
+CATEGORY_EXPECTED = "sales or marketing (empty = marketing)"
 
 _SIZE_BANDS = {  # the spellings of each of metrics.frames.SIZE_BANDS that exports use
     "SMB": ("smb", "small", "smallbusiness", "smallmediumbusiness", "sb", "smbsmall"),
@@ -132,6 +134,19 @@ def _opportunity_type(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return parsed, pl.when(parsed.is_null()).then(pl.lit(TYPE_EXPECTED))
 
 
+def _category(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    key = _letters(value)
+    parsed = (
+        pl.when(value.is_null())
+        .then(pl.lit("marketing"))
+        .when(key.is_in(("sales", "sale", "salesteam")))
+        .then(pl.lit("sales"))
+        .when(key.is_in(("marketing", "mktg", "mkt", "demandgen", "demandgeneration")))
+        .then(pl.lit("marketing"))
+    )
+    return parsed, pl.when(parsed.is_null()).then(pl.lit(CATEGORY_EXPECTED))
+
+
 def _is_flag_header(header: str) -> bool:
     """True for an 'Is Won' style column: a flag, read with the close date."""
     return normalize(header).replace(" ", "") in ("iswon", "won", "closedwon")
@@ -164,6 +179,7 @@ CODED_COLUMNS: dict[str, Callable[[pl.Expr, str], tuple[pl.Expr, pl.Expr]]] = {
     "size_band": lambda value, _header: _size_band(value),
     "opportunity_type": lambda value, _header: _opportunity_type(value),
     "status": _status,
+    "category": lambda value, _header: _category(value),
 }
 """Columns holding a few codes: parsed once per distinct value (``_per_distinct``)."""
 
@@ -325,6 +341,10 @@ def check_table(
         derived["sub_industry"] = pl.coalesce(p("sub_industry"), pl.lit("Unspecified"))
         employees = p("employees") if "employees" in values else pl.lit(None, pl.Int64)
         derived["size_band"] = pl.coalesce(p("size_band"), _derived_band(employees, bands))
+    if kind == "spend":
+        # Spend rows have no id: a row is its month and its number in the file.
+        derived["line"] = pl.col(ROW)
+        derived["category"] = pl.coalesce(p("category"), pl.lit("marketing"))
     if kind == "subscriptions":
         mrr = p("mrr") if "mrr" in values else pl.lit(None, pl.Int64)
         arr = p("arr") if "arr" in values else pl.lit(None, pl.Int64)
@@ -396,7 +416,9 @@ def check_table(
         elif c == "opportunity_type":
             out_exprs.append(pl.lit("new_business").alias(c))
         elif c == "attributes":
-            out_exprs.append(attributes_json([a.name for a in attributes]))
+            out_exprs.append(
+                attributes_json([a.name for a in attributes], skip_empty=kind == "spend")
+            )
         else:
             out_exprs.append(pl.lit(None, _DTYPES.get(c, pl.String)).alias(c))
     full = (

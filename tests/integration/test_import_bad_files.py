@@ -96,7 +96,7 @@ EXPECTED: dict[str, list[tuple[int | None, str | None, str | None, str]]] = {
             None,
             "sheet 'Read me' row 1 is not a header naming known columns (found "
             "'Exported from Billing on 2024-02-01'); the workbook's sheets are 'Read me', 'Export': name the data "
-            "sheet after its kind (accounts, subscriptions, mrr_monthly, opportunities) or move it first",
+            "sheet after its kind (accounts, subscriptions, mrr_monthly, opportunities, spend) or move it first",
         ),
     ],
     "bad_date.csv": [(3, "start_date", "2024-13-45", DATE)],

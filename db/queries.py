@@ -36,12 +36,13 @@ def _copy_csv(conn: Any, table: str, columns: tuple[str, ...]) -> bytes:
     return buf.getvalue()
 
 
-def attribute_types(conn: Any) -> dict[str, bool]:
-    """The custom attributes the accounts hold: name -> numeric (every value a number)."""
+def attribute_types(conn: Any, table: str = "accounts") -> dict[str, bool]:
+    """The custom attributes ``table`` (accounts or spend) holds: name -> numeric (every
+    value a number)."""
     with conn.cursor() as cur:
         cur.execute(
             "SELECT a.key, bool_and(jsonb_typeof(a.value) = 'number') "
-            "FROM accounts, jsonb_each(accounts.attributes) a "
+            f"FROM {table}, jsonb_each({table}.attributes) a "
             "WHERE jsonb_typeof(a.value) <> 'null' GROUP BY a.key ORDER BY a.key"
         )
         return dict(cur.fetchall())
@@ -56,10 +57,11 @@ def _attribute_select(name: str) -> str:
 
 def read_table(conn: Any, table: str) -> pl.DataFrame:
     """One warehouse table as a polars frame with the canonical columns and types; the
-    accounts' custom attributes follow as one column each (Float64 or text)."""
+    custom attributes (of accounts, or named by spend rows) follow as one column each
+    (Float64 or text)."""
     # The attributes' JSON is read as the columns it holds, not as text.
     schema = {c: t for c, t in SCHEMAS[table].items() if c != "attributes"}
-    attributes = attribute_types(conn) if table == "accounts" else {}
+    attributes = attribute_types(conn, table) if "attributes" in SCHEMAS[table] else {}
     columns = (*(f'"{c}"' for c in schema), *(_attribute_select(a) for a in attributes))
     schema |= {name: pl.Float64 if numeric else pl.String for name, numeric in attributes.items()}
     data = _copy_csv(conn, table, columns)
@@ -85,6 +87,7 @@ def load_frames(engine: sa.Engine) -> Frames:
         opportunities=frames["opportunities"],
         subscriptions=frames["subscriptions"],
         mrr_monthly=frames["mrr_monthly"],
+        spend=frames["spend"],
     )
 
 
@@ -130,6 +133,7 @@ def read_export_folder(path: str | Path, settings: MetricSettings | None = None)
         opportunities=opps,
         subscriptions=kinds.get("subscriptions"),
         mrr_monthly=kinds.get("mrr_monthly"),
+        spend=kinds.get("spend"),
     )
 
 

@@ -60,6 +60,8 @@ class Dataset:
     first_month: int
     last_month: int
     default_as_of: int
+    spend: pl.DataFrame | None = None
+    """Spend rows (``metrics.economics.prepare_spend``); None without a spend file."""
 
     @cached_property
     def custom_attributes(self) -> tuple[str, ...]:
@@ -233,7 +235,18 @@ def build_dataset(
             default = month_key(data_end)
             other = _max_date(opp_dates)
             last = max(default, month_key(other)) if other is not None else default
-    return assemble_dataset(accounts, opps, runs, last, default)
+    return assemble_dataset(accounts, opps, runs, last, default, spend=prepare_spend(frames.spend))
+
+
+def prepare_spend(spend: pl.DataFrame | None) -> pl.DataFrame | None:
+    """Spend rows as the metrics read them: ``month`` (key), ``amount`` (currency units,
+    Float64), ``category``, ``channel`` and every dimension column; None without spend."""
+    if spend is None or spend.height == 0:
+        return None
+    return spend.with_columns(
+        month_key_expr(pl.col("month")).alias("month"),
+        pl.col("amount").cast(pl.Float64),
+    ).drop("line", "attributes", strict=False)
 
 
 def assemble_dataset(
@@ -242,6 +255,7 @@ def assemble_dataset(
     runs: pl.DataFrame,
     last: int,
     default_as_of: int,
+    spend: pl.DataFrame | None = None,
 ) -> Dataset:
     """A dataset from prepared accounts and opportunities and MRR runs sorted by (idx, start)."""
     accounts = accounts.drop("first_month", "first_mrr", strict=False).with_columns(
@@ -255,6 +269,7 @@ def assemble_dataset(
         first_month=int(first) if first is not None else default_as_of,
         last_month=last,
         default_as_of=default_as_of,
+        spend=spend,
     )
 
 

@@ -40,6 +40,9 @@ class MetricSettings(BaseModel):
     )
     cohort_clv_years: int = Field(10, ge=1, le=50, description="Horizon H of the cohort CLV.")
     discount_rate: float = Field(0.10, ge=0, lt=1, description="Yearly discount rate d.")
+    target_ltv_cac: float = Field(
+        3.0, gt=0, le=100, description="Target LTV:CAC: allowable CAC = CLV / this."
+    )
     cohort_period: CohortPeriod = Field("quarter", description="Default cohort period.")
     size_band_smb_below: int = Field(200, ge=1, description="Employees below this: SMB.")
     size_band_mid_below: int = Field(

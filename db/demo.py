@@ -1,7 +1,7 @@
-"""Demo data: a seeded generator of the three export files, with stories planted in them.
+"""Demo data: a seeded generator of the export files, with stories planted in them.
 
-``write_demo_files`` writes ``accounts.csv``, ``subscriptions.csv`` and
-``opportunities.csv`` with the canonical headers of DATA_FORMAT.md; ``load_demo``
+``write_demo_files`` writes ``accounts.csv``, ``subscriptions.csv``,
+``opportunities.csv`` and ``spend.csv`` with the canonical headers of DATA_FORMAT.md; ``load_demo``
 writes them and imports them through ``db.importer.run_import``, the path RevOps
 uses. The same seed and as-of month always give byte-identical files: every draw
 comes from one ``numpy.random.Generator`` in a fixed order, and nothing reads the
@@ -50,6 +50,7 @@ FILE_NAMES = {
     "accounts": "accounts.csv",
     "subscriptions": "subscriptions.csv",
     "opportunities": "opportunities.csv",
+    "spend": "spend.csv",
 }
 
 # Median MRR, spread of log MRR, employee range and median sales cycle (days) per band.
@@ -118,6 +119,22 @@ POCKET_STEP = (0.15, 0.30)
 POCKET_PRODUCT = "Add-on: Data Connectors"
 # Where the pocket does not reach: the segments whose story is that they leave.
 POCKET_EXCLUDED = {"Retail & E-commerce", "Insurance"}
+# Spend (the optional spend file): what a new customer of each vertical costs to win,
+# split into marketing and sales spend on the vertical and company-level brand spend.
+# Its draws come from a third generator. The story: the core ICP's LTV:CAC is several
+# times the Accidental ICP's, though Retail costs less to win.
+SPEND_CAC = {
+    "Financial Services": 55_000.0,
+    "Healthcare": 55_000.0,
+    "Technology": 45_000.0,
+    "Manufacturing": 60_000.0,
+    "Education": 60_000.0,
+    "Professional Services": 30_000.0,
+    "Retail & E-commerce": 40_000.0,
+    "Government": 80_000.0,
+}
+SPEND_SPLIT = {"marketing": 0.55, "sales": 0.30}  # of a vertical's cost; the rest is brand
+SPEND_CHANNELS = ("Paid search", "Events", "Content", "Partners")
 # What leadership says the ICP is (the demo's declared ICP, METRICS.md "declared ICP").
 DECLARED_ICP = {"vertical": ["Financial Services", "Healthcare"]}
 
@@ -260,6 +277,8 @@ class _Generator:
     def __init__(self, seed: int, as_of: int) -> None:
         self.rng = np.random.default_rng(seed)
         self.pocket_rng = np.random.default_rng([seed, 1])  # the pocket's own draws
+        self.spend_rng = np.random.default_rng([seed, 2])  # the spend file's own draws
+        self.starts: list[tuple[int, _Account]] = []
         self.as_of = as_of
         self.extract = _day(as_of + 1, 1)  # the export is taken on the first of the next month
         self.accounts: list[_Account] = []
@@ -564,10 +583,49 @@ class _Generator:
             for profile in PROFILES
             for key in self.start_months(profile, total_weight)
         ]
+        self.starts = starts
         self.simulate(starts)
         for profile in PROFILES:
             self.prospects(profile)
         return self.frames()
+
+    def spend(self) -> pl.DataFrame:
+        """The spend file: per month, marketing and sales rows per vertical, in step with the
+        vertical's new customers of the quarter around it, and company-level brand spend."""
+        rng = self.spend_rng
+        months = range(FIRST_MONTH, self.as_of + 1)
+        verticals = list(SPEND_CAC)
+        new = {(v, m): 0 for v in verticals for m in months}
+        for key, account in self.starts:
+            new[(account.profile.vertical, key)] += 1
+        rows: list[tuple] = []
+        for m in months:
+            brand = 0.0
+            for v in verticals:
+                # Spend leads and lags the wins a little: the quarter around the month.
+                pace = sum(new.get((v, k), 0) for k in (m - 1, m, m + 1)) / 3
+                cost = pace * SPEND_CAC[v]
+                brand += cost * (1 - sum(SPEND_SPLIT.values()))
+                for category, share in SPEND_SPLIT.items():
+                    amount = round(cost * share * float(rng.uniform(0.85, 1.15)), 2)
+                    if amount > 0:
+                        channel = (
+                            SPEND_CHANNELS[int(rng.integers(0, len(SPEND_CHANNELS)))]
+                            if category == "marketing"
+                            else None
+                        )
+                        rows.append((m, amount, category, channel, v))
+            rows.append((m, round(brand * float(rng.uniform(0.9, 1.1)), 2), "marketing", "Brand", None))
+        return pl.DataFrame(
+            {
+                "month": [month_label(r[0]) for r in rows],
+                "amount": [f"{r[1]:.2f}" for r in rows],
+                "category": [r[2] for r in rows],
+                "channel": [r[3] for r in rows],
+                "vertical": [r[4] for r in rows],
+            },
+            schema={c: pl.String for c in ("month", "amount", "category", "channel", "vertical")},
+        )
 
     # output -----------------------------------------------------------------------------
     def created_dates(self) -> None:
@@ -583,7 +641,7 @@ class _Generator:
                 account.created = earliest + dt.timedelta(days=int(rng.integers(0, span)))
 
     def frames(self) -> dict[str, pl.DataFrame]:
-        """The three exports, ids given in order of creation."""
+        """The four exports, ids given in order of creation."""
         self.created_dates()
         rng = self.rng
         # The newest deal is created on the export day, so the data ends in the month
@@ -655,13 +713,14 @@ class _Generator:
             "accounts": accounts,
             "subscriptions": subscriptions,
             "opportunities": opportunities,
+            "spend": self.spend(),
         }
 
 
 def generate_demo(
     seed: int = DEFAULT_SEED, as_of: str | dt.date | None = None
 ) -> dict[str, pl.DataFrame]:
-    """The three demo exports as polars frames (money as 2-decimal strings, as written)."""
+    """The demo exports as polars frames (money as 2-decimal strings, as written)."""
     return _Generator(seed, as_of_key(as_of)).run()
 
 

@@ -19,8 +19,8 @@ from typing import Any
 import typer
 
 report_app = typer.Typer(
-    help="Segment scorecard, ICP priority, discovery and targets, cohorts, MRR movements, "
-    "Accidental ICP flags, drift alerts and the accounts behind each number.",
+    help="Segment scorecard, unit economics, ICP priority, discovery and targets, cohorts, "
+    "MRR movements, Accidental ICP flags, drift alerts and the accounts behind each number.",
     no_args_is_help=True,
 )
 
@@ -60,9 +60,11 @@ DATA = typer.Option(
     None,
     "--data",
     help="Folder of export files (accounts.csv, subscriptions.csv or mrr_monthly.csv, "
-    "opportunities.csv) instead of the warehouse.",
+    "opportunities.csv, spend.csv) instead of the warehouse.",
 )
-BY = typer.Option("vertical", "--by", help="One or two dimensions, comma-separated.")
+BY = typer.Option(
+    "vertical", "--by", help="One or two dimensions, comma-separated, or company (one row)."
+)
 DEPTH = typer.Option(
     None, "--depth", min=1, max=3, help="Conditions a pocket may combine, 1 to 3 (default 2)."
 )
@@ -174,6 +176,11 @@ def segment_report(name: str, summary: str) -> None:
 
 segment_report("flags", "Accidental ICP flags, most severe first, with their evidence.")
 segment_report("alerts", "ICP drift alerts with their evidence, test and start.")
+segment_report(
+    "economics",
+    "Unit economics per segment: new customers, spend, CAC, LTV:CAC, CAC payback, allowable "
+    "CAC and magic number (spend from the optional spend file).",
+)
 
 
 @report_app.command("accounts")

@@ -45,6 +45,7 @@ class ids:
     GROSS_MARGIN = "st-gross-margin"
     MARGINS = "st-margins"
     DISCOUNT = "st-discount"
+    TARGET_LTV_CAC = "st-target-ltv-cac"
     CLV_YEARS = "st-clv-years"
     HORIZON = "st-horizon"
     SAVE_ECONOMICS = "st-save-economics"
@@ -161,6 +162,8 @@ def _economics_form(settings: MetricSettings) -> html.Div:
                                   "Cohort CLV horizon (years)"),
                     _number_input(ids.HORIZON, settings.clv_horizon_months,
                                   "Simple CLV lifetime cap (months)"),
+                    _number_input(ids.TARGET_LTV_CAC, settings.target_ltv_cac,
+                                  "Target LTV:CAC (allowable CAC = CLV / this)", step=0.1),
                 ],
                 className="g-3 mb-3",
             ),
@@ -215,6 +218,7 @@ LABELS = {
     "discount_rate": "Discount rate",
     "cohort_clv_years": "Cohort CLV horizon",
     "clv_horizon_months": "Simple CLV lifetime cap",
+    "target_ltv_cac": "Target LTV:CAC",
     "gross_margin_overrides": "Gross margin per vertical",
 }
 
@@ -274,15 +278,16 @@ def save_icp(
     State(ids.DISCOUNT, "value"),
     State(ids.CLV_YEARS, "value"),
     State(ids.HORIZON, "value"),
+    State(ids.TARGET_LTV_CAC, "value"),
     State(ids.MARGINS, "rowData"),
     prevent_initial_call=True,
 )
 @auth.require_role("admin")
 def save_economics(
     _n: int, gross_margin: float | None, discount: float | None, clv_years: int | None,
-    horizon: int | None, margins: list[dict[str, Any]],
+    horizon: int | None, target_ltv_cac: float | None, margins: list[dict[str, Any]],
 ) -> dbc.Alert:
-    """Save the gross margins, discount rate and CLV horizons."""
+    """Save the gross margins, discount rate, CLV horizons and target LTV:CAC."""
     stored = current().settings.gross_margin_overrides
     overrides = {
         r["vertical"]: _fraction(float(r["margin"]))
@@ -295,6 +300,7 @@ def save_economics(
             "discount_rate": _fraction(discount),
             "cohort_clv_years": clv_years,
             "clv_horizon_months": horizon,
+            "target_ltv_cac": target_ltv_cac,
             "gross_margin_overrides": {**stored, "vertical": overrides},
         }
     )

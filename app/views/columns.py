@@ -101,6 +101,19 @@ KINDS: dict[str, Kind] = {
     "fit_score": "number",
     "pocket": "text",
     "open_opportunity": "boolean",
+    # unit economics
+    "new_customers": "count",
+    "new_arpa": "money",
+    "spend": "money",
+    "spend_direct": "money",
+    "spend_allocated": "money",
+    "spend_lagged": "money",
+    "mrr_change": "money",
+    "cac": "money",
+    "ltv_cac": "multiple",
+    "payback_months": "months",
+    "allowable_cac": "money",
+    "magic_number": "factor",
 }
 LABELS = {
     "nrr_low": "NRR low (95%)",
@@ -125,6 +138,10 @@ LABELS = {
     "close_date": "Closed",
     "p_value": "p",
     "q_value": "q",
+    "spend_direct": "Spend on the segment",
+    "spend_allocated": "Company spend allocated",
+    "spend_lagged": "Spend, months M-5 to M-3",
+    "mrr_change": "MRR change (3 months)",
 }
 
 

@@ -101,6 +101,34 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         "Core ICP: NRR >= 120% and GRR >= 90%. Healthy: NRR >= 100%. Watch: 90% <= NRR < "
         "100%. Accidental ICP: NRR < 90%. Insufficient data: n < min_accounts.",
     ),
+    "new_customers": (
+        "New customers",
+        "The segment's accounts whose first active month lies in the window (M-W, M].",
+    ),
+    "new_arpa": ("New ARPA", "The new customers' mean MRR in their first active month."),
+    "spend": (
+        "Spend",
+        "Spend in the window: the spend rows that name the segment, plus its share of the "
+        "rows that do not name that dimension (company-level spend), allocated in "
+        "proportion to new customers in the window.",
+    ),
+    "cac": ("CAC", "Spend of the segment in the window / its new customers."),
+    "ltv_cac": ("LTV:CAC", "CLV / CAC (the segment's cohort CLV). 3× or more is healthy."),
+    "payback_months": (
+        "CAC payback",
+        "CAC / (new ARPA × gross margin): months of a new customer's margin to earn back "
+        "what it cost to acquire.",
+    ),
+    "allowable_cac": (
+        "Allowable CAC",
+        "CLV / target LTV:CAC (default 3): what a new customer of the segment may cost "
+        "to acquire. Needs no spend.",
+    ),
+    "magic_number": (
+        "Magic number",
+        "(MRR(M) - MRR(M-3)) × 12 / spend in months (M-6, M-3]: new ARR per unit of "
+        "spend a quarter earlier.",
+    ),
     "new": ("New", "MRR(m) of an account with MRR(m-1) = 0 that was never active before m."),
     "reactivation": (
         "Reactivation",

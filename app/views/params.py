@@ -256,11 +256,13 @@ def from_cli(
     depth: int | None = None,
     **pick: Any,
 ) -> ViewParams:
-    """The params of ``icp report`` arguments (``--by a,b``; ``--segment`` a value of ``--by``).
+    """The params of ``icp report`` arguments (``--by a,b`` or ``--by company``; ``--segment``
+    a value of ``--by``).
 
     ``pick`` names a list of accounts: ``movement``, ``cohort`` and ``age``, or ``deals``.
     """
-    dims = tuple(d.strip() for d in by.split(",") if d.strip())
+    # ``--by company``: the whole company as one row (no dimension).
+    dims = () if by.strip() == "company" else tuple(d.strip() for d in by.split(",") if d.strip())
     filters = None
     if segment is not None:
         if len(dims) != 1:

@@ -20,6 +20,7 @@ DOWNLOADS = [
      ("won", "win_rate", "avg_deal_size")),
     ("/accidental-icp", "#ai-download-button", "flags", ("severity_score",)),
     ("/drift", "#dr-download-button", "alerts", ()),
+    ("/economics", "#ec-download-button", "economics", ("spend", "cac", "ltv_cac")),
 ]
 
 

@@ -37,6 +37,7 @@ CANONICAL = {
         "amount",
         "lead_source",
     ],
+    "spend": ["month", "amount", "category", "channel", "vertical"],
 }
 
 
@@ -54,7 +55,7 @@ def test_same_seed_writes_byte_identical_files(tmp_path: Path) -> None:
     first = _bytes(tmp_path / "a", 7)
     second = _bytes(tmp_path / "b", 7)
     assert first == second
-    assert set(first) == {"accounts", "subscriptions", "opportunities"}
+    assert set(first) == {"accounts", "subscriptions", "opportunities", "spend"}
 
 
 def test_another_seed_or_month_writes_other_files(tmp_path: Path) -> None:

@@ -97,3 +97,29 @@ def test_discovery_finds_the_planted_pocket_first(frames) -> None:
         {c["dimension"]: c["value"] for c in conds} for conds in pockets["conditions"].to_list()[1:]
     ]
     assert {"sub_industry": "Credit Unions"} in later
+
+
+def test_the_core_icp_earns_several_times_the_accidental_icps_ltv_to_cac(frames) -> None:
+    from metrics.economics import segment_economics
+
+    ds = build_dataset(frames, S)
+    assert frames.spend is not None and frames.spend.height > 0
+    by_sub = {
+        r["sub_industry"]: r
+        for r in segment_economics(ds, S, ds.default_as_of, 12, by=("sub_industry",)).iter_rows(
+            named=True
+        )
+    }
+    by_vertical = {
+        r["vertical"]: r
+        for r in segment_economics(ds, S, ds.default_as_of, 12, by=("vertical",)).iter_rows(
+            named=True
+        )
+    }
+    core = by_sub["Credit Unions"]["ltv_cac"]
+    assert core >= 3 * max(by_sub[s]["ltv_cac"] for s in ("Online Retail", "Marketing Agencies"))
+    retail = by_vertical["Retail & E-commerce"]
+    assert by_vertical["Financial Services"]["ltv_cac"] >= 2.5 * retail["ltv_cac"]
+    assert retail["ltv_cac"] < 3.0  # under the 3x line
+    # Retail costs less to win than Financial Services; it is the value that differs.
+    assert retail["cac"] < by_vertical["Financial Services"]["cac"]

@@ -11,6 +11,7 @@ PAGES = [
     "/?by=sub_industry",
     "/?vertical=Financial%20Services",
     "/segment?vertical=Healthcare",
+    "/economics?by=sub_industry",
     "/upload",
 ]
 CUT = """() => Array.from(document.querySelectorAll('.ag-cell, .ag-header-cell-text'))

@@ -52,7 +52,7 @@ def test_a_viewer_sees_no_upload_or_settings(viewer_context) -> None:
 
 
 VIEWER_LINKS = [
-    "Scorecard", "Discover", "Targets", "Cohorts", "Accidental ICP", "ICP drift", "Revenue",
+    "Scorecard", "Discover", "Targets", "Economics", "Cohorts", "Accidental ICP", "ICP drift", "Revenue",
 ]
 
 

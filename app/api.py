@@ -2,7 +2,8 @@
 
 Admins only, CSRF token required (``csrf_token`` form field or ``X-CSRFToken``
 header; ``GET /api/csrf`` gives a signed-in session its token), each file within ICP_UPLOAD_MAX_MB. The
-importer does all the work in one transaction: either every row lands or none.
+import runs as a job in its own process with limits (``db.importer.jobs``), never in the
+web worker, which waits for it: either every row lands or none.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def csrf_token() -> Response:
 @require_role("admin")
 def import_files() -> tuple[Response, int]:
     """Import the uploaded files; 200 with the result, 422 with every problem, 400/413 when unusable."""
-    from db.engine import get_engine
-    from db.importer import ImportFile, ImportRefused, ImportRejected, run_import
+    from app.commands import imports
+    from db.importer import ImportFile
 
     uploads = request.files.getlist("files")
     if not uploads:
@@ -46,11 +47,12 @@ def import_files() -> tuple[Response, int]:
             return jsonify(error=f"{upload.filename} is larger than {cap // (1024 * 1024)} MB"), 413
         files.append(ImportFile(upload.filename or "upload", data))
     user = current_user()
-    try:
-        result = run_import(files, get_engine(), user=user.email if user else "unknown")
-    except ImportRejected as exc:
-        return jsonify(error="the files hold problems; nothing was imported", plan=exc.plan.to_dict()), 422
-    except ImportRefused as exc:
-        return jsonify(error=str(exc)), 400
-    log.info("import via api", extra={"files": [f.name for f in files]})
-    return jsonify(result.to_dict()), 200
+    job = imports.import_and_wait(files, user.email if user else "unknown")
+    log.info("import via api", extra={"files": [f.name for f in files], "job": job["job_id"]})
+    if job["status"] == "failed":
+        return jsonify(error=job["error"], job_id=job["job_id"], batch_id=job["batch_id"]), 400
+    result = job["result"] or {}
+    if "rejected" in result:
+        return jsonify(error="the files hold problems; nothing was imported",
+                       plan=result["rejected"], job_id=job["job_id"]), 422
+    return jsonify({**result["import"], "job_id": job["job_id"]}), 200

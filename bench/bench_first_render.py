@@ -77,6 +77,10 @@ def upload(page, files: dict[str, str]) -> None:
     )
     page.wait_for_selector("#up-import:not([disabled])", timeout=120000)
     page.click("#up-import")
+    # The first real upload over the demo asks whether to replace it (the user would).
+    page.wait_for_selector("#up-result-summary, #up-demo-replace", timeout=120000)
+    if page.locator("#up-demo-replace").is_visible():
+        page.click("#up-demo-replace")
     page.wait_for_selector("#up-result-summary", timeout=120000)
     summary = page.inner_text("#up-result-summary")
     if not summary.startswith("Imported."):

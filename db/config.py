@@ -24,6 +24,12 @@ class Config(BaseSettings):
     icp_port: int = Field(default=8050, description="Port the dev server binds.")
     icp_upload_max_mb: int = Field(default=50, description="Upload size cap per file, in MB.")
     icp_max_rows: int = Field(default=2_000_000, description="Row cap per imported file.")
+    icp_import_memory_mb: int = Field(
+        default=4096, ge=256, description="Memory cap of one import job's process, in MB."
+    )
+    icp_import_timeout_s: int = Field(
+        default=1800, ge=10, description="Time cap of one import job, in seconds (wall and CPU)."
+    )
     redis_url: str | None = Field(default=None, description="Redis for the shared metrics cache.")
     icp_cache_dir: Path | None = Field(
         default=None, description="Filesystem cache folder (default ICP_DATA_DIR/cache)."

@@ -97,6 +97,40 @@ import_changes = sa.Table(
 sa.Index("ix_import_changes_batch_id", import_changes.c.batch_id)
 sa.Index("ix_import_changes_table_name_row_key", import_changes.c.table_name, import_changes.c.row_key)
 
+JOB_ACTIONS = ("check", "import")
+JOB_STATUSES = ("running", "done", "failed")
+
+import_jobs = sa.Table(
+    "import_jobs",
+    metadata,
+    sa.Column("job_id", sa.Integer, sa.Identity(), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False, comment="check (plan only) or import"),
+    sa.Column("status", sa.Text, nullable=False, server_default="running"),
+    sa.Column("options", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("stage", sa.Text, comment="read, validate, load or commit"),
+    sa.Column("progress", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("result", JSONB, comment="the plan (check) or the import result, as JSON"),
+    sa.Column("error", sa.Text),
+    sa.Column("batch_id", sa.Integer),
+    sa.Column("pid", sa.Integer, comment="the job's process while it runs"),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint(_in("action", JOB_ACTIONS), name="action"),
+    sa.CheckConstraint(_in("status", JOB_STATUSES), name="status"),
+    comment="imports and checks run as jobs in their own process, with limits (db.importer.jobs)",
+)
+
+import_job_files = sa.Table(
+    "import_job_files",
+    metadata,
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("import_jobs.job_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
 accounts = sa.Table(
     "accounts",
     metadata,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import getpass
 import json
+import sys
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -62,6 +64,27 @@ def _emit(
         typer.echo(text, err=err)
 
 
+class TerminalProgress:
+    """The importer's stages on stderr: one line rewritten in place on a terminal, a line a
+    step otherwise (``db.importer.progress``)."""
+
+    WORDS = {"read": "reading", "validate": "checking", "load": "loading", "commit": "committing"}
+
+    def __init__(self, tty: bool) -> None:
+        self.tty = tty
+        self.start = time.monotonic()
+
+    def __call__(self, stage: str, done: int, total: int, detail: str) -> None:
+        count = f" {done}/{total}" if total > 1 else ""
+        line = f"[{time.monotonic() - self.start:5.1f} s] {self.WORDS.get(stage, stage)}{count}"
+        line += f": {detail}" if detail else ""
+        if self.tty:
+            sys.stderr.write("\r\033[K" + line + ("\n" if stage == "commit" else ""))
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
 @import_app.command("files", hidden=True)
 def import_files(
     files: list[Path] = typer.Argument(
@@ -80,6 +103,10 @@ def import_files(
     keep_demo: bool = typer.Option(
         False, "--keep-demo", help="Keep the demo data beside yours (default: replace it)."
     ),
+    progress: bool = typer.Option(
+        None, "--progress/--no-progress",
+        help="Say each stage on stderr (default: when stderr is a terminal).",
+    ),
 ) -> None:
     """Validate FILE... and load them in one batch; exit status 1 on any problem.
 
@@ -89,8 +116,10 @@ def import_files(
 
     loaded = [ImportFile.from_path(p) for p in files]
     kinds = {f.name: kind.value for f in loaded} if kind else None
+    show = sys.stderr.isatty() if progress is None else progress
     command = ImportCommand(
-        loaded, get_engine(), _user(user), kinds=kinds, dry_run=dry_run, keep_demo=keep_demo
+        loaded, get_engine(), _user(user), kinds=kinds, dry_run=dry_run, keep_demo=keep_demo,
+        progress=TerminalProgress(sys.stderr.isatty()) if show else None,
     )
     try:
         result = command.run()

@@ -1,5 +1,10 @@
 """Imports as the upload page asks for them: plan, import, roll back, history, demo check.
 
+Checks and imports of uploaded files run as jobs in their own process
+(``db.importer.jobs``): :func:`start_check` and :func:`start_import` start them,
+:func:`status` says how far they got, and :func:`plan_view` turns a check's stored plan
+back into what the page draws.
+
 The page never touches the warehouse or the importer (import-linter holds that): it
 calls these, each on the warehouse of this process, and maps the importer's errors
 (``ImportRefused``: the files cannot be read; ``ImportRejected``: every problem of
@@ -9,24 +14,24 @@ valid files) to its messages.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from db.config import get_config
 from db.engine import get_engine
 from db.importer import (
-    ImportCommand,
     ImportFile,
-    ImportPlan,
     ImportRefused,
     ImportRejected,
     RollbackCommand,
     RollbackResult,
     import_history,
-    plan_import,
 )
 from db.importer import holds_demo as _holds_demo
+from db.importer.attributes import Attribute
 from db.importer.columns import KINDS, SPECS
-from db.importer.read import ReadLimits, read_table
+from db.importer.errors import Problem
+from db.importer.jobs import job_status, start_job
 
 __all__ = [
     "KINDS",
@@ -34,12 +39,14 @@ __all__ = [
     "ImportRefused",
     "ImportRejected",
     "canonical_columns",
-    "file_headers",
     "history",
     "holds_demo",
-    "import_command",
-    "plan",
+    "import_and_wait",
+    "plan_view",
     "roll_back",
+    "start_check",
+    "start_import",
+    "status",
     "upload_cap_mb",
 ]
 
@@ -56,33 +63,7 @@ def canonical_columns(kind: str) -> list[str]:
     return list(SPECS[kind].names) if kind in SPECS else []
 
 
-def file_headers(file: ImportFile, kind: str | None) -> list[str]:
-    """The file's own header, read by the importer's reader (empty when it cannot be read)."""
-    try:
-        return read_table(file, ReadLimits.from_config(), kind).headers
-    except ImportRefused:
-        return []
 
-
-def plan(
-    files: Sequence[ImportFile], kinds: Mapping[str, str] | None, mappings: Mappings
-) -> ImportPlan:
-    """What importing ``files`` would do, with every problem; nothing is written."""
-    return plan_import(files, get_engine(), kinds=kinds, mappings=mappings)
-
-
-def import_command(
-    files: Sequence[ImportFile],
-    user: str,
-    kinds: Mapping[str, str] | None,
-    mappings: Mappings,
-    keep_demo: bool,
-) -> ImportCommand:
-    """The import of ``files`` as ``user`` (run it; a real import replaces the demo unless
-    ``keep_demo``)."""
-    return ImportCommand(
-        files, get_engine(), user, kinds=kinds, mappings=mappings, keep_demo=keep_demo
-    )
 
 
 def roll_back(batch_id: int, user: str) -> RollbackResult:
@@ -98,3 +79,90 @@ def history() -> list[dict[str, Any]]:
 def holds_demo() -> bool:
     """True while the warehouse holds the demo data."""
     return _holds_demo(get_engine())
+
+
+def start_check(
+    user: str,
+    files: Sequence[ImportFile] = (),
+    *,
+    from_job: int | None = None,
+    kinds: Mapping[str, str] | None = None,
+    mappings: Mappings = None,
+) -> int:
+    """Start checking ``files`` (or job ``from_job``'s files) in a job of its own; its id."""
+    options = {"kinds": dict(kinds or {}), "mappings": {k: dict(v) for k, v in (mappings or {}).items()}}
+    return start_job(get_engine(), "check", user, files=files, from_job=from_job, options=options)
+
+
+def start_import(
+    user: str,
+    from_job: int,
+    *,
+    kinds: Mapping[str, str] | None = None,
+    mappings: Mappings = None,
+    keep_demo: bool = False,
+) -> int:
+    """Start importing job ``from_job``'s files in a job of its own; its id."""
+    options = {
+        "kinds": dict(kinds or {}),
+        "mappings": {k: dict(v) for k, v in (mappings or {}).items()},
+        "keep_demo": keep_demo,
+    }
+    return start_job(get_engine(), "import", user, from_job=from_job, options=options)
+
+
+def status(job_id: int) -> dict[str, Any] | None:
+    """Job ``job_id`` as ``db.importer.jobs.job_status`` says (None when unknown)."""
+    return job_status(get_engine(), job_id)
+
+
+@dataclass
+class FileView:
+    """One file of a stored plan, as the page draws it."""
+
+    name: str
+    kind: str | None
+    headers: list[str]
+    mapping: dict[str, str]
+    ignored: list[str]
+    notices: list[str]
+    rows: int
+    problem_count: int
+    attributes: list[Attribute] = field(default_factory=list)
+
+
+@dataclass
+class PlanView:
+    """A stored plan (``ImportPlan.to_dict()``) as the page draws it."""
+
+    ok: bool
+    problem_count: int
+    files: list[FileView]
+    problems: list[Problem]
+
+
+def plan_view(stored: Mapping[str, Any]) -> PlanView:
+    """The plan a check job stored, rebuilt for the page."""
+    files = [
+        FileView(
+            f["name"], f["kind"], list(f.get("headers") or []), dict(f.get("mapping") or {}),
+            list(f.get("ignored") or []), list(f.get("notices") or []), int(f.get("rows") or 0),
+            int(f.get("problem_count") or 0),
+            [Attribute(a["header"], a["name"], a["numeric"], a["values"])
+             for a in f.get("attributes") or []],
+        )
+        for f in stored.get("files", [])
+    ]
+    problems = [
+        Problem(p["file"], p["row"], p["column"], p["value"], p["expected"])
+        for p in stored.get("problems", [])
+    ]
+    return PlanView(bool(stored.get("ok")), int(stored.get("problem_count") or 0), files, problems)
+
+
+def import_and_wait(files: Sequence[ImportFile], user: str) -> dict[str, Any]:
+    """Import ``files`` in a job of its own and wait for it; the ended job (``status``)."""
+    job_id = start_job(get_engine(), "import", user, files=files, wait=True)
+    ended = job_status(get_engine(), job_id)
+    assert ended is not None
+    return ended

@@ -1,12 +1,14 @@
 """Upload (``/upload``, admins): drop export files, check them, import them, roll back.
 
-Flow: dropping files plans the import (detected kind and column mapping per file,
+Flow: dropping files starts a check job (detected kind and column mapping per file,
 every problem listed, nothing written); the kind and each column's mapping can be
-changed and the files re-validated; "Import" loads them in one transaction; the
-history lists every batch with a rollback behind a confirmation. The file bytes
-stay in the browser's ``dcc.Upload`` and are sent again with each step, so no
-worker keeps state between steps. Every callback checks the admin role on the
-server.
+changed and the files checked again; "Import" starts an import job that loads them in
+one transaction; the history lists every batch with a rollback behind a
+confirmation. Checks and imports run as jobs in their own process with limits
+(``db.importer.jobs``), never in the web worker: a progress bar follows the job
+(read, validate, load, commit) and the job's id is kept in the browser's session
+storage, so a reload shows the same job again. The files live with their job in the
+warehouse. Every callback checks the admin role on the server.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from app import auth
 from app.commands import imports
-from app.commands.imports import KINDS, ImportFile, ImportRefused, ImportRejected
+from app.commands.imports import KINDS, ImportFile, ImportRefused
 from app.components.csv_export import to_csv
 from app.components.widgets import page_header
 from app.views import formats as fmt
@@ -56,6 +58,10 @@ class ids:
     CONFIRM_TEXT = "up-confirm-text"
     CONFIRM_YES = "up-confirm-yes"
     CONFIRM_NO = "up-confirm-no"
+    JOB = "up-job"
+    POLL = "up-poll"
+    PROGRESS = "up-progress"
+    PROGRESS_BAR = "up-progress-bar"
     ROLLBACK_RESULT = "up-rollback-result"
     PROBLEMS = "up-problems"
     KIND = "up-kind"
@@ -87,9 +93,8 @@ def _choices(kinds: list[str] | None, kind_ids: list[dict] | None, maps: list[st
     return chosen_kinds, mappings
 
 
-def mapping_editor(plan: Any, files: list[ImportFile]) -> list[Any]:
+def mapping_editor(plan: Any) -> list[Any]:
     """Per file: its detected kind and, per source column, the canonical column it feeds."""
-    by_name = {f.name: f for f in files}
     cards = []
     for f in plan.files:
         canonical = imports.canonical_columns(f.kind)
@@ -97,9 +102,9 @@ def mapping_editor(plan: Any, files: list[ImportFile]) -> list[Any]:
         sources = (
             list(f.mapping) + [c for c in f.ignored if c not in f.mapping] + list(kept)
         )
-        if not sources and f.name in by_name:
+        if not sources:
             # A missing required column leaves no mapping: offer every header of the file.
-            sources = imports.file_headers(by_name[f.name], f.kind)
+            sources = list(f.headers)
         rows = [
             html.Tr(
                 [
@@ -271,7 +276,8 @@ def layout(**_query: str) -> html.Div:
     header = page_header(
         "Upload exports",
         "Drop your CRM and billing exports (accounts, subscriptions or monthly MRR, "
-        "opportunities; CSV or XLSX). Nothing is written until every file is valid.",
+        "opportunities, and optionally spend; CSV or XLSX). Nothing is written until every "
+        "file is valid.",
     )
     user = auth.current_user()
     if user is None or not user.can("admin"):
@@ -291,6 +297,14 @@ def layout(**_query: str) -> html.Div:
                 multiple=True,
                 max_size=max_mb * 1024 * 1024,
                 className="upload-zone mb-3",
+            ),
+            dcc.Store(id=ids.JOB, storage_type="session"),
+            dcc.Interval(id=ids.POLL, interval=500, disabled=False),
+            html.Div(
+                [html.Div(id=ids.PROGRESS, className="hint mb-1"),
+                 dbc.Progress(id=ids.PROGRESS_BAR, value=0, striped=True, animated=True,
+                              className="mb-3")],
+                id="up-progress-panel", className="d-none",
             ),
             dcc.Loading(
                 html.Div(
@@ -375,15 +389,127 @@ def layout(**_query: str) -> html.Div:
     )
 
 
+STAGE_WORDS = {
+    "queued": "Starting",
+    "read": "Reading and checking the files",
+    "validate": "Checking references between the files and the warehouse",
+    "load": "Writing the rows",
+    "commit": "Committing",
+    "done": "Done",
+}
+STAGE_SHARE = {"queued": (0, 2), "read": (2, 55), "validate": (55, 60), "load": (60, 95),
+               "commit": (95, 99), "done": (100, 100)}
+
+
+def progress_of(job: dict[str, Any]) -> tuple[str, int]:
+    """The job's progress in words and as a percentage of the whole job."""
+    stage = job.get("stage") or "queued"
+    low, high = STAGE_SHARE.get(stage, (0, 99))
+    step = (job.get("progress") or {}).get(stage) or {}
+    total = step.get("total") or 0
+    share = step.get("done", 0) / total if total else 0.0
+    percent = int(low + (high - low) * share)
+    words = STAGE_WORDS.get(stage, stage)
+    detail = step.get("detail")
+    count = f" ({step['done']} of {total})" if total and stage in ("read", "load") else ""
+    text = f"{words}{count}{': ' + detail if detail else ''} · {job['seconds']:.0f} s"
+    return text, percent
+
+
+_WARMED: set[int] = set()
+
+
+def _warm_once(job_id: int) -> None:
+    # The next page the user opens is served from the cache, not computed while they wait.
+    if job_id in _WARMED:
+        return
+    _WARMED.add(job_id)
+    warm_in_background(warehouse_context, flask.current_app._get_current_object().app_context)
+
+
+def import_summary(result: dict[str, Any]) -> dbc.Alert:
+    """What an import job changed, in words."""
+    batch = result.get("batch_id")
+    return dbc.Alert(
+        [
+            html.Strong("Imported. " if result.get("changed") else "Nothing changed. "),
+            f"{fmt.count(result['inserted'])} rows inserted, {fmt.count(result['updated'])} "
+            f"updated, {fmt.count(result['unchanged'])} unchanged",
+            f" (batch {batch})." if batch is not None else ".",
+            html.Ul([html.Li(f"{f['name']} ({f['kind']}): {fmt.count(f['inserted'])} inserted, "
+                             f"{fmt.count(f['updated'])} updated, "
+                             f"{fmt.count(f['unchanged'])} unchanged")
+                     for f in result.get("files", [])], className="mb-0 mt-1"),
+            html.Div(f"The demo data was replaced ({fmt.count(result['demo_rows_removed'])} "
+                     f"demo rows removed); rolling back batch {batch} brings it back.",
+                     className="mt-1")
+            if result.get("demo_rows_removed") else None,
+        ],
+        color="success",
+        id="up-result-summary",
+    )
+
+
+POLL_OUTPUTS = {
+    "files": Output(ids.FILES, "children"),
+    "report": Output(ids.REPORT, "children"),
+    "import_disabled": Output(ids.IMPORT, "disabled"),
+    "actions": Output("up-actions", "className"),
+    "result": Output(ids.RESULT, "children"),
+    "history": Output(ids.HISTORY, "rowData", allow_duplicate=True),
+    "progress": Output(ids.PROGRESS, "children"),
+    "bar": Output(ids.PROGRESS_BAR, "value"),
+    "panel": Output("up-progress-panel", "className"),
+    "poll": Output(ids.POLL, "disabled"),
+}
+
+
 @callback(
-    Output(ids.FILES, "children"),
-    Output(ids.REPORT, "children"),
-    Output(ids.IMPORT, "disabled"),
-    Output("up-actions", "className"),
+    output=POLL_OUTPUTS,
+    inputs={"_tick": Input(ids.POLL, "n_intervals"), "state": Input(ids.JOB, "data")},
+    prevent_initial_call="initial_duplicate",
+)
+@auth.require_role("admin")
+def follow_job(_tick: int | None, state: dict | None) -> dict[str, Any]:
+    """Follow the page's job: its progress while it runs, then what it found or did."""
+    out = dict.fromkeys(POLL_OUTPUTS, dash.no_update)
+    job = imports.status(state["job"]) if state and state.get("job") else None
+    if job is None:
+        return {**out, "poll": True, "panel": "d-none"}
+    if job["status"] == "running":
+        text, percent = progress_of(job)
+        return {**out, "progress": text, "bar": percent, "panel": "", "poll": False}
+    out.update(poll=True, panel="d-none", progress="", bar=100)
+    if job["status"] == "failed":
+        return {**out, "result": dbc.Alert(job["error"], color="danger", id="up-job-failed"),
+                "history": history_rows(), "import_disabled": True}
+    result = job["result"] or {}
+    if "plan" in result:
+        view = imports.plan_view(result["plan"])
+        return {**out, "files": mapping_editor(view), "report": report(view),
+                "import_disabled": not view.ok, "actions": "mb-2", "result": None}
+    if "rejected" in result:
+        view = imports.plan_view(result["rejected"])
+        return {**out, "report": report(view), "result": None, "history": history_rows(),
+                "import_disabled": False}
+    done = result["import"]
+    if done.get("changed"):
+        _warm_once(job["job_id"])
+    return {**out, "result": import_summary(done), "history": history_rows(),
+            "import_disabled": False}
+
+
+@callback(
+    Output(ids.JOB, "data", allow_duplicate=True),
     Output(ids.RESULT, "children", allow_duplicate=True),
+    # What the last check said goes while the files are checked again.
+    Output(ids.FILES, "children", allow_duplicate=True),
+    Output(ids.REPORT, "children", allow_duplicate=True),
+    Output(ids.IMPORT, "disabled", allow_duplicate=True),
     Input(ids.UPLOAD, "contents"),
     Input(ids.REVALIDATE, "n_clicks"),
     State(ids.UPLOAD, "filename"),
+    State(ids.JOB, "data"),
     State({"type": ids.KIND, "file": ALL}, "value"),
     State({"type": ids.KIND, "file": ALL}, "id"),
     State({"type": ids.MAP, "file": ALL, "source": ALL}, "value"),
@@ -393,83 +519,57 @@ def layout(**_query: str) -> html.Div:
 @auth.require_role("admin")
 def check_files(
     contents: list[str] | None, _revalidate: int | None, names: list[str] | None,
-    kinds: list[str], kind_ids: list[dict], maps: list[str], map_ids: list[dict],
+    state: dict | None, kinds: list[str], kind_ids: list[dict], maps: list[str],
+    map_ids: list[dict],
 ) -> tuple:
-    """Plan the import of the dropped files: kinds, mappings, every problem; nothing written."""
-    if not contents:
-        return None, None, True, "mb-2 d-none", None
-    files = _files(contents, names)
-    if ctx.triggered_id == ids.REVALIDATE:
-        chosen_kinds, mappings = _choices(kinds, kind_ids, maps, map_ids)
-    else:
-        chosen_kinds, mappings = {}, {}
+    """Start checking the dropped files (or the same files again with the kinds and
+    columns chosen on the page): kinds, mappings, every problem; nothing written."""
+    user = auth.current_user().email
+    cleared = (None, None, True)
     try:
-        plan = imports.plan(files, chosen_kinds or None, mappings or None)
+        if ctx.triggered_id == ids.REVALIDATE and state and state.get("files"):
+            chosen_kinds, mappings = _choices(kinds, kind_ids, maps, map_ids)
+            job = imports.start_check(user, from_job=state["files"], kinds=chosen_kinds,
+                                      mappings=mappings)
+            return {"job": job, "files": state["files"]}, None, *cleared
+        if not contents:
+            return dash.no_update, None, *cleared
+        job = imports.start_check(user, _files(contents, names))
     except ImportRefused as exc:
-        return None, dbc.Alert(str(exc), color="danger"), True, "mb-2 d-none", None
-    return mapping_editor(plan, files), report(plan), not plan.ok, "mb-2", None
+        return dash.no_update, dbc.Alert(str(exc), color="danger"), *cleared
+    return {"job": job, "files": job}, None, *cleared
 
 
 @callback(
-    Output(ids.RESULT, "children", allow_duplicate=True),
-    Output(ids.HISTORY, "rowData", allow_duplicate=True),
-    Output(ids.REPORT, "children", allow_duplicate=True),
+    Output(ids.JOB, "data", allow_duplicate=True),
     Output(ids.DEMO_ASK, "is_open"),
     Input(ids.IMPORT, "n_clicks"),
     Input(ids.DEMO_REPLACE, "n_clicks"),
     Input(ids.DEMO_KEEP, "n_clicks"),
-    State(ids.UPLOAD, "contents"),
-    State(ids.UPLOAD, "filename"),
+    State(ids.JOB, "data"),
     State({"type": ids.KIND, "file": ALL}, "value"),
     State({"type": ids.KIND, "file": ALL}, "id"),
     State({"type": ids.MAP, "file": ALL, "source": ALL}, "value"),
     State({"type": ids.MAP, "file": ALL, "source": ALL}, "id"),
     prevent_initial_call=True,
-    running=[(Output(ids.IMPORT, "disabled"), True, True)],
 )
 @auth.require_role("admin")
 def import_files(
-    _n: int, _replace: int | None, _keep: int | None,
-    contents: list[str] | None, names: list[str] | None,
+    _n: int, _replace: int | None, _keep: int | None, state: dict | None,
     kinds: list[str], kind_ids: list[dict], maps: list[str], map_ids: list[dict],
 ) -> tuple:
-    """Import the checked files in one transaction and say what changed; while the
-    warehouse holds the demo, ask first whether to replace it or keep both."""
-    no = dash.no_update
+    """Start importing the checked files in a job (one transaction); while the warehouse
+    holds the demo, ask first whether to replace it or keep both."""
+    if not state or not state.get("files"):
+        return dash.no_update, False
     if ctx.triggered_id == ids.IMPORT and imports.holds_demo():
-        return no, no, no, True
+        return dash.no_update, True
     chosen_kinds, mappings = _choices(kinds, kind_ids, maps, map_ids)
-    command = imports.import_command(
-        _files(contents, names), auth.current_user().email, chosen_kinds or None,
-        mappings or None, keep_demo=ctx.triggered_id == ids.DEMO_KEEP,
+    job = imports.start_import(
+        auth.current_user().email, state["files"], kinds=chosen_kinds, mappings=mappings,
+        keep_demo=ctx.triggered_id == ids.DEMO_KEEP,
     )
-    try:
-        result = command.run()
-    except ImportRejected as exc:
-        return None, history_rows(), report(exc.plan), False
-    except ImportRefused as exc:
-        return dbc.Alert(str(exc), color="danger"), history_rows(), no, False
-    if result.changed:
-        # The next page the user opens is served from the cache, not computed while they wait.
-        warm_in_background(warehouse_context, flask.current_app._get_current_object().app_context)
-    summary = dbc.Alert(
-        [
-            html.Strong("Imported. " if result.changed else "Nothing changed. "),
-            f"{fmt.count(result.inserted)} rows inserted, {fmt.count(result.updated)} updated, "
-            f"{fmt.count(result.unchanged)} unchanged",
-            f" (batch {result.batch_id})." if result.batch_id is not None else ".",
-            html.Ul([html.Li(f"{f.name} ({f.kind}): {fmt.count(f.inserted)} inserted, "
-                             f"{fmt.count(f.updated)} updated, {fmt.count(f.unchanged)} unchanged")
-                     for f in result.files], className="mb-0 mt-1"),
-            html.Div(f"The demo data was replaced ({fmt.count(result.demo_rows_removed)} demo "
-                     f"rows removed); rolling back batch {result.batch_id} brings it back.",
-                     className="mt-1")
-            if result.demo_rows_removed else None,
-        ],
-        color="success",
-        id="up-result-summary",
-    )
-    return summary, history_rows(), no, False
+    return {"job": job, "files": state["files"]}, False
 
 
 @callback(

@@ -19,6 +19,7 @@ from db.data_version import bump_data_version
 from db.importer.errors import ImportFailed
 from db.importer.load import FileResult, ImportResult, load_plan, record_files
 from db.importer.plan import ImportPlan, ImportRejected, plan_import
+from db.importer.progress import Progress
 from db.importer.read import ImportFile, ReadLimits
 from db.importer.rollback import RollbackResult, check_batch, undo_batch
 
@@ -45,13 +46,15 @@ class ImportCommand:
     demo: bool = False
     keep_demo: bool = False
     after_staging: Callable[[int], None] | None = None
+    progress: Progress | None = None
+    """Hears of each stage (``db.importer.progress``): read, validate, load, commit."""
 
     def validate(self) -> ImportPlan:
         """The plan of a valid import; :class:`ImportRejected` listing every problem otherwise
         (recorded as a failed batch unless it is a dry run)."""
         plan = plan_import(
             self.files, self.engine, kinds=self.kinds, mappings=self.mappings,
-            settings=self.settings, limits=self.limits,
+            settings=self.settings, limits=self.limits, progress=self.progress,
         )
         if not plan.ok:
             if not self.dry_run:
@@ -70,8 +73,10 @@ class ImportCommand:
                 result = load_plan(
                     conn, plan, self.user, demo=self.demo,
                     replace_demo=not (self.demo or self.keep_demo),
-                    after_staging=self.after_staging,
+                    after_staging=self.after_staging, progress=self.progress,
                 )
+                if self.progress is not None:
+                    self.progress("commit", 0, 1, "committing the batch")
                 result.data_version = (
                     bump_data_version(conn)
                     if result.changed

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from db.importer.demo_rows import replace_demo as replace_demo_rows
 from db.importer.plan import ImportPlan
+from db.importer.progress import Progress, no_progress
 from db.importer.tables import IMPORT_LOCK, differs, join_on, key_columns, row_key
 from db.importer.values import cents_text
 from metrics.frames import COLUMNS
@@ -317,6 +318,7 @@ def load_plan(
     demo: bool = False,
     replace_demo: bool = False,
     after_staging: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Write a valid ``plan`` inside ``conn``'s transaction, recorded as a batch of ``user``.
 
@@ -324,8 +326,10 @@ def load_plan(
     row, recorded under this batch. Takes the import lock; the caller commits and
     bumps the data version.
     """
+    progress = progress or no_progress
     frames = plan.load_frames()
     results = [FileResult(f.name, f.kind or "", f.rows) for f in plan.files]
+    progress("load", 0, len(frames), "waiting for other imports")
     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
     # Room for the diff's hash join and the key-ordered upsert's sort in memory.
     conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
@@ -342,9 +346,11 @@ def load_plan(
     result = ImportResult(batch_id, plan, results)
     if replace_demo:
         result.demo_rows_removed = replace_demo_rows(conn, batch_id, stages)
-    for kind, stage in stages.items():
+    for done, (kind, stage) in enumerate(stages.items()):
+        progress("load", done, len(stages), f"{kind}: {frames[kind].height:,} rows")
         for index, (ins, upd) in _apply(conn, kind, stage, batch_id).items():
             results[index].inserted, results[index].updated = ins, upd
+    progress("load", len(stages), len(stages), "every kind written")
     if "spend" in stages:
         result.spend_rows_replaced = _replace_spend_months(conn, stages["spend"], batch_id)
     for r in results:

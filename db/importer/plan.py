@@ -27,6 +27,7 @@ from db.importer.columns import (
     map_columns,
 )
 from db.importer.errors import ImportRefused, Problem
+from db.importer.progress import Progress, no_progress
 from db.importer.read import ImportFile, ReadLimits, read_table
 from db.importer.validate import (
     MAX_LISTED,
@@ -358,6 +359,7 @@ def plan_import(
     mappings: Mapping[str, Mapping[str, str]] | None = None,
     settings: Any = None,
     limits: ReadLimits | None = None,
+    progress: Progress | None = None,
 ) -> ImportPlan:
     """Read, map and validate ``files`` together; nothing is written.
 
@@ -366,7 +368,9 @@ def plan_import(
     ``size_band_smb_below`` / ``size_band_mid_below``, e.g. MetricSettings)
     gives the size-band bounds; without it the warehouse's stored settings are
     used. With ``engine=None`` references are checked against the files alone.
+    ``progress(stage, done, total, detail)`` hears of each file read and checked.
     """
+    progress = progress or no_progress
     limits = limits or ReadLimits.from_config()
     if not files:
         raise ImportRefused("no files to import")
@@ -384,12 +388,15 @@ def plan_import(
     bands = _bands(settings, engine)
     plans: list[FilePlan] = []
     per_file: list[list[tuple[pl.DataFrame, int]]] = []
-    for f in files:
+    for i, f in enumerate(files):
+        progress("read", i, len(files), f.name)
         plan, problems, count = _plan_file(
             f, limits, kinds.get(f.name), mappings.get(f.name), bands
         )
         plans.append(plan)
         per_file.append([(problems, count)])
+        progress("read", i + 1, len(files), f"{f.name}: {plan.rows:,} rows")
+    progress("validate", 0, 1, "references between the files and the warehouse")
     for i, listed, count in _cross_file_duplicates(plans) + _unknown_accounts(plans, engine):
         per_file[i].append((listed, count))
     problems: list[Problem] = []

@@ -122,3 +122,31 @@ def test_the_import_can_be_rolled_back_after_confirmation(page) -> None:
     page.click("#up-confirm-yes")
     expect(page.locator("#up-rollback-result")).to_contain_text("rolled back: 2 inserted rows removed")
     expect(page.locator("#up-history .ag-row[row-index='0']")).to_contain_text("rolled_back")
+
+
+def test_a_large_check_shows_progress_and_survives_a_reload(page) -> None:
+    open_page(page, "/upload")
+    files = []
+    for part in range(3):
+        rows = "".join(f"BIG-{part}-{i},Technology,SaaS,120\n" for i in range(150_000))
+        files.append({"name": f"accounts-{part}.csv", "mimeType": "text/csv",
+                      "buffer": ("account_id,vertical,sub_industry,employees\n" + rows).encode()})
+    page.set_input_files("#up-upload input[type=file]", files=files)
+    panel = page.locator("#up-progress-panel")
+    expect(panel).to_be_visible(timeout=60000)
+    seen = set()
+    for _ in range(40):
+        value = page.locator("#up-progress-bar .progress-bar").get_attribute("aria-valuenow")
+        if value is not None:
+            seen.add(int(float(value)))
+        if len(seen) >= 2:
+            break
+        page.wait_for_timeout(100)
+    assert len(seen) >= 2, seen  # the bar moved while the job ran
+    expect(page.locator("#up-progress")).to_contain_text("Reading and checking the files")
+    # A reload finds the same job (its id is in the session) and follows it to its end.
+    page.reload()
+    expect(page.locator("#up-report")).to_contain_text("valid", timeout=120000)
+    expect(page.locator("#up-report")).to_contain_text("450,000 rows")
+    expect(page.locator("#up-import")).to_be_enabled()
+    expect(panel).to_be_hidden()

@@ -291,11 +291,13 @@ def test_admin_imports_through_the_route_all_or_nothing(app_server: gunicorn.Ser
             assert conn.scalar(sa.text("SELECT count(*) FROM accounts")) == 2
     finally:
         with engine.begin() as conn:
-            conn.execute(sa.text("TRUNCATE accounts, import_batches, import_files, import_changes RESTART IDENTITY CASCADE"))
+            conn.execute(sa.text("TRUNCATE accounts, import_batches, import_files, import_changes, import_jobs RESTART IDENTITY CASCADE"))
             conn.execute(sa.text("UPDATE data_version SET version = 0"))
 
 
-def _upload_callback_body(server: gunicorn.Server, http: requests.Session, trigger: str, csv: bytes) -> dict:
+def _upload_callback_body(
+    server: gunicorn.Server, http: requests.Session, trigger: str, csv: bytes, job: dict | None = None
+) -> dict:
     """The exact request the Upload page's callback fired by ``trigger`` sends, built from the
     app's callback map (its pattern-matching states empty: no mapping chosen)."""
     deps = http.get(server.url + "/_dash-dependencies", timeout=10).json()
@@ -305,7 +307,9 @@ def _upload_callback_body(server: gunicorn.Server, http: requests.Session, trigg
         for spec in dep["output"].strip(".").split("...")
     ]
     content = "data:text/csv;base64," + base64.b64encode(csv).decode()
-    values = {"up-upload.contents": [content], "up-upload.filename": ["accounts.csv"], trigger: 1}
+    values = {"up-upload.contents": [content], "up-upload.filename": ["accounts.csv"],
+              "up-job.data": job}
+    values.setdefault(trigger, 1)
 
     def entry(item: dict) -> dict | list:
         if item["id"].startswith("{"):
@@ -334,14 +338,29 @@ def test_viewer_gets_403_from_the_upload_callbacks(app_server: gunicorn.Server, 
         assert conn.scalar(sa.text("SELECT count(*) FROM accounts")) == 0
     admin = _signed_in(app_server, ADMIN)
     try:
-        body = _upload_callback_body(app_server, admin, "up-import.n_clicks", csv)
+        # Dropping the file starts a check job; "Import" imports that job's files in another.
+        body = _upload_callback_body(app_server, admin, "up-upload.contents", csv)
         resp = admin.post(app_server.url + "/_dash-update-component", json=body, timeout=60)
         assert resp.status_code == 200, resp.text[:300]
+        state = resp.json()["response"]["up-job"]["data"]
+        body = _upload_callback_body(app_server, admin, "up-import.n_clicks", csv, state)
+        resp = admin.post(app_server.url + "/_dash-update-component", json=body, timeout=60)
+        assert resp.status_code == 200, resp.text[:300]
+        job = resp.json()["response"]["up-job"]["data"]["job"]
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline and status in (None, "running"):
+            with engine.connect() as conn:
+                status = conn.scalar(
+                    sa.text("SELECT status FROM import_jobs WHERE job_id = :j"), {"j": job}
+                )
+            time.sleep(0.1)
+        assert status == "done"
         with engine.connect() as conn:
             assert conn.scalar(sa.text("SELECT count(*) FROM accounts")) == 1
     finally:
         with engine.begin() as conn:
-            conn.execute(sa.text("TRUNCATE accounts, import_batches, import_files, import_changes RESTART IDENTITY CASCADE"))
+            conn.execute(sa.text("TRUNCATE accounts, import_batches, import_files, import_changes, import_jobs RESTART IDENTITY CASCADE"))
             conn.execute(sa.text("UPDATE data_version SET version = 0"))
 
 

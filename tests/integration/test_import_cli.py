@@ -108,3 +108,15 @@ def test_unmigrated_warehouse_is_one_clear_line(
         get_config.cache_clear()
         dispose_engines()
         drop_database(pg_admin_url, name)
+
+
+def test_progress_is_said_stage_by_stage_on_stderr(env_db: sa.Engine) -> None:
+    result = runner.invoke(app, ["import", *FILES, "--user", "ops", "--progress"])
+    assert result.exit_code == 0, result.output
+    said = result.stderr
+    assert "reading 3/3" in said and "checking" in said and "loading" in said
+    assert "committing" in said
+    # stdout keeps the report alone, for scripts
+    assert "reading" not in result.stdout
+    quiet = runner.invoke(app, ["import", *FILES, "--user", "ops"])
+    assert "reading" not in quiet.stderr  # not a terminal: no progress unless asked

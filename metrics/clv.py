@@ -96,6 +96,10 @@ def fit_sbg_batch(
         u = np.broadcast_to(np.log(start[0]), d.shape[:1]).astype(np.float64)
         v = np.broadcast_to(np.log(start[1]), d.shape[:1]).astype(np.float64)
         step = 0.0
+    if start is not None:
+        # Replicates start at their segment's optimum: analytic Newton steps finish them.
+        u, v = _newton_analytic(u, v, d, c)
+        return np.exp(u), np.exp(v)
     offsets = np.array([-1.0, 0.0, 1.0])
     ou, ov = (x.ravel() for x in np.meshgrid(offsets, offsets, indexing="ij"))
     rows = np.arange(u.size)
@@ -116,6 +120,85 @@ def _batch_ll(
     ls, lp = _log_curves(np.exp(u), np.exp(v), periods)
     lp = np.where(np.isfinite(lp), lp, 0.0)
     return np.einsum("rkt,rt->rk", lp, d) + np.einsum("rkt,rt->rk", ls, c)
+
+
+def sbg_weights(d: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sBG log-likelihood as weights: LL = D log α + Σ_i wB_i log(β+i-1)
+    - Σ_i wA_i log(α+β+i-1), i = 1..periods, for each row of deaths/censored.
+
+    log S(t) sums log((β+i-1)/(α+β+i-1)) over i <= t and log P(t) = log S(t-1) +
+    log(α/(α+β+t-1)), so the term of i collects everyone censored at t >= i and
+    lost at t > i (wB), and those lost at i too (wA = wB + d_i); D is all losses.
+    """
+    periods = d.shape[1] - 1
+    kept = np.cumsum(c[:, ::-1], axis=1)[:, ::-1][:, 1:]  # censored at t >= i
+    lost = np.cumsum(d[:, ::-1], axis=1)[:, ::-1]
+    later = np.concatenate([lost[:, 2:], np.zeros((d.shape[0], 1))], axis=1)[:, :periods]
+    w_b = kept + later
+    return w_b + d[:, 1:], w_b, d.sum(axis=1)
+
+
+def _analytic_ll(
+    u: np.ndarray, v: np.ndarray, w_a: np.ndarray, w_b: np.ndarray, total: np.ndarray
+) -> np.ndarray:
+    """LL at log α = u, log β = v (a trailing axis of candidates per row)."""
+    i = np.arange(w_a.shape[1], dtype=np.float64)
+    a, b = np.exp(u)[..., None], np.exp(v)[..., None]
+    wa, wb = w_a[:, None, :], w_b[:, None, :]
+    return (
+        total[:, None] * u
+        + (wb * np.log(b + i)).sum(axis=-1)
+        - (wa * np.log(a + b + i)).sum(axis=-1)
+    )
+
+
+def _newton_analytic(
+    u: np.ndarray, v: np.ndarray, d: np.ndarray, c: np.ndarray, iterations: int = 30
+) -> tuple[np.ndarray, np.ndarray]:
+    """Newton steps on the exact gradient and Hessian of LL in (log α, log β), kept only
+    where they improve the fit (whole, or halved up to five times); a short step up the
+    gradient where the surface is not concave. Same optimum as :func:`_newton_polish`,
+    at a fraction of its cost: four sums per row and step instead of seven likelihoods."""
+    w_a, w_b, total = sbg_weights(d, c)
+    i = np.arange(w_a.shape[1], dtype=np.float64)
+    # Whole to 1/32 of a step: off the concave region a gradient step may need to be short.
+    scale = 0.5 ** np.arange(6)
+    u, v = u.copy(), v.copy()
+    act = np.arange(u.size)
+    for _ in range(iterations):
+        ua, va = u[act], v[act]
+        wa, wb, dt = w_a[act], w_b[act], total[act]
+        a, b = np.exp(ua), np.exp(va)
+        x = a[:, None] + b[:, None] + i
+        y = b[:, None] + i
+        sa1, sa2 = (wa / x).sum(axis=1), (wa / x**2).sum(axis=1)
+        sb1, sb2 = (wb / y).sum(axis=1), (wb / y**2).sum(axis=1)
+        g_a = dt / a - sa1
+        g_b = sb1 - sa1
+        gu, gv = a * g_a, b * g_b
+        huu = a**2 * (sa2 - dt / a**2) + gu
+        hvv = b**2 * (sa2 - sb2) + gv
+        huv = a * b * sa2
+        det = huu * hvv - huv**2
+        ok = (huu < 0) & (det > 0)
+        safe = np.where(ok, det, 1.0)
+        norm = np.maximum(np.hypot(gu, gv), 1e-300)
+        su = np.where(ok, -(hvv * gu - huv * gv) / safe, 0.5 * gu / norm)
+        sv = np.where(ok, -(huu * gv - huv * gu) / safe, 0.5 * gv / norm)
+        cu = np.clip(ua[:, None] + su[:, None] * scale, _LOG_MIN, _LOG_MAX)
+        cv = np.clip(va[:, None] + sv[:, None] * scale, _LOG_MIN, _LOG_MAX)
+        f0 = _analytic_ll(ua[:, None], va[:, None], wa, wb, dt)[:, 0]
+        cand = _analytic_ll(cu, cv, wa, wb, dt)
+        pick = np.argmax(cand, axis=1)
+        rows = np.arange(act.size)
+        better = cand[rows, pick] > f0
+        u[act] = np.where(better, cu[rows, pick], ua)
+        v[act] = np.where(better, cv[rows, pick], va)
+        moving = better & (np.hypot(su, sv) > 1e-6)
+        if not moving.any():
+            break
+        act = act[moving]
+    return u, v
 
 
 def _newton_polish(

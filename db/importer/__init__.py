@@ -72,7 +72,7 @@ _WHERE = {
     "plan_import": "plan",
     "read_export_folder": "plan",
     "ImportFile": "read",
-    "ReadLimits": "read",
+    "ReadLimits": "limits",
     "RollbackResult": "rollback",
 }
 

@@ -1,10 +1,9 @@
 """Turn an uploaded file's bytes into a table of strings, refusing what is unsafe to parse.
 
 Every check that can be made before parsing is made first: the size cap, what
-the bytes are (CSV text or an XLSX workbook, whatever the file is called), and
-for XLSX the zip's central directory (entries, total uncompressed size,
-compression ratio) and the sheet's dimension, because calamine has no
-decompression limit of its own. Cells are read as text; values.py parses them.
+the bytes are (CSV text or an XLSX workbook, whatever the file is called);
+XLSX workbooks are inflated and measured by workbook.py before calamine reads a
+checked copy. Cells are read as text; values.py parses them.
 """
 
 from __future__ import annotations
@@ -12,19 +11,19 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from db.importer.columns import KINDS, header_score, normalize
+from db.importer.columns import KINDS, header_score
 from db.importer.errors import ImportRefused
+from db.importer.limits import ReadLimits, size_text
+from db.importer.workbook import HEADER_SEARCH_ROWS, open_workbook
 
 DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-_MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -39,26 +38,6 @@ class ImportFile:
         """Read a file from disk, named by its file name."""
         p = Path(path)
         return cls(p.name, p.read_bytes())
-
-
-@dataclass(frozen=True)
-class ReadLimits:
-    """Caps applied before and while reading; defaults come from db.config."""
-
-    max_bytes: int = 50 * _MB
-    max_rows: int = 2_000_000
-    max_unzipped_bytes: int = 1024 * _MB
-    max_ratio: float = 200.0
-    max_zip_entries: int = 1_000
-    max_cells: int = 40_000_000
-
-    @classmethod
-    def from_config(cls) -> ReadLimits:
-        """Limits from the environment (ICP_UPLOAD_MAX_MB, ICP_MAX_ROWS)."""
-        from db.config import get_config
-
-        cfg = get_config()
-        return cls(max_bytes=cfg.icp_upload_max_mb * _MB, max_rows=cfg.icp_max_rows)
 
 
 @dataclass
@@ -79,10 +58,6 @@ class RawTable:
     """XLSX only: header -> number of formula cells (their cached values were read)."""
 
 
-def _size(n: int) -> str:
-    return f"{n / _MB:.1f} MB" if n >= _MB else f"{n:,} bytes"
-
-
 def read_table(
     f: ImportFile, limits: ReadLimits, kind: str | None = None, mapped: Collection[str] = ()
 ) -> RawTable:
@@ -93,7 +68,7 @@ def read_table(
     """
     if len(f.data) > limits.max_bytes:
         raise ImportRefused(
-            f"{f.name}: the file is {_size(len(f.data))}; the limit is {_size(limits.max_bytes)}"
+            f"{f.name}: the file is {size_text(len(f.data))}; the limit is {size_text(limits.max_bytes)}"
         )
     # A prefix first: stripping a whole 50 MB upload just to find it is not empty copies it.
     if not f.data[:65536].strip() and not f.data.strip():
@@ -255,161 +230,17 @@ def _csv_structure_error(name: str, text: str, delimiter: str) -> tuple[str | No
 
 # --- XLSX -------------------------------------------------------------------
 
-HEADER_SEARCH_ROWS = 20
-"""Top rows of a sheet searched for the header (below report titles)."""
-
-_NS = {
-    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
-}
-_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
-
-
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
-def _check_zip(name: str, z: zipfile.ZipFile, size: int, limits: ReadLimits) -> None:
-    """Refuse zip bombs from the central directory alone, before inflating anything."""
-    entries = z.infolist()
-    if len(entries) > limits.max_zip_entries:
-        raise ImportRefused(
-            f"{name}: the workbook holds {len(entries):,} parts; the limit is {limits.max_zip_entries:,}"
-        )
-    total = sum(e.file_size for e in entries)
-    if total > limits.max_unzipped_bytes:
-        raise ImportRefused(
-            f"{name}: the workbook unpacks to {_size(total)}; the limit is {_size(limits.max_unzipped_bytes)} "
-            "(a zip bomb, or a sheet far too large)"
-        )
-    for e in entries:
-        if e.file_size > _MB and e.file_size > limits.max_ratio * max(e.compress_size, 1):
-            raise ImportRefused(
-                f"{name}: part {e.filename} is compressed {e.file_size / max(e.compress_size, 1):,.0f} to 1; "
-                f"the limit is {limits.max_ratio:,.0f} to 1 (a zip bomb)"
-            )
-    if total > limits.max_ratio * max(size, 1):
-        raise ImportRefused(
-            f"{name}: the workbook is compressed {total / size:,.0f} to 1 (a zip bomb)"
-        )
-    names = set(z.namelist())
-    if "xl/workbook.xml" not in names:
-        raise ImportRefused(
-            f"{name}: this is a zip archive but not an XLSX workbook; export it as CSV or XLSX"
-        )
-
-
-def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> path of its XML part, in workbook order."""
-    from defusedxml import ElementTree
-
-    wb = ElementTree.fromstring(z.read("xl/workbook.xml"))
-    rels_xml = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target", "") for r in rels_xml.findall("rel:Relationship", _NS)}
-    parts = {}
-    for sheet in wb.findall("m:sheets/m:sheet", _NS):
-        target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
-        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
-        parts[sheet.get("name", "")] = target
-    return parts
-
-
-_ROW = re.compile(rb"<row\b[^>]*?\br=\"(\d+)\"[^>]*>(.*?)</row>", re.S)
-_DIMENSION = re.compile(rb"<dimension\s+ref=\"([A-Z]+\d+)(?::([A-Z]+)(\d+))?\"")
-_FORMULA_CELL = re.compile(rb"<c\s[^>]*?r=\"([A-Z]{1,3})(\d+)\"[^>]*>\s*<f[\s>/]")
-
-
-def _sheet_layout(
-    name: str, z: zipfile.ZipFile, part: str, limits: ReadLimits
-) -> tuple[int, int, dict[int, int]]:
-    """(header row, first column index, formula cells per column index) of one sheet.
-
-    Reads the sheet's XML as a stream: the dimension ref is checked against the
-    row and cell caps before calamine builds its dense range, and formula cells
-    are counted so the report can say their cached values were read.
-    """
-    header_row, first_col = 1, 0
-    formulas: dict[int, int] = {}
-    with z.open(part) as fh:
-        head = fh.read(65536)
-        dim = _DIMENSION.search(head)
-        if dim:
-            start = _CELL_REF.fullmatch(dim.group(1).decode())
-            if dim.group(2) and start:
-                rows = int(dim.group(3)) - int(start.group(2)) + 1
-                cols = _col_index(dim.group(2).decode()) - _col_index(start.group(1)) + 1
-                if rows > limits.max_rows + 1:
-                    raise ImportRefused(
-                        f"{name}: the sheet spans {rows:,} rows; the limit is {limits.max_rows:,} rows per file"
-                    )
-                if rows * cols > limits.max_cells:
-                    raise ImportRefused(
-                        f"{name}: the sheet spans {dim.group(1).decode()}:{dim.group(2).decode()}{dim.group(3).decode()} "
-                        f"({rows * cols:,} cells); the limit is {limits.max_cells:,} cells"
-                    )
-        for m in _ROW.finditer(head):
-            if b"<v>" in m.group(2) or b"<is>" in m.group(2):
-                header_row = int(m.group(1))
-                cells = _CELL_REF.findall(m.group(2).decode("utf-8", "replace"))
-                if cells:
-                    first_col = min(_col_index(c) for c, _ in cells)
-                break
-        chunk, tail = head, b""
-        while chunk:
-            block = tail + chunk
-            if b"<f" in block:
-                for m in _FORMULA_CELL.finditer(block):
-                    col = _col_index(m.group(1).decode())
-                    formulas[col] = formulas.get(col, 0) + 1
-            # Keep the unfinished tail so a cell split across reads is seen once, whole.
-            cut = block.rfind(b"<c ")
-            tail = block[cut:] if cut >= 0 else b""
-            chunk = fh.read(1 << 20)
-    return header_row, first_col, formulas
-
-
-def _pick_sheet(sheets: list[str], kind: str | None) -> str:
-    """The sheet named after the kind (or any kind when none is given), else the first."""
-    wanted = [kind] if kind else list(KINDS)
-    for sheet in sheets:
-        n = normalize(sheet)
-        if any(
-            n in (normalize(k), normalize(k).rstrip("s"), normalize(k).replace(" ", ""))
-            for k in wanted
-        ):
-            return sheet
-    return sheets[0]
-
 
 def _read_xlsx(
     f: ImportFile, limits: ReadLimits, kind: str | None, mapped: Collection[str]
 ) -> RawTable:
-    try:
-        z = zipfile.ZipFile(io.BytesIO(f.data))
-    except zipfile.BadZipFile:
-        raise ImportRefused(
-            f"{f.name}: a damaged zip/XLSX file; export it again as CSV or XLSX"
-        ) from None
+    book = open_workbook(f.name, f.data, limits, kind)
+    sheet = book.sheet
     # XLSX readers are imported here: most exports are CSV.
     import fastexcel
-    from defusedxml import ElementTree
 
-    with z:
-        _check_zip(f.name, z, len(f.data), limits)
-        try:
-            parts = _sheet_parts(z)
-        except (KeyError, ElementTree.ParseError, ValueError) as exc:
-            raise ImportRefused(f"{f.name}: a damaged XLSX workbook ({exc})") from None
-        if not parts:
-            raise ImportRefused(f"{f.name}: the workbook has no sheets")
-        sheet = _pick_sheet(list(parts), kind)
-        header_row, first_col, formula_cols = _sheet_layout(f.name, z, parts[sheet], limits)
     try:
-        reader = fastexcel.read_excel(f.data)
+        reader = fastexcel.read_excel(book.data)
         # Report-style exports put a title block above the header: take the first
         # of the top rows that names the most known columns.
         top = reader.load_sheet(sheet, header_row=None, n_rows=HEADER_SEARCH_ROWS, dtypes="string")
@@ -423,17 +254,17 @@ def _read_xlsx(
     except Exception as exc:  # fastexcel raises its own family, unrelated to Python's
         raise ImportRefused(f"{f.name}: cannot read sheet {sheet!r} ({exc})") from None
     title_rows = offset
-    header_row += offset
+    header_row = book.first_row + offset
     if frame.height > limits.max_rows:
         raise ImportRefused(
             f"{f.name}: {frame.height:,} rows; the limit is {limits.max_rows:,} rows per file"
         )
     headers = _named([h if not h.startswith("__UNNAMED__") else "" for h in frame.columns])
     if _score(headers, mapped) == 0:
-        others = [s for s in parts if s != sheet]
+        others = [s for s in book.sheets if s != sheet]
         hint = (
-            f"; the workbook's sheets are {', '.join(repr(s) for s in parts)}: name the data sheet after its kind "
-            f"({', '.join(KINDS)}) or move it first"
+            f"; the workbook's sheets are {', '.join(repr(s) for s in book.sheets)}: name the data "
+            f"sheet after its kind ({', '.join(KINDS)}) or move it first"
             if others
             else ""
         )
@@ -442,13 +273,13 @@ def _read_xlsx(
             f"(found {', '.join(h for h in headers[:8] if not h.startswith('__UNNAMED'))!r}){hint}"
         )
     frame.columns = [f"c{i}" for i in range(frame.width)]
-    notices = [f"sheet {sheet!r}"] if len(parts) > 1 else []
+    notices = [f"sheet {sheet!r}"] if len(book.sheets) > 1 else []
     if title_rows:
         notices.append(f"header found on row {header_row}, below {title_rows} title row(s)")
     formula_columns = {
-        headers[c - first_col]: n
-        for c, n in sorted(formula_cols.items())
-        if 0 <= c - first_col < len(headers)
+        headers[c - book.first_column]: n
+        for c, n in sorted(book.formulas.items())
+        if 0 <= c - book.first_column < len(headers)
     }
     if formula_columns:
         listed = ", ".join(f"'{h}' ({n:,})" for h, n in formula_columns.items())

@@ -1,9 +1,11 @@
 """Write the corpus of bad export files under tests/data/bad/ (run: python tests/data/make_bad_files.py).
 
-Each file holds one kind of mistake RevOps exports really contain; the tests in
+Each file holds one kind of mistake RevOps exports really contain, or one hostile
+construction an adversarial review found (a far cell, a lying workbook part,
+a damaged zip, ...); the tests in
 tests/integration/test_import_bad_files.py assert the exact problem each one
 reports. They refer to the accounts of tests/data/good/accounts.csv (A001-A004),
-which the tests load first. Big files (100,000 rows, the zip bomb) are made at
+which the tests load first. Big files (100,000 rows, the zip bombs) are made at
 test time instead, to keep the repository small.
 """
 
@@ -13,7 +15,9 @@ import datetime
 import io
 import random
 import re
+import struct
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import xlsxwriter
@@ -131,6 +135,74 @@ def _far_dimension() -> bytes:
     return out.getvalue()
 
 
+def _edited(data: bytes, part: str, edit: Callable[[bytes], bytes]) -> bytes:
+    """``data`` (a workbook) with part ``part`` rewritten by ``edit``, re-zipped."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            dst.writestr(
+                zipfile.ZipInfo(item.filename, FIXED_TIME.timetuple()[:6]),
+                edit(body) if item.filename == part else body,
+                zipfile.ZIP_DEFLATED,
+            )
+    return out.getvalue()
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+_FAR_CELL = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+
+
+def _accounts_book() -> bytes:
+    return _workbook({"accounts": [["account_id", "vertical"], ["A100", "Software"]]})
+
+
+def _far_cell_no_dimension() -> bytes:
+    """No <dimension>, one value at XFD1048576: calamine would allocate the whole grid (549 GB)."""
+    return _edited(
+        _accounts_book(),
+        SHEET,
+        lambda b: re.sub(rb"<dimension[^>]*/>", b"", b).replace(b"</sheetData>", _FAR_CELL),
+    )
+
+
+def _far_cell_dimension_late() -> bytes:
+    """A small <dimension> after 70 KB of whitespace (past any prefix check), a far cell."""
+    return _edited(
+        _accounts_book(),
+        SHEET,
+        lambda b: re.sub(
+            rb"<dimension[^>]*/>", b" " * 70_000 + b'<dimension ref="A1:B2"/>', b
+        ).replace(b"</sheetData>", _FAR_CELL),
+    )
+
+
+def _bad_crc() -> bytes:
+    """The sheet's stored CRC-32 (local header and directory) off by one bit."""
+    data = _accounts_book()
+    crc = zipfile.ZipFile(io.BytesIO(data)).getinfo(SHEET).CRC
+    return data.replace(struct.pack("<I", crc), struct.pack("<I", crc ^ 1))
+
+
+def _sheet_outside_the_workbook() -> bytes:
+    """The sheet's relationship target climbs out of the archive."""
+    return _edited(
+        _accounts_book(),
+        "xl/_rels/workbook.xml.rels",
+        lambda b: b.replace(b'Target="worksheets/sheet1.xml"', b'Target="../../../../etc/passwd"'),
+    )
+
+
+def _shared_string_count_lie() -> bytes:
+    """uniqueCount claims 99,999,999,999 strings: calamine reserves memory for them first."""
+    return _edited(
+        _accounts_book(),
+        "xl/sharedStrings.xml",
+        lambda b: re.sub(rb'uniqueCount="[0-9]+"', b'uniqueCount="99999999999"', b),
+    )
+
+
 def _zip_not_xlsx() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
@@ -148,6 +220,11 @@ BINARY_FILES = {
     "formula_text_id.xlsx": _formula_text_xlsx,
     "far_dimension.xlsx": _far_dimension,
     "zip_not_xlsx.xlsx": _zip_not_xlsx,
+    "far_cell_no_dimension.xlsx": _far_cell_no_dimension,
+    "far_cell_dimension_late.xlsx": _far_cell_dimension_late,
+    "bad_crc.xlsx": _bad_crc,
+    "sheet_outside_the_workbook.xlsx": _sheet_outside_the_workbook,
+    "shared_string_count_lie.xlsx": _shared_string_count_lie,
 }
 
 

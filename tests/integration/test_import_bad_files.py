@@ -24,6 +24,10 @@ DATE = (
 MONEY = "an amount such as 1234.50, 1,234.50, $1,234.50 or 1 234,50 €"
 NEGATIVE = "an amount of 0 or more (negative amounts are not accepted)"
 NOT_TABULAR = "not a CSV or XLSX file; export it as CSV or XLSX"
+FAR_CELL = (
+    "the cells of sheet 'accounts' span A1:XFD1048576 (17,179,869,184 cells); "
+    "the limit is 40,000,000 cells"
+)
 
 
 def _ambiguous(col: str) -> str:
@@ -169,6 +173,36 @@ EXPECTED: dict[str, list[tuple[int | None, str | None, str | None, str]]] = {
     "duplicate_header.csv": [(1, None, None, "each column once; the header repeats 'vertical'")],
     "only_empty_rows.csv": [
         (2, None, None, "at least one data row (the file's rows are all empty)")
+    ],
+    # Hostile files (adversarial review): each once crashed the import, passed
+    # validation and failed at load, or was refused with a misleading message.
+    "far_cell_no_dimension.xlsx": [(None, None, None, FAR_CELL)],
+    "far_cell_dimension_late.xlsx": [(None, None, None, FAR_CELL)],
+    "bad_crc.xlsx": [
+        (
+            None,
+            None,
+            None,
+            "a damaged XLSX workbook: part xl/worksheets/sheet1.xml cannot be unpacked (Bad "
+            "CRC-32 for file 'xl/worksheets/sheet1.xml'); export it again as CSV or XLSX",
+        )
+    ],
+    "sheet_outside_the_workbook.xlsx": [
+        (
+            None,
+            None,
+            None,
+            "a damaged XLSX workbook: sheet 'accounts' points to '../../../../etc/passwd', "
+            "which the workbook does not hold",
+        )
+    ],
+    "shared_string_count_lie.xlsx": [
+        (
+            None,
+            None,
+            None,
+            "a damaged XLSX workbook: its shared strings declare '99999999999' strings but hold 4",
+        )
     ],
 }
 

@@ -28,7 +28,7 @@ Public API (the upload page, ``icp import``, ``icp demo`` and ``icp report`` use
   Re-importing the same export changes nothing; the attempt is still recorded as a
   committed batch whose message starts "no changes".
   Optional: ``settings`` (size-band bounds, as for plan_import), ``limits``
-  (``ReadLimits``: size, row and zip caps; default from ICP_UPLOAD_MAX_MB and
+  (``ReadLimits``: size, row, column and zip caps; default from ICP_UPLOAD_MAX_MB and
   ICP_MAX_ROWS) and ``after_staging(backend_pid)``, a hook called once the rows
   are staged and before they are applied (fault-injection tests use it).
 - ``RollbackCommand(engine, batch_id, user)`` (``validate()``, ``run()``) and

@@ -17,6 +17,9 @@ class ReadLimits:
     max_ratio: float = 200.0
     max_zip_entries: int = 1_000
     max_cells: int = 40_000_000
+    max_columns: int = 2_000
+    max_header_chars: int = MB
+    """Characters in a CSV's header line: a longer first line is not a header."""
 
     @classmethod
     def from_config(cls) -> ReadLimits:

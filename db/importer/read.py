@@ -1,9 +1,11 @@
 """Turn an uploaded file's bytes into a table of strings, refusing what is unsafe to parse.
 
 Every check that can be made before parsing is made first: the size cap, what
-the bytes are (CSV text or an XLSX workbook, whatever the file is called);
-XLSX workbooks are inflated and measured by workbook.py before calamine reads a
-checked copy. Cells are read as text; values.py parses them.
+the bytes are (CSV text or an XLSX workbook, whatever the file is called), the
+header line's length and width; XLSX workbooks are inflated and measured by
+workbook.py before calamine reads a checked copy. Cells are read as text;
+values.py parses them. Whatever a file holds, reading it ends in a
+:class:`RawTable` or an :class:`ImportRefused` naming the file (and the row).
 """
 
 from __future__ import annotations
@@ -104,8 +106,10 @@ def _not_tabular(data: bytes) -> str | None:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
     # Text files hold no NUL and almost no other control bytes; binary files hold many.
+    # A few stray ones (a form feed, an in-cell vertical tab) do not make a short file binary:
+    # the cells holding them are checked like any other.
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
-    if b"\x00" in head or controls > len(head) // 100:
+    if b"\x00" in head or controls > max(len(head) // 100, 4):
         return "binary data"
     return None
 
@@ -114,7 +118,13 @@ def _decode(f: ImportFile) -> tuple[str, str | None]:
     """The file's text and a notice when it was not plain UTF-8."""
     data = f.data
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "read as UTF-16"
+        try:
+            return data.decode("utf-16"), "read as UTF-16"
+        except UnicodeDecodeError as exc:
+            raise ImportRefused(
+                f"{f.name}: the file starts as UTF-16 text but is not valid UTF-16 (at byte "
+                f"{exc.start:,}); export it again as CSV UTF-8"
+            ) from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -133,7 +143,12 @@ def _decode(f: ImportFile) -> tuple[str, str | None]:
 
 
 def _header_fields(first_line: str, delimiter: str) -> list[str]:
-    rows = list(csv.reader(io.StringIO(first_line), delimiter=delimiter))
+    """The fields of a header line; split plainly when the csv module cannot read it
+    (a field over its 131,072-character limit, a stray line break)."""
+    try:
+        rows = list(csv.reader(io.StringIO(first_line), delimiter=delimiter))
+    except csv.Error:
+        return first_line.split(delimiter)
     return rows[0] if rows else []
 
 
@@ -141,37 +156,100 @@ def _score(fields: list[str], mapped: Collection[str]) -> int:
     return header_score(fields) + sum(1 for h in fields if h in mapped)
 
 
-def choose_delimiter(text: str, mapped: Collection[str] = ()) -> str | None:
-    """The delimiter whose split of the first line names the most known columns."""
-    first = text.split("\n", 1)[0].rstrip("\r")
+def choose_delimiter(
+    first_line: str, mapped: Collection[str] = (), max_columns: int = 2_000
+) -> str | None:
+    """The delimiter whose split of the header line names the most known columns.
+
+    Only the first ``max_columns + 1`` fields of each split are scored: a wider header
+    is refused anyway, and scoring 100,000 fields four times would take seconds.
+    """
     best: tuple[int, int, str] | None = None
     for d in DELIMITERS:
-        fields = _header_fields(first, d)
-        candidate = (_score(fields, mapped), len(fields), d)
+        fields = _header_fields(first_line, d)
+        candidate = (_score(fields[: max_columns + 1], mapped), len(fields), d)
         if candidate[0] > 0 and (best is None or candidate[:2] > best[:2]):
             best = candidate
     return best[2] if best else None
 
 
+_SEP_LINE = re.compile(r'"?sep=(.?)', re.IGNORECASE)
+
+
+def _first_line(text: str) -> tuple[str, int]:
+    """The text's first line (without its line break) and where the next line starts."""
+    end = text.find("\n")
+    if end < 0:
+        return text.rstrip("\r"), len(text)
+    return text[:end].rstrip("\r"), end + 1
+
+
+def _excel_delimiter(name: str, line: str) -> str | None:
+    """The delimiter named by Excel's ``sep=;`` first line, None when the line is not one.
+
+    A spreadsheet that re-saves such a file quotes and pads it (``"sep=;";;;``); either
+    way it names one character, which must be one of the delimiters read here.
+    """
+    m = _SEP_LINE.match(line)
+    if not m:
+        return None
+    char = m.group(1)
+    if char not in DELIMITERS:
+        named = f"names {char!r}" if char and char != '"' else "names no delimiter"
+        raise ImportRefused(
+            f"{name}: row 1 {line[:40]!r} is Excel's delimiter line, but it {named}; "
+            "ICP Lens reads files separated by commas, semicolons, tabs or pipes: "
+            "remove that line or export the file again",
+            row=1,
+        )
+    return char
+
+
 def _read_csv(f: ImportFile, limits: ReadLimits, mapped: Collection[str]) -> RawTable:
     # Counting line ends is cheap; parsing tens of millions of tiny lines is not.
     # Twice the cap leaves room for quoted multi-line cells; the exact row count is checked after.
-    lines = f.data.count(b"\n")
+    lines = max(f.data.count(b"\n"), f.data.count(b"\r"))
     if lines > 2 * limits.max_rows + 1:
         raise ImportRefused(
             f"{f.name}: {lines:,} lines; the limit is {limits.max_rows:,} rows per file"
         )
     text, notice = _decode(f)
+    notices = [notice] if notice else []
+    if "\r" in text and "\n" not in text:
+        # Classic Mac OS ends lines with a carriage return alone; polars reads only \n.
+        text = text.replace("\r", "\n")
+        notices.append("lines end in a carriage return alone (old Mac format): read as line breaks")
+    first_line, after = _first_line(text)
     # Excel's "sep=;" first line names the delimiter; Excel hides it, so rows keep their numbers.
-    hint = re.match(r"sep=(.)\r?\n", text)
+    hint = _excel_delimiter(f.name, first_line)
     if hint:
-        text = text[hint.end() :]
-    delimiter = hint.group(1) if hint else choose_delimiter(text, mapped)
-    first_line = text.split("\n", 1)[0].rstrip("\r")
+        text = text[after:]
+        first_line, after = _first_line(text)
+    if len(first_line) > limits.max_header_chars:
+        raise ImportRefused(
+            f"{f.name}: row 1 is {len(first_line):,} characters long without a line break; "
+            f"a header is at most {limits.max_header_chars:,} characters (is this a CSV export?)",
+            row=1,
+        )
+    delimiter = hint or choose_delimiter(first_line, mapped, limits.max_columns)
     if delimiter is None:
         raise ImportRefused(
             f"{f.name}: row 1 is not a header naming known columns (found {first_line[:200]!r}); "
             "expected the columns of docs/import.md, e.g. account_id, vertical",
+            row=1,
+        )
+    headers = _header_fields(first_line, delimiter)
+    if len(headers) > limits.max_columns:
+        raise ImportRefused(
+            f"{f.name}: row 1 (the header) has {len(headers):,} columns; "
+            f"the limit is {limits.max_columns:,}",
+            row=1,
+        )
+    if hint and _score(headers, mapped) == 0:
+        raise ImportRefused(
+            f"{f.name}: the first line names the {_DELIMITER_NAMES[hint]} as the delimiter "
+            f"(Excel's sep= line), but the header below it names no known column when split "
+            f"there (found {first_line[:200]!r}); remove the sep= line or correct it",
             row=1,
         )
     try:
@@ -185,17 +263,18 @@ def _read_csv(f: ImportFile, limits: ReadLimits, mapped: Collection[str]) -> Raw
         )
     except pl.exceptions.PolarsError as exc:
         message, row = _csv_structure_error(f.name, text, delimiter)
-        raise ImportRefused(message or f"{f.name}: cannot be read as CSV: {exc}", row=row) from None
+        reason = str(exc).strip().split("\n", 1)[0]
+        raise ImportRefused(
+            message or f"{f.name}: cannot be read as CSV ({reason})", row=row
+        ) from None
     if frame.height > limits.max_rows:
         raise ImportRefused(
             f"{f.name}: {frame.height:,} rows; the limit is {limits.max_rows:,} rows per file"
         )
-    headers = _header_fields(first_line, delimiter)
     if len(headers) != frame.width:
         headers = frame.columns
     headers = _named(headers)
     frame.columns = [f"c{i}" for i in range(frame.width)]
-    notices = [notice] if notice else []
     if delimiter != ",":
         notices.append(f"{_DELIMITER_NAMES.get(delimiter, repr(delimiter))}-separated")
     return RawTable(
@@ -215,16 +294,43 @@ def _named(headers: list[str]) -> list[str]:
 
 
 def _csv_structure_error(name: str, text: str, delimiter: str) -> tuple[str | None, int | None]:
-    """The first row whose field count differs from the header's, in words, and its number."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    number = 1
+    """Why the CSV cannot be read, in words, and the row it starts on.
+
+    Strict parsing finds a quoted cell never closed (it would swallow every later
+    row) and a stray quote; then the first row whose field count differs from the
+    header's.
+    """
+    # The csv module refuses fields over 131,072 characters; a long cell is not what
+    # made the file unreadable, so lift that limit while looking for what did.
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))
+    number = 0
     try:
-        width = len(next(reader))
-        for number, row in enumerate(reader, start=2):
-            if row and len(row) != width:
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+        width = None
+        for number, row in enumerate(reader, start=1):
+            if width is None:
+                width = len(row)
+            elif row and len(row) != width:
                 return f"{name}: row {number} has {len(row)} fields; the header has {width}", number
     except csv.Error as exc:
-        return f"{name}: row {number + 1} is not valid CSV ({exc})", number + 1
+        row = number + 1
+        if "unexpected end of data" in str(exc):
+            return (
+                f"{name}: an unterminated quote: the quoted cell starting on row {row} is never "
+                "closed, so every row after it would be read into that cell; close the quote "
+                '(") or remove it',
+                row,
+            )
+        if "expected after" in str(exc):
+            return (
+                f"{name}: row {row} has text after a quoted cell's closing quote; a quote "
+                'inside a quoted cell is written twice ("")',
+                row,
+            )
+        return f"{name}: row {row} is not valid CSV ({exc})", row
+    finally:
+        csv.field_size_limit(limit)
     return None, None
 
 

@@ -315,6 +315,12 @@ class _Extent:
                 f"the cells of sheet {sheet!r} span {span} ({cells:,} cells); "
                 f"the limit is {limits.max_cells:,} cells"
             )
+        if self.right - self.left + 1 > limits.max_columns:
+            span = f"{column_letters(self.left)} to {column_letters(self.right)}"
+            raise book.refused(
+                f"the cells of sheet {sheet!r} span columns {span} "
+                f"({self.right - self.left + 1:,} columns); the limit is {limits.max_columns:,}"
+            )
 
 
 def _check_dimension(book: _Parts, ref: str) -> None:

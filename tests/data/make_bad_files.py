@@ -2,11 +2,11 @@
 
 Each file holds one kind of mistake RevOps exports really contain, or one hostile
 construction an adversarial review found (a far cell, a lying workbook part,
-a damaged zip, ...); the tests in
+an unterminated quote, ...); the tests in
 tests/integration/test_import_bad_files.py assert the exact problem each one
 reports. They refer to the accounts of tests/data/good/accounts.csv (A001-A004),
-which the tests load first. Big files (100,000 rows, the zip bombs) are made at
-test time instead, to keep the repository small.
+which the tests load first. Big files (100,000 rows, the zip bombs, a 40 MB line,
+a 100,000-column header) are made at test time instead, to keep the repository small.
 """
 
 from __future__ import annotations
@@ -73,6 +73,14 @@ TEXT_FILES: dict[str, str | bytes] = {
         "subscription_id;account_id;product;start_date;end_date;mrr\n"
         "S100;A001;Pro;01.02.2024;;1.234,50\nS101;A002;Pro;01.02.2024;;12,5,0\n"
     ),
+    "unterminated_quote.csv": SUBS_HEADER
+    + 'S100,A001,"Pro,2024-01-01,,100\nS101,A002,Pro,2024-01-01,,100\nS102,A003,Pro,2024-01-01,,100\n',
+    "excel_sep_line_contradicted.csv": "sep=,\n"
+    + SUBS_HEADER.replace(",", ";")
+    + "S100;A001;Pro;2024-01-01;;100\n",
+    "excel_sep_line_unknown.csv": "sep=#\n"
+    + SUBS_HEADER.replace(",", "#")
+    + "S100#A001#Pro#2024-01-01##100\n",
 }
 
 

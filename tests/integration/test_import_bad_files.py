@@ -176,6 +176,36 @@ EXPECTED: dict[str, list[tuple[int | None, str | None, str | None, str]]] = {
     ],
     # Hostile files (adversarial review): each once crashed the import, passed
     # validation and failed at load, or was refused with a misleading message.
+    "unterminated_quote.csv": [
+        (
+            2,
+            None,
+            None,
+            "an unterminated quote: the quoted cell starting on row 2 is never closed, so every "
+            'row after it would be read into that cell; close the quote (") or remove it',
+        )
+    ],
+    "excel_sep_line_contradicted.csv": [
+        (
+            1,
+            None,
+            None,
+            "the first line names the comma as the delimiter (Excel's sep= line), but the header "
+            "below it names no known column when split there (found "
+            "'subscription_id;account_id;product;start_date;end_date;mrr'); remove the sep= line "
+            "or correct it",
+        )
+    ],
+    "excel_sep_line_unknown.csv": [
+        (
+            1,
+            None,
+            None,
+            "row 1 'sep=#' is Excel's delimiter line, but it names '#'; ICP Lens reads files "
+            "separated by commas, semicolons, tabs or pipes: remove that line or export the file "
+            "again",
+        )
+    ],
     "far_cell_no_dimension.xlsx": [(None, None, None, FAR_CELL)],
     "far_cell_dimension_late.xlsx": [(None, None, None, FAR_CELL)],
     "bad_crc.xlsx": [

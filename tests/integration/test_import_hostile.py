@@ -2,7 +2,7 @@
 read when they are only odd, and never a crash -- every attempt is a failed batch.
 
 The small hostile files are in the bad corpus (test_import_bad_files.py); the big ones
-(a zip whose directory lies) are made here.
+(a 40 MB line, a 100,000-column header, a zip whose directory lies) are made here.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import struct
 import time
 import zipfile
 import zlib
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -50,6 +51,66 @@ def _rejected(engine: sa.Engine, files: list[ImportFile]) -> ImportRejected:
 def _only_problem(error: ImportRejected) -> tuple[int | None, str]:
     (problem,) = error.plan.problems
     return problem.row, problem.expected
+
+
+# --- CSV -------------------------------------------------------------------
+
+
+def test_forty_megabyte_line_is_refused_at_once(seeded: sa.Engine, tmp_path: Path) -> None:
+    path = tmp_path / "one_line.csv"
+    path.write_bytes(b"account_id,vertical," + b"x" * (40 * MB))
+    started = time.perf_counter()
+    error = _rejected(seeded, [ImportFile.from_path(path)])
+    assert time.perf_counter() - started < 10
+    assert _only_problem(error) == (
+        1,
+        "row 1 is 41,943,060 characters long without a line break; a header is at most "
+        "1,048,576 characters (is this a CSV export?)",
+    )
+
+
+def test_hundred_thousand_column_header_is_refused_at_once(seeded: sa.Engine) -> None:
+    header = ",".join(["account_id", "vertical", *(f"c{i}" for i in range(99_998))])
+    data = (header + "\nA100,Software" + "," * 99_998 + "\n").encode()
+    started = time.perf_counter()
+    error = _rejected(seeded, [ImportFile("wide.csv", data)])
+    assert time.perf_counter() - started < 10
+    assert _only_problem(error) == (
+        1,
+        "row 1 (the header) has 100,000 columns; the limit is 2,000",
+    )
+
+
+@pytest.mark.parametrize(
+    "first_line",
+    ["sep=;", "sep=;;;;", '"sep=;";;;', "SEP=;", "sep=; "],
+    ids=["plain", "padded", "quoted", "upper-case", "trailing-space"],
+)
+def test_excel_sep_line_is_honoured_however_a_spreadsheet_saved_it(first_line: str) -> None:
+    data = f"{first_line}\r\naccount_id;vertical;employees\r\nA1;Software;12\r\n".encode()
+    plan = plan_import([ImportFile("excel.csv", data)], None)
+    assert plan.ok, plan.report()
+    assert plan.files[0].notices == ["semicolon-separated"]
+    assert plan.frames()["accounts"]["employees"].to_list() == [12]
+
+
+def test_classic_mac_line_endings_are_read_as_lines() -> None:
+    data = b"account_id,vertical\rA1,Software\rA2,Retail\r"
+    plan = plan_import([ImportFile("mac.csv", data)], None)
+    assert plan.ok, plan.report()
+    assert plan.files[0].rows == 2
+    assert plan.files[0].notices == [
+        "lines end in a carriage return alone (old Mac format): read as line breaks"
+    ]
+
+
+def test_bidi_controls_in_names_and_dimensions_are_kept_as_typed() -> None:
+    # Harmless outside ids: the text is shown as typed, HTML-escaped.
+    data = "account_id,account_name,vertical\nA1,\u202eemca,\u2067Retail\u2069\n\x0c\n".encode()
+    plan = plan_import([ImportFile("names.csv", data)], None)
+    assert plan.ok, plan.report()
+    row = plan.frames()["accounts"].row(0, named=True)
+    assert (row["account_name"], row["vertical"]) == ("\u202eemca", "\u2067Retail\u2069")
 
 
 # --- XLSX ------------------------------------------------------------------

@@ -183,6 +183,16 @@ class ImportRejected(ImportRefused):
         super().__init__(plan.report(), None)
 
 
+SHOWN_CHARS = 100
+
+
+def shown(value: str | None) -> str | None:
+    """A cell as a report quotes it: a long one cut after SHOWN_CHARS, with its length."""
+    if value is None or len(value) <= SHOWN_CHARS:
+        return value
+    return f"{value[:SHOWN_CHARS]}… ({len(value):,} characters)"
+
+
 def _bands(settings: Any, engine: sa.Engine | None) -> SizeBands:
     """Size-band bounds from ``settings``, else the warehouse's metric settings, else defaults."""
     if settings is not None:
@@ -280,30 +290,50 @@ def _listed(rows: pl.DataFrame, header: str, value: pl.Expr, expected: pl.Expr) 
 
 
 def _cross_file_duplicates(files: list[FilePlan]) -> list[tuple[int, pl.DataFrame, int]]:
-    """Keys of one kind present in two files: reported in each later file."""
+    """Keys of one kind present in two files: reported in each later file.
+
+    An id (a one-column key) matches ignoring case, as within a file (``case_variants``).
+    """
     found = []
     for kind in KINDS:
         if kind == "spend":
             continue  # spend rows are numbered across the import's files (load_frames)
         key = list(SPECS[kind].key)
+        folded = [pl.col(key[0]).str.to_lowercase().alias("__folded")] if len(key) == 1 else []
+        on = ["__folded"] if folded else key
         seen: pl.DataFrame | None = None
         for i, f in enumerate(files):
             if f.kind != kind or f.frame is None:
                 continue
-            keys = f.frame.select(*key, ROW).drop_nulls(key)
+            keys = f.frame.select(*key, ROW).drop_nulls(key).with_columns(folded)
             if seen is not None:
-                clash = keys.join(seen, on=key, how="inner")
+                clash = keys.join(seen, on=on, how="inner")
                 if clash.height:
                     header = next((s for s, c in f.mapping.items() if c == key[0]), key[0])
+                    other = pl.format(
+                        "a {} not also in {}", pl.lit(" + ".join(key)), pl.col("__name")
+                    )
+                    if folded:
+                        other = (
+                            pl.when(pl.col(key[0]) == pl.col("__seen"))
+                            .then(other)
+                            .otherwise(
+                                pl.format("{} ignoring case ('{}' there)", other, pl.col("__seen"))
+                            )
+                        )
                     listed = _listed(
                         clash,
                         header,
                         pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator=" / "),
-                        pl.format("a {} not also in {}", pl.lit(" + ".join(key)), pl.col("__name")),
+                        other,
                     )
                     found.append((i, listed, clash.height))
-            named = keys.select(*key).with_columns(pl.lit(f.name).alias("__name"))
-            seen = named if seen is None else pl.concat([seen, named]).unique(key, keep="first")
+            named = keys.select(
+                *on,
+                *([pl.col(key[0]).alias("__seen")] if folded else []),
+                pl.lit(f.name).alias("__name"),
+            )
+            seen = named if seen is None else pl.concat([seen, named]).unique(on, keep="first")
     return found
 
 
@@ -409,7 +439,7 @@ def plan_import(
             rows = pl.concat([p for p, _ in found]).sort("row", "column", nulls_last=False)
             for r in rows.head(MAX_LISTED - len(problems)).iter_rows(named=True):
                 problems.append(
-                    Problem(plan.name, r["row"], r["column"], r["value"], r["expected"])
+                    Problem(plan.name, r["row"], r["column"], shown(r["value"]), r["expected"])
                 )
     return ImportPlan(plans, problems, total)
 

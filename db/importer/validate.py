@@ -22,6 +22,8 @@ from db.importer.attributes import (
 from db.importer.columns import SPECS, normalize
 from db.importer.read import RawTable
 from db.importer.values import (
+    MAX_NAME_CHARS,
+    MAX_TEXT_CHARS,
     PLAIN_AMOUNT,
     cleaned,
     looks_like_formula,
@@ -31,6 +33,7 @@ from db.importer.values import (
     parse_money,
     slash_order,
     slash_stats,
+    text_problem,
 )
 from metrics.frames import COLUMNS, SCHEMAS, SIZE_BANDS, size_band_of
 
@@ -46,10 +49,9 @@ _DTYPES = {
 }
 MONEY_COLUMNS = frozenset({"mrr", "amount"})
 ID_COLUMNS = frozenset({"account_id", "subscription_id", "opportunity_id"})
-TEXT_COLUMNS = frozenset(
-    {"account_name", "vertical", "sub_industry", "region", "use_case", "lead_source", "product",
-     "channel"}
-)
+DIMENSION_COLUMNS = frozenset({"vertical", "sub_industry", "region", "use_case", "lead_source"})
+"""Text columns whose values are segments (size_band is coded: its values are checked as codes)."""
+TEXT_COLUMNS = DIMENSION_COLUMNS | {"account_name", "product", "channel"}
 CATEGORY_EXPECTED = "sales or marketing (empty = marketing)"
 
 _SIZE_BANDS = {  # the spellings of each of metrics.frames.SIZE_BANDS that exports use
@@ -316,16 +318,28 @@ def check_table(
                 v(c), stats[f"{c}.distinct"], lambda e, c=c, parse=parse: parse(e, source[c])
             )
         elif c in ID_COLUMNS:
-            values[c] = v(c)
-            problems[c] = pl.when(v(c).str.starts_with("=")).then(pl.lit("an id, not a formula"))
+            problems[c] = (
+                pl.when(v(c).str.starts_with("="))
+                .then(pl.lit("an id, not a formula"))
+                .otherwise(text_problem(v(c), MAX_NAME_CHARS, identifier=True))
+            )
+            # A refused id is no id: it is neither looked up nor compared with the others.
+            values[c] = pl.when(problems[c].is_null()).then(v(c))
         else:
             values[c] = v(c)
+            problems[c] = text_problem(
+                v(c), MAX_NAME_CHARS if c in DIMENSION_COLUMNS else MAX_TEXT_CHARS
+            )
 
     # Pass 3 (one lazy plan, collected below with the cross-column checks): common
     # subexpressions (each parse feeds both value and problem) run once.
     parsed = frame.lazy().with_columns(
         *(e.alias(f"p_{c}") for c, e in values.items()),
         *(e.alias(f"e_{c}") for c, e in problems.items()),
+        *(
+            text_problem(cell, MAX_NAME_CHARS).alias(f"e_{name}")
+            for name, cell in cells_of_extras.items()
+        ),
     )
 
     def p(c: str) -> pl.Expr:
@@ -426,25 +440,26 @@ def check_table(
         .with_columns(typed)
         .with_columns(out_exprs)
     )
-    checks = [(c, f"e_{c}") for c in problems] + [(c, f"x{i}_{c}") for i, (c, _) in enumerate(more)]
+    # (column as named in the file, its raw cells, the problem column); a check on an
+    # absent column (end_date, close_date) never fires and is left out.
+    checks = (
+        [(source[c], raw_col(c), f"e_{c}") for c in problems]
+        + [(source[c], raw_col(c), f"x{i}_{c}") for i, (c, _) in enumerate(more) if c in source]
+        + [(h, f"c{position[h]}", f"e_{name}") for h, name in extras.items()]
+    )
     text_cols = [c for c in source if c in TEXT_COLUMNS]
     # One run (collect_all shares the plan): the canonical frame, the problems per check
     # and formula-like text per column (``rows`` keeps the select non-empty), and the
     # rows holding a problem, for the listing.
     flagged_rows = full.filter(
-        pl.any_horizontal(pl.col(name).is_not_null() for _, name in checks) if checks else False
-    ).select(
-        ROW,
-        # A check on an absent column (end_date, close_date) never fires.
-        *dict.fromkeys(raw_col(c) for c, _ in checks if c in source),
-        *(name for _, name in checks),
-    )
+        pl.any_horizontal(pl.col(name).is_not_null() for *_, name in checks) if checks else False
+    ).select(ROW, *dict.fromkeys(raw for _, raw, _ in checks), *(name for *_, name in checks))
     canonical, totals, problem_rows = pl.collect_all(
         [
             full.select(*COLUMNS[kind], *(a.name for a in attributes), ROW),
             full.select(
                 pl.len().alias("rows"),
-                *(pl.col(name).is_not_null().sum().alias(name) for _, name in checks),
+                *(pl.col(name).is_not_null().sum().alias(name) for *_, name in checks),
                 *(looks_like_formula(v(c)).sum().alias(f"formula.{c}") for c in text_cols),
             ),
             flagged_rows,
@@ -460,34 +475,38 @@ def check_table(
             f"text starting with =, +, - or @ kept as plain text (a spreadsheet would run it as a formula): {listed}"
         )
 
-    collected, count = _collect(problem_rows, source, checks, counts, raw_col)
+    collected, count = _collect(problem_rows, checks, counts)
     if column_problems:
         collected = pl.concat([problem_frame(column_problems), collected])
         count += len(column_problems)
     dup_problems, dup_count = duplicate_keys(
         canonical, spec.key, {k: source.get(k, k) for k in spec.key}
     )
-    collected = (
-        pl.concat([collected, dup_problems]).sort("row", "column", nulls_last=True).head(MAX_LISTED)
+    case_problems, case_count = (
+        case_variants(canonical, spec.key[0], source[spec.key[0]])
+        if len(spec.key) == 1
+        else (problem_frame(), 0)
     )
-    return Checked(kind, canonical, collected, count + dup_count, notices, attributes)
+    collected = (
+        pl.concat([collected, dup_problems, case_problems])
+        .sort("row", "column", nulls_last=True)
+        .head(MAX_LISTED)
+    )
+    return Checked(kind, canonical, collected, count + dup_count + case_count, notices, attributes)
 
 
 def _collect(
-    frame: pl.DataFrame,
-    source: dict[str, str],
-    checks: list[tuple[str, str]],
-    counts: dict[str, object],
-    raw_col: Callable[[str], str],
+    frame: pl.DataFrame, checks: list[tuple[str, str, str]], counts: dict[str, object]
 ) -> tuple[pl.DataFrame, int]:
     """Every problem cell as (row, column, value, expected), counted, listed up to the cap.
 
-    ``checks``: (canonical column, problem column) pairs; ``counts``: problems per
-    problem column. Only checks that found something are filtered for their rows.
+    ``checks``: (column as named in the file, its raw cells, problem column) triples;
+    ``counts``: problems per problem column. Only checks that found something are
+    filtered for their rows.
     """
     listed: list[pl.DataFrame] = []
     total = 0
-    for c, name in checks:
+    for header, raw, name in checks:
         n = int(counts[name] or 0)
         if not n:
             continue
@@ -497,8 +516,8 @@ def _collect(
             .head(MAX_LISTED)
             .select(
                 pl.col(ROW).alias("row"),
-                pl.lit(source[c]).alias("column"),
-                pl.col(raw_col(c)).alias("value"),
+                pl.lit(header).alias("column"),
+                pl.col(raw).alias("value"),
                 pl.col(name).alias("expected"),
             )
         )
@@ -513,7 +532,9 @@ def duplicate_keys(
     dup = frame.filter(present & pl.struct(key).is_duplicated())
     if dup.is_empty():
         return problem_frame(), 0
-    rows = dup.group_by(key).agg(pl.col(ROW).sort().alias("rows"))
+    # Ten rows are named; keeping them all would copy a list of every row sharing the key
+    # into each of those rows (an id repeated 60,000 times: billions of entries).
+    rows = dup.group_by(key).agg(pl.col(ROW).sort().head(10).alias("rows"))
     dup = dup.join(rows, on=key, nulls_equal=True)
     shown = (
         pl.format("{}", pl.col(key[0]).cast(pl.String))
@@ -530,8 +551,68 @@ def duplicate_keys(
             pl.format(
                 "a unique {} (the same one is on rows {})",
                 pl.lit(" + ".join(key)),
-                pl.col("rows").list.head(10).cast(pl.List(pl.String)).list.join(", "),
+                pl.col("rows").cast(pl.List(pl.String)).list.join(", "),
             ).alias("expected"),
         )
     )
     return listed, dup.height
+
+
+def case_variants(frame: pl.DataFrame, key: str, header: str) -> tuple[pl.DataFrame, int]:
+    """Rows whose id differs from another row's only by case (``A001`` / ``a001``), each
+    named with the other spelling and its rows.
+
+    Two such ids are two rows in the warehouse but one id to anyone reading them, and
+    to any spreadsheet or CRM lookup that ignores case: a mistake of the export.
+    Linear: spellings are grouped per case-folded id, rows are never joined pairwise.
+    """
+    ids = (
+        frame.select(ROW, key)
+        .drop_nulls(key)
+        .with_columns(pl.col(key).str.to_lowercase().alias("__folded"))
+    )
+    # The common case, no two spellings of one id, costs two distinct counts.
+    if ids.select(pl.col(key).n_unique() == pl.col("__folded").n_unique()).item():
+        return problem_frame(), 0
+    ids = ids.filter(pl.col(key).n_unique().over("__folded") > 1)
+    spellings = ids.group_by("__folded", key).agg(
+        pl.col(ROW).min().alias("__first"), pl.col(ROW).sort().head(10).alias("__rows")
+    )
+    # Each spelling is named with the earliest other one.
+    two = (
+        spellings.sort("__first")
+        .group_by("__folded", maintain_order=True)
+        .agg(pl.col(key).head(2).alias("__spellings"), pl.col("__rows").head(2).alias("__both"))
+    )
+    clashing = (
+        ids.join(two, on="__folded")
+        .with_columns(
+            pl.when(pl.col(key) == pl.col("__spellings").list.first())
+            .then(pl.lit(1))
+            .otherwise(pl.lit(0))
+            .alias("__other")
+        )
+        .with_columns(pl.col("__both").list.get(pl.col("__other")).alias("__rows"))
+    )
+    listed = (
+        clashing.sort(ROW)
+        .head(MAX_LISTED)
+        .select(
+            pl.col(ROW).alias("row"),
+            pl.lit(header).alias("column"),
+            pl.col(key).alias("value"),
+            pl.format(
+                "a unique {} ignoring case ('{}' is on {})",
+                pl.lit(key),
+                pl.col("__spellings").list.get(pl.col("__other")),
+                pl.format(
+                    "{} {}",
+                    pl.when(pl.col("__rows").list.len() > 1)
+                    .then(pl.lit("rows"))
+                    .otherwise(pl.lit("row")),
+                    pl.col("__rows").cast(pl.List(pl.String)).list.join(", "),
+                ),
+            ).alias("expected"),
+        )
+    )
+    return listed, clashing.height

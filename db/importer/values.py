@@ -2,7 +2,9 @@
 
 Each parser returns a pair of expressions: the parsed value (null when empty or
 invalid) and the problem (null when fine, else what was expected, in words).
-Nothing here loops over rows in Python.
+Nothing here loops over rows in Python. Digits are ASCII ``0-9`` only: a regex
+``\\d`` would also match Arabic-Indic or full-width digits, which the casts then
+turn into an empty value instead of a problem.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ import polars as pl
 EMPTY = ("", "null", "n/a", "-")
 """Cell texts that mean 'no value' (compared case-insensitively after trimming)."""
 
-_TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?)?$"
-ISO = r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})" + _TIME
-SLASH = r"^(\d{1,2})/(\d{1,2})/(\d{4})" + _TIME
-DOT = r"^(\d{1,2})\.(\d{1,2})\.(\d{4})" + _TIME
-SERIAL = r"^\d{1,7}(?:\.\d+)?$"
-PLAIN_ISO = r"^\d{4}-\d{2}-\d{2}$"
-YEAR_MONTH = r"^(\d{4})[-/](\d{1,2})$"
+_TIME = r"(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:\s?[AaPp][Mm])?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?$"
+ISO = r"^([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})" + _TIME
+SLASH = r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})" + _TIME
+DOT = r"^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})" + _TIME
+SERIAL = r"^[0-9]{1,7}(?:\.[0-9]+)?$"
+PLAIN_ISO = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+YEAR_MONTH = r"^([0-9]{4})[-/]([0-9]{1,2})$"
 # Excel counts days from 1899-12-30 (its serial 60 is the nonexistent 1900-02-29).
 EXCEL_EPOCH_DAYS = -25569
 MIN_YEAR, MAX_YEAR = 1900, 2199
@@ -32,6 +34,51 @@ DATE_EXPECTED = (
     "or an Excel date"
 )
 MONEY_EXPECTED = "an amount such as 1234.50, 1,234.50, $1,234.50 or 1 234,50 €"
+MAX_CENTS = 10**14 - 1
+"""The largest amount the warehouse holds, in cents: money columns are NUMERIC(14, 2)."""
+MONEY_TOO_LARGE = (
+    "an amount below 1,000,000,000,000 once rounded to the cent "
+    "(the warehouse keeps 12 digits before the decimal point)"
+)
+OTHER_DIGITS = r"[\p{Nd}--[0-9]]"
+"""A decimal digit other than ASCII 0-9 (Arabic-Indic, full-width, Devanagari, ...)."""
+
+
+def ascii_digits(what: str) -> pl.Expr:
+    """The problem of a ``what`` written with digits other than 0-9."""
+    return pl.lit(f"{what} written with the digits 0-9 (this one has other digits)")
+
+
+MAX_NAME_CHARS = 200
+"""Characters in an id, a dimension value or a custom attribute: a segment label, an index key."""
+MAX_TEXT_CHARS = 32_767
+"""Characters in any other text cell: Excel's own limit for a cell."""
+INVISIBLE = r"[\p{Cc}\p{Cf}]"
+"""Control and format characters: zero-width spaces and joiners, byte-order marks, word
+joiners, direction marks and overrides, tabs and line breaks -- invisible, so two ids
+that look the same would be two ids."""
+
+
+def text_problem(value: pl.Expr, limit: int, *, identifier: bool = False) -> pl.Expr:
+    """The problem of a cleaned text cell (null when fine): a NUL, which the warehouse
+    cannot store, more than ``limit`` characters, and for an id an invisible character."""
+    problem = pl.when(value.str.contains("\x00", literal=True)).then(
+        pl.lit("text without NUL characters (\\x00, which the warehouse cannot store)")
+    )
+    if identifier:
+        problem = problem.when(value.str.contains(INVISIBLE)).then(
+            pl.lit(
+                "an id without invisible characters (zero-width spaces or joiners, byte-order "
+                "marks, direction marks, control characters)"
+            )
+        )
+    return problem.when(value.str.len_chars() > limit).then(
+        pl.format(
+            "at most {} characters (this one has {})",
+            pl.lit(f"{limit:,}"),
+            value.str.len_chars().cast(pl.String),
+        )
+    )
 
 
 def _case_variants(word: str) -> list[str]:
@@ -170,6 +217,8 @@ def parse_date(
         .then(None)
         .when(looks_like_formula(value))
         .then(pl.lit("a date, not a formula"))
+        .when(value.str.contains(OTHER_DIGITS))
+        .then(ascii_digits("a date"))
         .when(other_order)
         .then(
             pl.lit(f"a date in the column's {order_name} order (this one only reads the other way)")
@@ -196,7 +245,7 @@ def _cents(int_part: pl.Expr, frac: pl.Expr) -> pl.Expr:
     )
 
 
-PLAIN_AMOUNT = r"^\d{1,12}(\.\d+)?$"
+PLAIN_AMOUNT = r"^[0-9]{1,12}(\.[0-9]+)?$"
 
 
 def parse_money(
@@ -215,14 +264,15 @@ def parse_money(
         # Digits, then an optional fraction: a split, no regex (half the cost).
         parts = value.str.split_exact(".", 1)
         cents = _cents(parts.struct.field("field_0"), parts.struct.field("field_1"))
-        return cents, pl.lit(None, pl.String)
+        problem = pl.when(cents > MAX_CENTS).then(pl.lit(MONEY_TOO_LARGE))
+        return pl.when(problem.is_null()).then(cents), problem
     core = value.str.replace_all(_CURRENCY, "").str.replace_all(_SPACES, "")
     negative = core.str.contains(r"^-|-$|^\(.*\)$")
     unsigned = core.str.replace_all(r"^[-(]|[-)]$", "")
-    dot_plain = unsigned.str.contains(r"^\d+(\.\d+)?$")
-    us_groups = unsigned.str.contains(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
-    eu_groups = unsigned.str.contains(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
-    comma_decimal = unsigned.str.contains(r"^\d+,\d+$")
+    dot_plain = unsigned.str.contains(r"^[0-9]+(\.[0-9]+)?$")
+    us_groups = unsigned.str.contains(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
+    eu_groups = unsigned.str.contains(r"^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$")
+    comma_decimal = unsigned.str.contains(r"^[0-9]+,[0-9]+$")
     as_us = unsigned.str.replace_all(",", "")
     as_eu = unsigned.str.replace_all(r"\.", "").str.replace(",", ".")
     if decimal_comma:
@@ -233,19 +283,21 @@ def parse_money(
         normal = (
             pl.when(dot_plain | us_groups).then(as_us).when(eu_groups | comma_decimal).then(as_eu)
         )
-    int_part = normal.str.extract(r"^(\d+)", 1)
-    cents = _cents(int_part, normal.str.extract(r"\.(\d+)$", 1))
+    int_part = normal.str.extract(r"^([0-9]+)", 1)
+    cents = _cents(int_part, normal.str.extract(r"\.([0-9]+)$", 1))
     problem = (
         pl.when(value.is_null())
         .then(None)
         .when(value.str.starts_with("="))
         .then(pl.lit("an amount, not a formula"))
+        .when(value.str.contains(OTHER_DIGITS))
+        .then(ascii_digits("an amount"))
         .when(negative & normal.is_not_null())
         .then(pl.lit("an amount of 0 or more (negative amounts are not accepted)"))
         .when(normal.is_null())
         .then(pl.lit(MONEY_EXPECTED))
-        .when(int_part.str.len_chars() > 12)
-        .then(pl.lit("an amount below 1,000,000,000,000"))
+        .when((int_part.str.len_chars() > 12) | (cents > MAX_CENTS))
+        .then(pl.lit(MONEY_TOO_LARGE))
     )
     return pl.when(problem.is_null()).then(cents), problem
 
@@ -253,12 +305,14 @@ def parse_money(
 def parse_count(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(whole number >= 0, problem), accepting thousands separators and a zero fraction."""
     core = value.str.replace_all(r"[,\s\u00a0\u202f']", "").str.replace(r"\.0+$", "")
-    parsed = pl.when(core.str.contains(r"^\d{1,9}$")).then(core.cast(pl.Int64, strict=False))
+    parsed = pl.when(core.str.contains(r"^[0-9]{1,9}$")).then(core.cast(pl.Int64, strict=False))
     problem = (
         pl.when(value.is_null())
         .then(None)
-        .when(core.str.contains(r"^-\d"))
+        .when(core.str.contains(r"^-[0-9]"))
         .then(pl.lit("a whole number of 0 or more"))
+        .when(core.str.contains(OTHER_DIGITS))
+        .then(ascii_digits("a whole number"))
         .when(parsed.is_null())
         .then(pl.lit("a whole number such as 250"))
     )

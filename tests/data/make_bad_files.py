@@ -1,8 +1,8 @@
 """Write the corpus of bad export files under tests/data/bad/ (run: python tests/data/make_bad_files.py).
 
 Each file holds one kind of mistake RevOps exports really contain, or one hostile
-construction an adversarial review found (a far cell, a lying workbook part,
-an unterminated quote, ...); the tests in
+construction an adversarial review found (a far cell, a lying zip directory, digits
+that are not ASCII, invisible characters, ...); the tests in
 tests/integration/test_import_bad_files.py assert the exact problem each one
 reports. They refer to the accounts of tests/data/good/accounts.csv (A001-A004),
 which the tests load first. Big files (100,000 rows, the zip bombs, a 40 MB line,
@@ -81,6 +81,30 @@ TEXT_FILES: dict[str, str | bytes] = {
     "excel_sep_line_unknown.csv": "sep=#\n"
     + SUBS_HEADER.replace(",", "#")
     + "S100#A001#Pro#2024-01-01##100\n",
+    "arabic_indic_digits.csv": SUBS_HEADER + "S100,A001,Pro,2024-01-01,,\u0661\u0660\u0660\n",
+    "fullwidth_digits.csv": SUBS_HEADER
+    + "S100,A001,Pro,2024-01-01,,\uff11\uff10\uff10\n"
+    + "S101,A002,Pro,\u0662\u0660\u0662\u0664-\u0660\u0661-\u0660\u0661,,100\n",
+    "mrr_overflow.csv": SUBS_HEADER
+    + "S100,A001,Pro,2024-01-01,,999999999999.995\n"
+    + 'S101,A002,Pro,2024-01-01,,"$1,000,000,000,000.00"\n',
+    "nul_after_8k.csv": SUBS_HEADER
+    + "".join(f"S{1000 + i},A00{1 + i % 4},Pro,2024-01-01,,100\n" for i in range(300))
+    + "S9999,A001,P\x00ro,2024-01-01,,100\n",
+    "bidi_override_in_id.csv": ACCTS_HEADER
+    + "A1\u202e00,Acme \u202eInc,Software,SMB,10\nA101,\u2067Beta\u2069,Software,SMB,10\n",
+    "zero_width_in_id.csv": SUBS_HEADER
+    + "S\u200b100,A001,Pro,2024-01-01,,100\n"
+    + "S101,A00\u200d2,Pro,2024-01-01,,100\n"
+    + "\ufeffS102,A003,Pro,2024-01-01,,100\n"
+    + "S10\u20603,A004,Pro,2024-01-01,,100\n",
+    "ids_differing_by_case.csv": ACCTS_HEADER
+    + "A100,One,Software,SMB,10\nA101,Two,Software,SMB,10\na100,Three,Software,SMB,10\n",
+    "long_dimension_value.csv": ACCTS_HEADER
+    + "A100,One,"
+    + "-".join(["Software"] * 40)
+    + ",SMB,10\n",
+    "long_custom_attribute.csv": "account_id,vertical,Plan\nA100,Software," + "x" * 250 + "\n",
 }
 
 

@@ -24,6 +24,15 @@ DATE = (
 MONEY = "an amount such as 1234.50, 1,234.50, $1,234.50 or 1 234,50 €"
 NEGATIVE = "an amount of 0 or more (negative amounts are not accepted)"
 NOT_TABULAR = "not a CSV or XLSX file; export it as CSV or XLSX"
+OTHER_DIGITS = "written with the digits 0-9 (this one has other digits)"
+TOO_LARGE = (
+    "an amount below 1,000,000,000,000 once rounded to the cent "
+    "(the warehouse keeps 12 digits before the decimal point)"
+)
+INVISIBLE = (
+    "an id without invisible characters (zero-width spaces or joiners, byte-order marks, "
+    "direction marks, control characters)"
+)
 FAR_CELL = (
     "the cells of sheet 'accounts' span A1:XFD1048576 (17,179,869,184 cells); "
     "the limit is 40,000,000 cells"
@@ -205,6 +214,50 @@ EXPECTED: dict[str, list[tuple[int | None, str | None, str | None, str]]] = {
             "separated by commas, semicolons, tabs or pipes: remove that line or export the file "
             "again",
         )
+    ],
+    "arabic_indic_digits.csv": [(2, "mrr", "\u0661\u0660\u0660", "an amount " + OTHER_DIGITS)],
+    "fullwidth_digits.csv": [
+        (2, "mrr", "\uff11\uff10\uff10", "an amount " + OTHER_DIGITS),
+        (
+            3,
+            "start_date",
+            "\u0662\u0660\u0662\u0664-\u0660\u0661-\u0660\u0661",
+            "a date " + OTHER_DIGITS,
+        ),
+    ],
+    "mrr_overflow.csv": [
+        (2, "mrr", "999999999999.995", TOO_LARGE),
+        (3, "mrr", "$1,000,000,000,000.00", TOO_LARGE),
+    ],
+    "nul_after_8k.csv": [
+        (
+            302,
+            "product",
+            "P\x00ro",
+            "text without NUL characters (\\x00, which the warehouse cannot store)",
+        )
+    ],
+    "bidi_override_in_id.csv": [(2, "account_id", "A1\u202e00", INVISIBLE)],
+    "zero_width_in_id.csv": [
+        (2, "subscription_id", "S\u200b100", INVISIBLE),
+        (3, "account_id", "A00\u200d2", INVISIBLE),
+        (4, "subscription_id", "\ufeffS102", INVISIBLE),
+        (5, "subscription_id", "S10\u20603", INVISIBLE),
+    ],
+    "ids_differing_by_case.csv": [
+        (2, "account_id", "A100", "a unique account_id ignoring case ('a100' is on row 4)"),
+        (4, "account_id", "a100", "a unique account_id ignoring case ('A100' is on row 2)"),
+    ],
+    "long_dimension_value.csv": [
+        (
+            2,
+            "vertical",
+            "-".join(["Software"] * 40)[:100] + "… (359 characters)",
+            "at most 200 characters (this one has 359)",
+        )
+    ],
+    "long_custom_attribute.csv": [
+        (2, "Plan", "x" * 100 + "… (250 characters)", "at most 200 characters (this one has 250)")
     ],
     "far_cell_no_dimension.xlsx": [(None, None, None, FAR_CELL)],
     "far_cell_dimension_late.xlsx": [(None, None, None, FAR_CELL)],

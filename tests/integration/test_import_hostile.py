@@ -28,7 +28,9 @@ from db.importer import (
     run_import,
 )
 from db.importer.limits import MB
+from db.importer.values import MAX_CENTS
 from db.importer.workbook import _exact_extent, _Parts, _SheetScan, open_workbook
+from db.schema import MONEY
 from tests.integration.test_import_support import batch_statuses, checksums, seed
 
 
@@ -111,6 +113,36 @@ def test_bidi_controls_in_names_and_dimensions_are_kept_as_typed() -> None:
     assert plan.ok, plan.report()
     row = plan.frames()["accounts"].row(0, named=True)
     assert (row["account_name"], row["vertical"]) == ("\u202eemca", "\u2067Retail\u2069")
+
+
+def test_one_id_on_sixty_thousand_rows_in_two_spellings_is_listed_in_linear_memory() -> None:
+    # Each row once carried the list of every row sharing its id: 60,000 x 30,000 entries.
+    lines = ["account_id,vertical"] + [f"{'A' if i % 2 else 'a'}1,Software" for i in range(60_000)]
+    started = time.perf_counter()
+    plan = plan_import([ImportFile("cases.csv", "\n".join(lines).encode())], None)
+    assert time.perf_counter() - started < 20
+    # Every row repeats another exactly and differs from half of them by case.
+    assert plan.problem_count == 120_000
+    assert plan.problems[1].expected == (
+        "a unique account_id ignoring case ('A1' is on rows 3, 5, 7, 9, 11, 13, 15, 17, 19, 21)"
+    )
+
+
+def test_ids_of_two_files_differing_only_by_case_are_reported_in_the_later() -> None:
+    header = "subscription_id,account_id,product,start_date,end_date,mrr\n"
+    files = [
+        ImportFile("accounts.csv", b"account_id,vertical\nA001,Software\n"),
+        ImportFile("jan.csv", (header + "S500,A001,Pro,2024-01-01,,10\n").encode()),
+        ImportFile("feb.csv", (header + "s500,A001,Pro,2024-01-01,,10\n").encode()),
+    ]
+    plan = plan_import(files, None)
+    assert [(p.file, p.row, p.value, p.expected) for p in plan.problems] == [
+        ("feb.csv", 2, "s500", "a subscription_id not also in jan.csv ignoring case ('S500' there)")
+    ]
+
+
+def test_money_cap_is_the_warehouse_columns_precision() -> None:
+    assert (MONEY.precision, MONEY.scale) == (len(str(MAX_CENTS)), 2)
 
 
 # --- XLSX ------------------------------------------------------------------

@@ -8,6 +8,8 @@ bumps the data version, so the change and the bump commit together or not at all
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,12 +18,14 @@ import psycopg
 import sqlalchemy as sa
 
 from db.data_version import bump_data_version
-from db.importer.errors import ImportFailed
+from db.importer.errors import ImportFailed, ImportRefused
 from db.importer.load import FileResult, ImportResult, load_plan, record_files
-from db.importer.plan import ImportPlan, ImportRejected, plan_import
+from db.importer.plan import FilePlan, ImportPlan, ImportRejected, plan_import
 from db.importer.progress import Progress
 from db.importer.read import ImportFile, ReadLimits
 from db.importer.rollback import RollbackResult, check_batch, undo_batch
+
+log = logging.getLogger("icp.importer")
 
 
 @dataclass
@@ -52,10 +56,26 @@ class ImportCommand:
     def validate(self) -> ImportPlan:
         """The plan of a valid import; :class:`ImportRejected` listing every problem otherwise
         (recorded as a failed batch unless it is a dry run)."""
-        plan = plan_import(
-            self.files, self.engine, kinds=self.kinds, mappings=self.mappings,
-            settings=self.settings, limits=self.limits, progress=self.progress,
-        )
+        try:
+            plan = plan_import(
+                self.files, self.engine, kinds=self.kinds, mappings=self.mappings,
+                settings=self.settings, limits=self.limits, progress=self.progress,
+            )
+        except ImportRefused:
+            raise
+        except Exception as exc:
+            # Every file's own failure is already a problem of the plan (plan.py); this is
+            # a bug elsewhere in checking: logged, recorded, and told as a refusal.
+            log.exception("checking an import failed unexpectedly")
+            if not self.dry_run:
+                record_failed(
+                    self.engine, _unchecked(self.files), self.user,
+                    f"rejected: checking the files failed unexpectedly ({type(exc).__name__})",
+                )
+            raise ImportFailed(
+                "checking the files failed unexpectedly and nothing was written (the error is "
+                "in the server log); try again, or report the files"
+            ) from exc
         if not plan.ok:
             if not self.dry_run:
                 record_failed(self.engine, plan, self.user)
@@ -95,7 +115,24 @@ class ImportCommand:
             raise ImportFailed(
                 f"the import failed and nothing was written ({reason}); try again"
             ) from exc
+        except ImportRefused:
+            raise
+        except Exception as exc:
+            log.exception("loading an import failed unexpectedly")
+            record_failed(
+                self.engine, plan, self.user, f"load failed unexpectedly ({type(exc).__name__})"
+            )
+            raise ImportFailed(
+                "the import failed unexpectedly and nothing was written (the error is in the "
+                "server log); try again, or report the files"
+            ) from exc
         return result
+
+
+def _unchecked(files: Sequence[ImportFile]) -> ImportPlan:
+    """A plan of ``files`` that could not be checked, to record the attempt."""
+    plans = [FilePlan(f.name, hashlib.sha256(f.data).hexdigest(), len(f.data)) for f in files]
+    return ImportPlan(plans, [], 0)
 
 
 def run_import(files: Sequence[ImportFile], engine: sa.Engine, **options: Any) -> ImportResult:

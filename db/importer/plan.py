@@ -10,6 +10,7 @@ against the files being imported plus, when an engine is given, the warehouse.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,8 @@ from metrics.frames import COLUMNS
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
+
+log = logging.getLogger("icp.importer")
 
 UNKNOWN_ACCOUNT = "an account_id of an accounts file in this import or already in the warehouse"
 
@@ -221,6 +224,12 @@ def _file_problem(
     )
 
 
+UNREADABLE = (
+    "a file ICP Lens can read: reading this one failed unexpectedly (the error is in the "
+    "server log); export it again as CSV, or report the file"
+)
+
+
 def _plan_file(
     f: ImportFile,
     limits: ReadLimits,
@@ -230,10 +239,27 @@ def _plan_file(
 ) -> tuple[FilePlan, pl.DataFrame, int]:
     plan = FilePlan(f.name, hashlib.sha256(f.data).hexdigest(), len(f.data))
     try:
-        raw = read_table(f, limits, kind, tuple(explicit or ()))
+        return _checked_file(plan, f, limits, kind, explicit, bands)
     except ImportRefused as exc:
         message = str(exc).removeprefix(f"{f.name}: ")
         return _file_problem(plan, exc.row, message)
+    except Exception:
+        # A file no check foresaw: still a problem naming the file, never a crash that
+        # leaves no failed batch; the traceback goes to the log as the bug it is.
+        log.exception("reading %s failed unexpectedly", f.name)
+        return _file_problem(plan, None, UNREADABLE)
+
+
+def _checked_file(
+    plan: FilePlan,
+    f: ImportFile,
+    limits: ReadLimits,
+    kind: str | None,
+    explicit: Mapping[str, str] | None,
+    bands: SizeBands,
+) -> tuple[FilePlan, pl.DataFrame, int]:
+    """``plan`` filled in for file ``f`` read, mapped and checked, with its problems."""
+    raw = read_table(f, limits, kind, tuple(explicit or ()))
     plan.file_format, plan.sheet, plan.notices = raw.file_format, raw.sheet, list(raw.notices)
     plan.headers = list(raw.headers)
     plan.rows = raw.frame.height

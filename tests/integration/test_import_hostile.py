@@ -19,19 +19,26 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import xlsxwriter
+from typer.testing import CliRunner
 
+from app.cli import app
 from db.importer import (
+    ImportFailed,
     ImportFile,
     ImportRejected,
     ReadLimits,
+    import_history,
     plan_import,
     run_import,
 )
 from db.importer.limits import MB
+from db.importer.plan import UNREADABLE
 from db.importer.values import MAX_CENTS
 from db.importer.workbook import _exact_extent, _Parts, _SheetScan, open_workbook
 from db.schema import MONEY
-from tests.integration.test_import_support import batch_statuses, checksums, seed
+from tests.integration.test_import_support import BAD, batch_statuses, checksums, seed
+
+ACCOUNTS = "account_id,vertical\nA100,Software\n"
 
 
 @pytest.fixture
@@ -298,3 +305,69 @@ def test_fast_scan_and_exact_pass_measure_the_same_extent(edit, fast: bool) -> N
     assert scan.simple is fast
     if fast:
         assert scan.extent == exact
+
+
+# --- Nothing escapes as a crash --------------------------------------------
+
+
+def test_a_file_that_breaks_the_reader_is_a_problem_and_a_failed_batch(
+    seeded: sa.Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr("db.importer.plan.read_table", broken)
+    error = _rejected(seeded, [ImportFile("accounts.csv", ACCOUNTS.encode())])
+    assert _only_problem(error) == (None, UNREADABLE)
+    assert "ZeroDivisionError: a bug" in caplog.text
+    assert import_history(seeded, 1)[0]["message"].startswith(
+        "rejected: 1 problem(s) in accounts.csv"
+    )
+
+
+def test_a_crash_while_checking_the_files_is_a_failed_batch(
+    seeded: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("db.importer.plan._unknown_accounts", broken)
+    before, batches = checksums(seeded), batch_statuses(seeded)
+    with pytest.raises(ImportFailed) as info:
+        run_import([ImportFile("accounts.csv", ACCOUNTS.encode())], seeded, user="tester")
+    assert str(info.value).startswith(
+        "checking the files failed unexpectedly and nothing was written"
+    )
+    assert checksums(seeded) == before
+    assert [s for _, s in batch_statuses(seeded)[len(batches) :]] == ["failed"]
+    assert import_history(seeded, 1)[0]["message"] == (
+        "rejected: checking the files failed unexpectedly (RuntimeError)"
+    )
+
+
+def test_a_crash_while_loading_is_a_failed_batch(
+    seeded: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr("db.importer.commands.load_plan", broken)
+    before, batches = checksums(seeded), batch_statuses(seeded)
+    with pytest.raises(ImportFailed):
+        run_import([ImportFile("accounts.csv", ACCOUNTS.encode())], seeded, user="tester")
+    assert checksums(seeded) == before
+    assert [s for _, s in batch_statuses(seeded)[len(batches) :]] == ["failed"]
+    assert import_history(seeded, 1)[0]["message"] == "load failed unexpectedly (ValueError)"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["bad_crc.xlsx", "sheet_outside_the_workbook.xlsx", "mrr_overflow.csv", "nul_after_8k.csv"],
+)
+def test_cli_reports_a_hostile_file_without_a_traceback(env_db: sa.Engine, name: str) -> None:
+    seed(env_db)
+    result = CliRunner().invoke(app, ["import", str(BAD / name)])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output and name in result.output
+    assert batch_statuses(env_db)[-1][1] == "failed"

@@ -61,8 +61,8 @@ class ImportCommand:
                 self.files, self.engine, kinds=self.kinds, mappings=self.mappings,
                 settings=self.settings, limits=self.limits, progress=self.progress,
             )
-        except ImportRefused:
-            raise
+        except (ImportRefused, MemoryError):
+            raise  # a refusal as it is; the job's memory cap, which its runner names
         except Exception as exc:
             # Every file's own failure is already a problem of the plan (plan.py); this is
             # a bug elsewhere in checking: logged, recorded, and told as a refusal.
@@ -115,7 +115,7 @@ class ImportCommand:
             raise ImportFailed(
                 f"the import failed and nothing was written ({reason}); try again"
             ) from exc
-        except ImportRefused:
+        except (ImportRefused, MemoryError):
             raise
         except Exception as exc:
             log.exception("loading an import failed unexpectedly")

@@ -243,6 +243,8 @@ def _plan_file(
     except ImportRefused as exc:
         message = str(exc).removeprefix(f"{f.name}: ")
         return _file_problem(plan, exc.row, message)
+    except MemoryError:
+        raise  # the job's memory cap: its runner says so (jobs.py)
     except Exception:
         # A file no check foresaw: still a problem naming the file, never a crash that
         # leaves no failed batch; the traceback goes to the log as the bug it is.

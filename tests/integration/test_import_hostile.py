@@ -325,6 +325,17 @@ def test_a_file_that_breaks_the_reader_is_a_problem_and_a_failed_batch(
     )
 
 
+def test_running_out_of_memory_is_left_to_the_job_runner_which_names_the_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def exhausted(*_args: object, **_kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr("db.importer.plan.read_table", exhausted)
+    with pytest.raises(MemoryError):
+        plan_import([ImportFile("accounts.csv", ACCOUNTS.encode())], None)
+
+
 def test_a_crash_while_checking_the_files_is_a_failed_batch(
     seeded: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,5 +1,6 @@
-"""Virtual users opening the scorecard, the segment drill-down and the cohorts page, and the
-figures they saw: requests per second, median and p95 latency, errors."""
+"""Virtual users loading the scorecard, the segment drill-down and the cohorts page as whole
+pages (HTML, layout, callback map, callbacks), and the figures they saw: requests per
+second, median and p95 latency, errors."""
 
 from __future__ import annotations
 
@@ -83,7 +84,27 @@ class Replayer:
         self.shell_values = dr.props_by_id(shell)
 
     def view(self, http: requests.Session, name: str, path: str, search: str = "") -> list[Sample]:
-        """Open ``path?search`` the way the browser does after a click in the navigation."""
+        """Open ``path?search`` the way the browser does on a whole page load: the page's
+        HTML, the layout and the callback map, then the callbacks of the navigation."""
+        samples_page = [
+            self._get(http, name, path + search),
+            self._get(http, name, "/_dash-layout"),
+            self._get(http, name, "/_dash-dependencies"),
+        ]
+        return samples_page + self._callbacks(http, name, path, search)
+
+    def _get(self, http: requests.Session, name: str, path: str) -> Sample:
+        start = time.perf_counter()
+        try:
+            resp = http.get(self.base_url + path, timeout=60)
+        except requests.RequestException as exc:
+            reason = str(exc.__context__ or exc).split(":")[-1].strip()[:60]
+            return Sample(name, (time.perf_counter() - start) * 1000, f"{type(exc).__name__} ({reason})")
+        ms = (time.perf_counter() - start) * 1000
+        return Sample(name, ms, None if resp.status_code == 200 else f"HTTP {resp.status_code}")
+
+    def _callbacks(self, http: requests.Session, name: str, path: str, search: str) -> list[Sample]:
+        """The callbacks a page fires after a navigation, then one change of each control."""
         values = dict(self.shell_values)
         values[dr.LOCATION] = {"pathname": path, "search": search, "href": self.base_url + path + search, "hash": ""}
         samples: list[Sample] = []

@@ -11,15 +11,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 
-def bump_data_version(conn: sa.Connection) -> int:
-    """Add one to the data version inside ``conn``'s transaction; the new version."""
+def bump_data_version(conn: sa.Connection, above: int = 0) -> int:
+    """Add one to the data version inside ``conn``'s transaction, to at least ``above + 1``
+    (a restore puts back an older version than the caches have seen); the new version."""
     return int(
         conn.execute(
             sa.text(
-                "INSERT INTO data_version (id, version, changed_at) VALUES (1, 1, now()) "
-                "ON CONFLICT (id) DO UPDATE SET version = data_version.version + 1, "
+                "INSERT INTO data_version (id, version, changed_at) VALUES (1, :above + 1, now()) "
+                "ON CONFLICT (id) DO UPDATE SET "
+                "version = GREATEST(data_version.version, :above) + 1, "
                 "changed_at = now() RETURNING version"
-            )
+            ),
+            {"above": above},
         ).scalar_one()
     )
 

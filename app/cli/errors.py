@@ -1,9 +1,10 @@
 """One line instead of a traceback when a command fails for a reason the user can fix.
 
 Every ``icp`` command runs inside :class:`UserErrorGroup`: a warehouse that cannot
-be reached or is not migrated, a DATABASE_URL that is not a Postgres URL or a bad
-environment variable ends the command with ``error: <what to do>`` and exit
-status 1. Anything else is a bug and keeps its traceback.
+be reached or is not migrated, a backup that cannot be made or restored, a
+DATABASE_URL that is not a Postgres URL or a bad environment variable ends the
+command with ``error: <what to do>`` and exit status 1. Anything else is a bug
+and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ def user_error(exc: BaseException) -> str | None:
     import pydantic
     import sqlalchemy as sa
 
+    from db.backup import BackupError
     from db.engine import WarehouseNotReady
 
-    if isinstance(exc, WarehouseNotReady):
+    if isinstance(exc, WarehouseNotReady | BackupError):
         return str(exc)
     if isinstance(exc, sa.exc.ProgrammingError) and "UndefinedTable" in type(exc.orig).__name__:
         return "the warehouse has no tables yet; run `icp db upgrade` first"

@@ -38,6 +38,8 @@ FRESH = [
     (["users", "set-role", "ann@example.com", "owner"], 1, "unknown role 'owner'"),
     (["users", "disable", "ann@example.com"], 1, "no user ann@example.com"),
     (["db", "current"], 0, "warehouse: "),
+    (["db", "backup", "{dump}"], 0, "backed up the warehouse (migration"),
+    (["db", "restore", "{dump}", "--yes"], 0, "restored"),
     (["demo", "--as-of", "2024-13"], 1, "error: --as-of:"),
     (["report", "scorecard", "--window", "0"], 2, "Invalid value for '--window'"),
 ]
@@ -47,6 +49,7 @@ UNREACHABLE_COMMANDS = [
     ["demo"],
     ["db", "upgrade"],
     ["db", "current"],
+    ["db", "backup", "{dump}"],
     ["import", "history"],
     ["import", "rollback", "1"],
     ["import", "{good}"],
@@ -84,7 +87,7 @@ def _files(folder: Path) -> dict[str, str]:
     bad = folder / "bad.csv"
     bad.write_text("<html><body>not an export</body></html>\n")
     good = ROOT / "tests" / "data" / "good" / "accounts.csv"
-    return {"bad": str(bad), "good": str(good)}
+    return {"bad": str(bad), "good": str(good), "dump": str(folder / "icp.dump")}
 
 
 def _icp(args: list[str], folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess:

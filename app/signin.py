@@ -85,6 +85,25 @@ def role_from_claims(claims: dict, claim: str | None) -> str | None:
     return valid[-1] if valid else None
 
 
+def sso_claims(token: dict, role_claim: str | None) -> dict:
+    """The signed-in user's claims: the ID token's, completed from the provider's UserInfo
+    endpoint when they lack the email or the role claim.
+
+    Providers that follow OpenID Connect Core 5.4 to the letter (node-oidc-provider by
+    default) put the email and profile claims in UserInfo, not in the ID token, when they
+    also issue an access token.
+    """
+    claims = dict(token.get("userinfo") or {})
+    if "email" in claims and (not role_claim or role_claim in claims):
+        return claims
+    info = oauth.oidc.userinfo(token=token)
+    # UserInfo must describe the ID token's subject (Core 5.3.2); anything else is ignored.
+    if info.get("sub") != claims.get("sub"):
+        log.warning("sso userinfo names another subject than the id token; ignored")
+        return claims
+    return {**info, **claims}
+
+
 def register(server: Flask) -> None:
     """Add the sign-in and sign-out routes, and the OIDC ones when configured."""
     server.add_url_rule("/login", "login", login_page, methods=["GET"])
@@ -98,7 +117,9 @@ def register(server: Flask) -> None:
             client_id=settings.client_id,
             client_secret=settings.client_secret,
             server_metadata_url=settings.metadata_url,
-            client_kwargs={"scope": "openid email profile"},
+            # PKCE as well as the client secret: OAuth's security best practice (RFC 9700), and
+            # providers that follow it (node-oidc-provider by default) refuse a code flow without.
+            client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"},
         )
         server.add_url_rule("/login/oidc", "oidc_login", oidc_login)
         server.add_url_rule("/login/oidc/callback", "oidc_callback", oidc_callback)
@@ -207,7 +228,7 @@ def oidc_callback() -> Response:
     """Back from the identity provider: sign in a pre-added user or one of an allowed domain."""
     settings: OidcSettings = current_app.config["ICP_OIDC"]
     token = oauth.oidc.authorize_access_token()
-    claims = token.get("userinfo") or {}
+    claims = sso_claims(token, settings.role_claim)
     email = str(claims.get("email", "")).lower()
     if not email or claims.get("email_verified") is False:
         return login_page("Your identity provider did not confirm an email address.", status=403)

@@ -125,6 +125,7 @@ def test_sso_alone_lets_the_app_start_and_redirects_to_the_provider(db: sa.Engin
         assert query["redirect_uri"] == [server.url + "/login/oidc/callback"]
         assert "openid" in query["scope"][0].split() and "email" in query["scope"][0].split()
         assert query["state"][0] and query["nonce"][0]
+        assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) >= 43
         assert "shh" not in resp.headers["Location"]
     finally:
         server.stop()

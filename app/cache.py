@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +29,8 @@ from db.engine import get_engine
 from db.queries import read_data_version
 
 T = TypeVar("T")
+
+log = logging.getLogger("icp.cache")
 
 cache = Cache()
 
@@ -144,9 +148,13 @@ def memoized(
         hit = cache.get(key)
         if hit is not None:
             return hit[0]
+        started = time.perf_counter()
         value = compute()
         # Boxed so that a result of None is cached too (a miss reads as None).
         cache.set(key, (value,))
+    # One line per computation: what a miss costs, and (with the pid) which worker paid it.
+    log.info("view computed", extra={"view": name, "key": key,
+                                     "ms": round((time.perf_counter() - started) * 1000)})
     return value
 
 

@@ -38,7 +38,8 @@ class RequestIdFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per record: time, level, logger, message, request id, extras, traceback."""
+    """One JSON object per record: time, level, logger, message, process id, request id,
+    extras, traceback."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -46,6 +47,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            # Which gunicorn worker: requests and computations spread over several.
+            "pid": record.process,
         }
         if getattr(record, "request_id", None):
             entry["request_id"] = record.request_id

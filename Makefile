@@ -38,6 +38,7 @@ run: install
 test: install-dev
 	$(BIN)/lint-imports --no-logo
 	./scripts/ensure-chromium.sh
+	./scripts/ensure-services.sh
 	$(PY_ENV) $(BIN)/pytest
 
 bench: install-dev

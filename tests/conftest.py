@@ -1,4 +1,5 @@
-"""Shared fixtures: a real embedded Postgres with a throwaway database per test session."""
+"""Shared fixtures: a real embedded Postgres with a throwaway database per test session, and
+the real servers of production (Debian's PostgreSQL, Redis) started once per session."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from db import migrate
 from db.config import get_config
 from db.engine import drop_database, embedded_server, ensure_database, normalize_url
 from db.schema import metadata
+from tests import services
 
 # Tables emptied after each test that used `db`; data_version is reset, not emptied.
 _RESET_SQL = "TRUNCATE {tables} RESTART IDENTITY CASCADE; UPDATE data_version SET version = 0"
@@ -60,3 +62,24 @@ def env_db(db: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) ->
     get_config.cache_clear()
     yield db
     get_config.cache_clear()
+
+
+def _started(start) -> Iterator[services.Service]:
+    try:
+        service = start()
+    except services.Unavailable as exc:
+        pytest.skip(str(exc))
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def system_postgres() -> Iterator[services.Service]:
+    """Debian's PostgreSQL (another major version than the embedded one), in a temp folder."""
+    yield from _started(services.start_postgres)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[services.Service]:
+    """A Redis server, as the shared cache of gunicorn's workers in production."""
+    yield from _started(services.start_redis)

@@ -28,7 +28,8 @@ COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /srv/icp /srv/icp
 RUN mkdir -p /srv/icp/data && chown icp:icp /srv/icp/data
 WORKDIR /srv/icp
-USER icp
+# Numeric, so a host or Kubernetes (runAsNonRoot) can tell it is not root without our /etc/passwd.
+USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]

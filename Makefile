@@ -50,6 +50,7 @@ loadtest: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-logo
+	$(BIN)/hadolint Dockerfile
 
 lock: | $(BIN)/python
 	$(BIN)/uv pip compile -q pyproject.toml -o requirements.lock --python-version 3.11

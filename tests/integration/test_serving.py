@@ -46,7 +46,8 @@ def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck() -> None:
     stages = re.findall(r"^FROM \S+ AS (\w+)$", text, re.M)
     assert stages == ["builder", "runtime"]
     runtime = text.split("AS runtime", 1)[1]
-    assert re.search(r"^USER icp$", runtime, re.M)
+    uid = re.search(r"useradd .*--uid (\d+) .*icp$", runtime, re.M).group(1)
+    assert re.search(rf"^USER {uid}$", runtime, re.M) and uid != "0"
     assert "COPY --from=builder /opt/venv /opt/venv" in runtime
     assert "/healthz" in re.search(r"HEALTHCHECK[^\n]*\n[^\n]*", runtime).group(0)
     # Only runtime dependencies: the dev lock never enters the image.

@@ -4,7 +4,8 @@ flask-caching stores the results: a FileSystemCache in ``get_config().cache_dir`
 by default, a RedisCache shared by every worker when REDIS_URL is set. Each key
 holds the warehouse's data version (the single row of ``data_version``, bumped by
 every import, rollback and settings change), so a change is seen at the next
-request without any explicit invalidation.
+request without any explicit invalidation. A Redis that fails or hangs is skipped
+for a while: pages are then computed without it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from flask import Flask, g, has_request_context
 from flask_caching import Cache
+from redis.exceptions import RedisError
 
 from app.views import context as view_context
 from app.views import memo
@@ -36,6 +38,12 @@ cache = Cache()
 
 # A day: entries of older versions are never read again, so they only need to expire.
 TIMEOUT_SECONDS = 24 * 3600
+# A cache (Redis) that fails or does not answer within REDIS_TIMEOUT_SECONDS is left
+# alone for BACKOFF_SECONDS: pages are computed without it, slower but right, instead
+# of failing or each waiting on it. The file cache never fails this way (cachelib
+# swallows its errors).
+REDIS_TIMEOUT_SECONDS = 2
+BACKOFF_SECONDS = 30
 
 
 def cache_config() -> dict[str, Any]:
@@ -47,6 +55,10 @@ def cache_config() -> dict[str, Any]:
             "CACHE_REDIS_URL": cfg.redis_url,
             "CACHE_KEY_PREFIX": "icp:",
             "CACHE_DEFAULT_TIMEOUT": TIMEOUT_SECONDS,
+            "CACHE_OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
         }
     cfg.cache_dir.mkdir(parents=True, exist_ok=True)
     return {
@@ -138,24 +150,65 @@ def memoized(
 
     With ``engine``, concurrent misses of one key are single-flighted through a warehouse
     advisory lock: after an import bumps the data version, every worker would otherwise
-    recompute the same views at once.
+    recompute the same views at once. While the cache is unavailable each request
+    computes its views itself, without the lock (the others could not read the result).
     """
     key = cache_key(name, version, params)
-    hit = cache.get(key)
+    hit = _cached(key)
+    if hit is _UNAVAILABLE:
+        return _computed(name, key, compute)
     if hit is not None:
         return hit[0]
     with single_flight(engine, key):
-        hit = cache.get(key)
-        if hit is not None:
+        hit = _cached(key)
+        if hit is not None and hit is not _UNAVAILABLE:
             return hit[0]
-        started = time.perf_counter()
-        value = compute()
+        value = _computed(name, key, compute)
         # Boxed so that a result of None is cached too (a miss reads as None).
-        cache.set(key, (value,))
+        _store(key, (value,))
+    return value
+
+
+def _computed(name: str, key: str, compute: Callable[[], T]) -> T:
+    started = time.perf_counter()
+    value = compute()
     # One line per computation: what a miss costs, and (with the pid) which worker paid it.
     log.info("view computed", extra={"view": name, "key": key,
                                      "ms": round((time.perf_counter() - started) * 1000)})
     return value
+
+
+_UNAVAILABLE = object()
+_skip_until = 0.0
+
+
+def _cached(key: str) -> Any:
+    """``cache.get(key)``, or ``_UNAVAILABLE`` while the cache is down."""
+    if time.monotonic() < _skip_until:
+        return _UNAVAILABLE
+    try:
+        return cache.get(key)
+    except RedisError as exc:
+        _back_off(exc)
+        return _UNAVAILABLE
+
+
+def _store(key: str, value: Any) -> None:
+    if time.monotonic() < _skip_until:
+        return
+    try:
+        cache.set(key, value)
+    except RedisError as exc:
+        _back_off(exc)
+
+
+def _back_off(exc: Exception) -> None:
+    global _skip_until
+    _skip_until = time.monotonic() + BACKOFF_SECONDS
+    log.warning(
+        "metrics cache unavailable (%s: %s); computing views without it for %d s",
+        type(exc).__name__, exc, BACKOFF_SECONDS,
+    )
 
 
 def code_version() -> str:

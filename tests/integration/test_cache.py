@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from app import cache as app_cache
+from db.config import get_config
+from loadtest.server import free_port
 
 
 @pytest.fixture
@@ -106,3 +108,24 @@ def test_keys_differ_by_version_and_parameters() -> None:
     assert base == app_cache.cache_key("scorecard", 4, {"as_of": "2026-10", "by": ["vertical"]})
     assert base != app_cache.cache_key("scorecard", 5, {"by": ["vertical"], "as_of": "2026-10"})
     assert base != app_cache.cache_key("scorecard", 4, {"by": ["region"], "as_of": "2026-10"})
+
+
+def test_an_unreachable_redis_is_skipped_for_a_while_not_fatal(
+    db: sa.Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(app_cache, "_skip_until", 0.0)  # the back-off is per process: undo it
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nobody listens
+    get_config.cache_clear()
+    server = Flask("redis-down")
+    app_cache.cache.init_app(server, config=app_cache.cache_config())
+    get_config.cache_clear()
+    calls: list[int] = []
+    with server.app_context():
+        assert app_cache.memoized("view", 1, {}, lambda: calls.append(1) or "computed", db) == "computed"
+        assert "metrics cache unavailable (ConnectionError" in caplog.text
+        started = time.perf_counter()
+        assert app_cache.memoized("view", 1, {}, lambda: calls.append(1) or "again", db) == "again"
+        assert time.perf_counter() - started < 1  # no second try while backing off
+    assert calls == [1, 1]
+    assert caplog.text.count("metrics cache unavailable") == 1
+    assert _advisory_locks(db) == 0

@@ -355,3 +355,17 @@ def test_the_request_after_an_import_shows_the_new_data(stack: Stack, admin: req
         after = admin.get(view, timeout=120).json()["rows"]
         assert _healthcare(after)["prospects"] == _healthcare(before)["prospects"] + 3
         assert [r for r in after if r["vertical"] != "Healthcare"] == [r for r in before if r["vertical"] != "Healthcare"]
+
+
+def test_a_hung_redis_slows_a_page_but_does_not_break_it(
+    stack: Stack, admin: requests.Session, redis_server: services.Service
+) -> None:
+    seen = len(stack.log_entries())
+    os.kill(redis_server.proc.pid, signal.SIGSTOP)  # up, but answering nothing: the worst case
+    try:
+        response = admin.get(stack.url + "/api/scorecard.json?by=region", timeout=120)
+    finally:
+        os.kill(redis_server.proc.pid, signal.SIGCONT)
+    assert response.status_code == 200 and response.json()["rows"]
+    warnings = [e["message"] for e in stack.log_entries()[seen:] if e["level"] == "WARNING"]
+    assert any(m.startswith("metrics cache unavailable (TimeoutError") for m in warnings), warnings

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask_wtf.csrf import generate_csrf
 
 from app.auth import current_user, require_role
@@ -55,4 +55,8 @@ def import_files() -> tuple[Response, int]:
     if "rejected" in result:
         return jsonify(error="the files hold problems; nothing was imported",
                        plan=result["rejected"], job_id=job["job_id"]), 422
+    from app.commands.imports import after_import
+
+    # The new version's tier history is recorded and the views warmed, in the background.
+    after_import(result["import"], current_app._get_current_object().app_context)
     return jsonify({**result["import"], "job_id": job["job_id"]}), 200

@@ -4,7 +4,8 @@ The five data tables (``spend`` is optional) hold exactly the canonical columns 
 ``batch_id``, the import batch that last wrote the row (and ``accounts.attributes``,
 the custom attributes). ``import_changes`` keeps
 every row an import inserted, updated or deleted (demo rows it replaced), with
-the row as it was before, so any batch can be rolled back exactly.
+the row as it was before, so any batch can be rolled back exactly. ``tier_history``
+keeps what the scorecard said at each data version (``app.commands.history`` writes it).
 """
 
 from __future__ import annotations
@@ -246,6 +247,42 @@ data_version = sa.Table(
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.CheckConstraint("id = 1", name="single_row"),
     comment="bumped by every import, rollback and settings change; the metrics cache keys on it",
+)
+
+HISTORY_EVENTS = ("import", "rollback", "demo", "backfill")
+
+tier_history = sa.Table(
+    "tier_history",
+    metadata,
+    sa.Column("data_version", sa.BigInteger, primary_key=True),
+    sa.Column("as_of", sa.Date, primary_key=True, comment="first day of the as-of month"),
+    sa.Column("window_months", sa.SmallInteger, primary_key=True),
+    sa.Column(
+        "dimensions", sa.Text, primary_key=True,
+        comment="comma-separated dimensions of the segment; '' for the company",
+    ),
+    sa.Column(
+        "segment", JSONB, primary_key=True,
+        comment="the segment's conditions {dimension: value}; {} for the company",
+    ),
+    sa.Column("segment_label", sa.Text, nullable=False),
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column(
+        "batch_id", sa.Integer, sa.ForeignKey("import_batches.batch_id"), nullable=True,
+        comment="the batch imported (or rolled back) that made this data version",
+    ),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("accounts", sa.Integer),
+    sa.Column("tier", sa.Text),
+    sa.Column("nrr", sa.Float),
+    sa.Column("grr", sa.Float),
+    sa.Column("clv", sa.Float),
+    sa.Column(
+        "alerts", JSONB,
+        comment="types of the alerts raised for the segment; NULL where not recorded",
+    ),
+    sa.CheckConstraint(_in("event", HISTORY_EVENTS), name="event"),
+    comment="what the scorecard said at each data version: tiers, NRR, GRR, CLV, alerts",
 )
 
 users = sa.Table(

@@ -53,6 +53,16 @@ def db(engine: sa.Engine) -> Iterator[sa.Engine]:
     with engine.begin() as conn:
         for stmt in _RESET_SQL.format(tables=tables).split(";"):
             conn.execute(sa.text(stmt))
+    _forget_views()
+
+
+def _forget_views() -> None:
+    """Forget this process's warehouse context and memoized views: the data version
+    starts again at 0, and the next test's version 1 is other data."""
+    from app.views import context, memo
+
+    context._current = None
+    memo._local.clear()
 
 
 @pytest.fixture

@@ -83,6 +83,18 @@ class TerminalProgress:
         else:
             sys.stderr.write(line + "\n")
         sys.stderr.flush()
+def _record(event: str, batch: int | None, version: int | None) -> None:
+    """Record the tier history of the version the write committed (``app.commands.history``);
+    a failure is a warning: the write stands."""
+    from app.commands.history import RecordHistory, record_quietly
+    from db.engine import get_engine
+
+    if record_quietly(RecordHistory(get_engine(), event, batch, version)) is None:
+        typer.echo(
+            "warning: the tier history of this data version was not recorded (see the log); "
+            "the scorecard's change since last month skips it",
+            err=True,
+        )
 
 
 @import_app.command("files", hidden=True)
@@ -129,6 +141,8 @@ def import_files(
     except ImportRefused as exc:
         _emit({"ok": False, "error": str(exc)}, fmt, f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    if result.changed:
+        _record("import", result.batch_id, result.data_version)
     _emit({"ok": True, **result.to_dict()}, fmt, f"{result.plan.report()}\n{result.message}")
 
 
@@ -147,6 +161,7 @@ def rollback(
     except ImportRefused as exc:
         _emit({"ok": False, "error": str(exc)}, fmt, f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    _record("rollback", batch, result.data_version)
     _emit({"ok": True, **result.to_dict()}, fmt, result.message)
 
 

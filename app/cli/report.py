@@ -157,9 +157,10 @@ def movements(as_of: str = AS_OF, fmt: Format = FORMAT, data: Path = DATA) -> No
     _report("movements", data, fmt, as_of=as_of, by="")
 
 
-def segment_report(name: str, summary: str) -> None:
-    """Register ``icp report NAME``: view ``name`` of the segments of --by, at --as-of over
-    --window, as a table, CSV or JSON (the options every segment view takes)."""
+def segment_report(name: str, summary: str, command_name: str | None = None) -> None:
+    """Register ``icp report NAME`` (or ``command_name``): view ``name`` of the segments of
+    --by, at --as-of over --window, as a table, CSV or JSON (the options every segment view
+    takes)."""
 
     def command(
         as_of: str = AS_OF,
@@ -171,7 +172,7 @@ def segment_report(name: str, summary: str) -> None:
         _report(name, data, fmt, as_of=as_of, window=window, by=by)
 
     command.__doc__ = summary
-    report_app.command(name)(command)
+    report_app.command(command_name or name)(command)
 
 
 segment_report("flags", "Accidental ICP flags, most severe first, with their evidence.")
@@ -181,6 +182,29 @@ segment_report(
     "Unit economics per segment: new customers, spend, CAC, LTV:CAC, CAC payback, allowable "
     "CAC and magic number (spend from the optional spend file).",
 )
+segment_report(
+    "tier_changes",
+    "Each segment's tier, NRR, GRR and CLV against the previous month recorded in the "
+    "tier history (recorded for verticals and the sub-industries of a vertical).",
+    "changes",
+)
+
+
+@report_app.command("history")
+def history(
+    vertical: str = typer.Option(..., "--vertical", help="The vertical."),
+    sub_industry: str = typer.Option(
+        None, "--sub-industry", help="One of its sub-industries (default: the whole vertical)."
+    ),
+    as_of: str = AS_OF,
+    window: int = WINDOW,
+    fmt: Format = FORMAT,
+    data: Path = DATA,
+) -> None:
+    """A vertical's (or sub-industry's) tier, NRR, GRR and CLV month by month, as each
+    import recorded it, then the as-of month now."""
+    where = {"vertical": vertical, **({"sub_industry": sub_industry} if sub_industry else {})}
+    _report("tier_history", data, fmt, as_of=as_of, window=window, by="", where=where)
 
 
 @report_app.command("accounts")

@@ -7,10 +7,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from app.commands.history import RecordHistory, record_quietly
 from app.errors import CommandError
 from db import demo as demo_data
 from db.importer import ImportRefused
 from db.importer.demo_rows import real_account_count
+
+DEMO_BACKFILL_MONTHS = 1
+"""Earlier as-of months recorded with the demo's own (computed from the demo's data)."""
 
 
 @dataclass
@@ -58,6 +62,10 @@ class LoadDemo:
                 return f"warehouse already has {existing:,} accounts; nothing loaded"
         month = self.validate()
         try:
-            return demo_data.load_demo(self.engine, self.out, seed=self.seed, as_of=month)
+            message = demo_data.load_demo(self.engine, self.out, seed=self.seed, as_of=month)
         except ImportRefused as exc:
             raise CommandError([f"demo data not loaded: {exc}"]) from None
+        # The demo's history starts the month before its last, so the scorecard shows
+        # its change since last month from the first visit.
+        record_quietly(RecordHistory(self.engine, "demo", backfill=DEMO_BACKFILL_MONTHS))
+        return message

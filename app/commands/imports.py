@@ -5,6 +5,9 @@ Checks and imports of uploaded files run as jobs in their own process
 :func:`status` says how far they got, and :func:`plan_view` turns a check's stored plan
 back into what the page draws.
 
+After an import or a rollback commits, the new data version's tier history is recorded
+and the landing page's views are warmed, in the background (``app.commands.history``).
+
 The page never touches the warehouse or the importer (import-linter holds that): it
 calls these, each on the warehouse of this process, and maps the importer's errors
 (``ImportRefused``: the files cannot be read; ``ImportRejected``: every problem of
@@ -13,10 +16,12 @@ valid files) to its messages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.commands.history import RecordHistory, record_in_background
 from db.config import get_config
 from db.engine import get_engine
 from db.importer import (
@@ -38,6 +43,7 @@ __all__ = [
     "ImportFile",
     "ImportRefused",
     "ImportRejected",
+    "after_import",
     "canonical_columns",
     "history",
     "holds_demo",
@@ -51,6 +57,7 @@ __all__ = [
 ]
 
 Mappings = Mapping[str, Mapping[str, str]] | None
+Around = Callable[[], AbstractContextManager[object]] | None
 
 
 def upload_cap_mb() -> int:
@@ -66,9 +73,24 @@ def canonical_columns(kind: str) -> list[str]:
 
 
 
-def roll_back(batch_id: int, user: str) -> RollbackResult:
-    """Undo import batch ``batch_id`` exactly, recorded as rolled back by ``user``."""
-    return RollbackCommand(get_engine(), batch_id, user).run()
+def after_import(result: Mapping[str, Any], around: Around = None) -> None:
+    """Once an import job committed a change (its result: ``changed``, ``batch_id``,
+    ``data_version``): record the new version's tier history and warm the landing page's
+    views, in the background (``around``: the app context to run in)."""
+    if result.get("changed"):
+        command = RecordHistory(
+            get_engine(), "import", result.get("batch_id"), result.get("data_version")
+        )
+        record_in_background(command, around)
+
+
+def roll_back(batch_id: int, user: str, around: Around = None) -> RollbackResult:
+    """Undo import batch ``batch_id`` exactly, recorded as rolled back by ``user``; the
+    restored version's tier history is recorded in the background."""
+    result = RollbackCommand(get_engine(), batch_id, user).run()
+    command = RecordHistory(get_engine(), "rollback", batch_id, result.data_version)
+    record_in_background(command, around)
+    return result
 
 
 def history() -> list[dict[str, Any]]:

@@ -28,8 +28,6 @@ from app.commands.imports import KINDS, ImportFile, ImportRefused
 from app.components.csv_export import to_csv
 from app.components.widgets import page_header
 from app.views import formats as fmt
-from app.views.context import warehouse_context
-from app.views.warm import warm_in_background
 
 dash.register_page(
     __name__, path="/upload", name="Upload", title="Upload · ICP Lens", order=6, role="admin"
@@ -416,15 +414,16 @@ def progress_of(job: dict[str, Any]) -> tuple[str, int]:
     return text, percent
 
 
-_WARMED: set[int] = set()
+_RECORDED: set[int] = set()
 
 
-def _warm_once(job_id: int) -> None:
-    # The next page the user opens is served from the cache, not computed while they wait.
-    if job_id in _WARMED:
+def _record_once(job_id: int, done: dict[str, Any]) -> None:
+    # The tier history of the new version is recorded, and the next page the user opens is
+    # served from the cache, not computed while they wait (once a job, however often polled).
+    if job_id in _RECORDED:
         return
-    _WARMED.add(job_id)
-    warm_in_background(warehouse_context, flask.current_app._get_current_object().app_context)
+    _RECORDED.add(job_id)
+    imports.after_import(done, flask.current_app._get_current_object().app_context)
 
 
 def import_summary(result: dict[str, Any]) -> dbc.Alert:
@@ -493,8 +492,7 @@ def follow_job(_tick: int | None, state: dict | None) -> dict[str, Any]:
         return {**out, "report": report(view), "result": None, "history": history_rows(),
                 "import_disabled": False}
     done = result["import"]
-    if done.get("changed"):
-        _warm_once(job["job_id"])
+    _record_once(job["job_id"], done)
     return {**out, "result": import_summary(done), "history": history_rows(),
             "import_disabled": False}
 
@@ -631,7 +629,9 @@ def rollback(_n: int, selected: list[dict] | None) -> tuple:
         return dbc.Alert("Select a batch first.", color="warning"), dash.no_update, False
     batch_id = int(selected[0]["batch_id"])
     try:
-        result = imports.roll_back(batch_id, auth.current_user().email)
+        result = imports.roll_back(
+            batch_id, auth.current_user().email, flask.current_app._get_current_object().app_context
+        )
     except ImportRefused as exc:
         return dbc.Alert(str(exc), color="danger"), history_rows(), False
     return dbc.Alert(result.message.capitalize() + ".", color="success"), history_rows(), False

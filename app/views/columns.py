@@ -114,6 +114,15 @@ KINDS: dict[str, Kind] = {
     "payback_months": "months",
     "allowable_cac": "money",
     "magic_number": "factor",
+    # tier history: the change since an earlier record
+    "previous_tier": "tier",
+    "tier_change": "text",
+    "previous_nrr": "ratio",
+    "nrr_change": "points",
+    "previous_grr": "ratio",
+    "previous_clv": "money",
+    "previous_as_of": "text",
+    "recorded": "text",
 }
 LABELS = {
     "nrr_low": "NRR low (95%)",
@@ -142,6 +151,11 @@ LABELS = {
     "spend_allocated": "Company spend allocated",
     "spend_lagged": "Spend, months M-5 to M-3",
     "mrr_change": "MRR change (3 months)",
+    "previous_tier": "Tier before",
+    "previous_nrr": "NRR before",
+    "previous_grr": "GRR before",
+    "previous_clv": "CLV before",
+    "previous_as_of": "Compared with",
 }
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import polars as pl
+
 from app.views import memo
 from app.views.errors import ViewError
 from metrics.model import DIMENSIONS, Dataset, account_mask, build_dataset
@@ -32,6 +34,11 @@ class Context:
     dataset: Dataset | None
     demo: bool = False
     """True while the data is the demo company (pages show a ribbon, tables a line)."""
+    history: pl.DataFrame | None = None
+    """What the scorecard said at the earlier data versions (``db.history``); None when
+    there is no record to read (a folder of files, frames in memory)."""
+    data_version: int | None = None
+    """The warehouse's data version this context was built from (None for files or frames)."""
 
     @property
     def empty(self) -> bool:
@@ -96,15 +103,21 @@ def install_version_reader(reader: Callable[[Any], int]) -> None:
 
 def _build_warehouse(engine: Any, version: int) -> Context:
     # Imported here: a report on a folder of files (--data) never loads the warehouse code.
+    from db.history import load_tier_history
     from db.importer import holds_demo
     from db.queries import has_accounts, load_frames, load_settings
 
     settings = load_settings(engine)
     tag = f"v{version}"
     if not has_accounts(engine):
-        return Context(tag, settings, None)
+        return Context(tag, settings, None, data_version=version)
     dataset = build_dataset(load_frames(engine), settings)
-    return Context(tag, settings, dataset, demo=holds_demo(engine))
+    # The versions before this one only: this one's own record is written after it
+    # committed, and what a view shows must not depend on when its context was built.
+    history = load_tier_history(engine, before=version)
+    return Context(
+        tag, settings, dataset, demo=holds_demo(engine), history=history, data_version=version
+    )
 
 
 def warehouse_context(engine: Any | None = None) -> Context:

@@ -234,6 +234,26 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         "share of the starting base; severity rises with how attractive it looks at "
         "acquisition.",
     ),
+    "tier_change": (
+        "Tier change",
+        "How the tier moved since the record compared with: up or down (Accidental ICP, "
+        "Watch, Healthy, Core ICP, worst to best), same, or changed (to or from "
+        "insufficient data); empty where the segment was not recorded.",
+    ),
+    "nrr_change": (
+        "NRR change",
+        "NRR now minus the NRR recorded then, in percentage points.",
+    ),
+    "previous_as_of": (
+        "Compared with",
+        "The as-of month of the record compared with: the latest month recorded before "
+        "this as-of month, at the same window, as the newest import of it stated it.",
+    ),
+    "recorded": (
+        "Recorded",
+        "What recorded the row and when: an import (its batch), a rollback, the demo "
+        "load or a backfill; 'now' for the as-of month as the data gives it today.",
+    ),
 }
 
 

@@ -149,6 +149,7 @@ FORMATTERS = {
     "count": count,
     "months": months,
     "number": number,
+    "points": points,
     "tier": tier,
     "text": text,
 }

@@ -254,21 +254,26 @@ def from_cli(
     segment: str | None = None,
     period: str | None = None,
     depth: int | None = None,
+    where: Mapping[str, str] | None = None,
     **pick: Any,
 ) -> ViewParams:
     """The params of ``icp report`` arguments (``--by a,b`` or ``--by company``; ``--segment``
-    a value of ``--by``).
+    a value of ``--by``; ``where``: a segment named by one value per dimension, ``--vertical
+    X``).
 
     ``pick`` names a list of accounts: ``movement``, ``cohort`` and ``age``, or ``deals``.
     """
     # ``--by company``: the whole company as one row (no dimension).
     dims = () if by.strip() == "company" else tuple(d.strip() for d in by.split(",") if d.strip())
-    filters = None
+    filters = {}
+    for dimension, value in (where or {}).items():
+        ctx.check_value(dimension, value)
+        filters[dimension] = [value]
     if segment is not None:
         if len(dims) != 1:
             raise ViewError("--segment needs exactly one dimension in --by")
         ctx.check_value(dims[0], segment)
-        filters = {dims[0]: [segment]}
+        filters[dims[0]] = [segment]
     return resolve(
         ctx, as_of=as_of, window=window, by=dims, filters=filters, period=period,
         depth=depth, **pick

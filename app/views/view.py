@@ -20,13 +20,17 @@ from app.views.params import ViewParams
 # multiple near 1 (lift 1.15×); probability: a p- or q-value; days / months: durations;
 # count: whole numbers; number: any other number; tier: an ICP tier key shown by its
 # label; boolean: yes / no; conditions: a segment's {dimension: value} (the frame holds
-# a list of {dimension, value} structs); text: as it is.
+# a list of {dimension, value} structs); points: a difference of ratios (+6 pts); text:
+# as it is.
 Kind = Literal[
     "ratio", "money", "multiple", "factor", "probability", "days", "months", "count", "number",
-    "tier", "boolean", "conditions", "text",
+    "points", "tier", "boolean", "conditions", "text",
 ]
 NUMERIC_KINDS = frozenset(
-    {"ratio", "money", "multiple", "factor", "probability", "days", "months", "count", "number"}
+    {
+        "ratio", "money", "multiple", "factor", "probability", "days", "months", "count",
+        "number", "points",
+    }
 )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 from app.views.context import Context
 from app.views.evidence import flags, open_alert_count
@@ -39,21 +40,23 @@ def warm(ctx: Context) -> tuple[str, ...]:
 
 
 def warm_in_background(
-    context: Callable[[], Context], around: Callable[[], object] | None = None
+    context: Callable[[], Context],
+    around: Callable[[], AbstractContextManager[object]] | None = None,
+    first: Callable[[], object] | None = None,
 ) -> threading.Thread:
     """Start a daemon thread warming the views of ``context()``, inside the context
     manager ``around()`` when given (the web app's application context); the thread.
+    ``first()`` runs before, in the same thread (recording the tier history).
 
     A failure is logged, never raised: the page then computes its views itself.
     """
 
     def run() -> None:
         try:
-            if around is None:
+            with around() if around is not None else nullcontext():
+                if first is not None:
+                    first()
                 warm(context())
-            else:
-                with around():
-                    warm(context())
         except Exception:  # a background nicety must not take a worker down
             log.exception("warming the view cache failed")
 

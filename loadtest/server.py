@@ -118,13 +118,14 @@ def _answering(server: Server, name: str, wait_s: float) -> Server:
 
 
 def demo_database(admin_url: str, name: str, data_dir: Path, users: dict[str, tuple[str, str]]) -> str:
-    """Create (or empty) database ``name``, migrate it, load the demo data and add ``users``
-    ({email: (role, password)}); return its URL."""
+    """Create (or empty) database ``name``, migrate it, load the demo data as ``icp demo``
+    does (its tier history recorded) and add ``users`` ({email: (role, password)}); return
+    its URL."""
     import sqlalchemy as sa
 
+    from app.commands.demo import LoadDemo
     from app.commands.users import AddUser
     from db import migrate
-    from db.demo import load_demo
     from db.engine import drop_database, ensure_database
 
     drop_database(admin_url, name)
@@ -133,7 +134,7 @@ def demo_database(admin_url: str, name: str, data_dir: Path, users: dict[str, tu
     migrate.upgrade(url)
     engine = sa.create_engine(url)
     try:
-        load_demo(engine, data_dir / "demo")
+        LoadDemo(engine, data_dir / "demo").run()
         for email, (role, password) in users.items():
             AddUser(engine, email, role, password).run()
     finally:

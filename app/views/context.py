@@ -8,6 +8,7 @@ Results are memoized per data version in :mod:`app.views.memo`.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -101,6 +102,13 @@ def install_version_reader(reader: Callable[[Any], int]) -> None:
     _read_version = reader
 
 
+def _warehouse_tag(engine: Any, version: int) -> str:
+    """The version tag views are memoized under: the data version and which warehouse
+    (a process that reads two warehouses, such as the test suite, must not mix them)."""
+    where = engine.url.render_as_string(hide_password=True)
+    return f"v{version}@{hashlib.sha256(where.encode()).hexdigest()[:8]}"
+
+
 def _build_warehouse(engine: Any, version: int) -> Context:
     # Imported here: a report on a folder of files (--data) never loads the warehouse code.
     from db.history import load_tier_history
@@ -108,7 +116,7 @@ def _build_warehouse(engine: Any, version: int) -> Context:
     from db.queries import has_accounts, load_frames, load_settings
 
     settings = load_settings(engine)
-    tag = f"v{version}"
+    tag = _warehouse_tag(engine, version)
     if not has_accounts(engine):
         return Context(tag, settings, None, data_version=version)
     dataset = build_dataset(load_frames(engine), settings)
@@ -127,13 +135,14 @@ def warehouse_context(engine: Any | None = None) -> Context:
         from db.engine import get_engine
 
         engine = get_engine()
-    tag = f"v{_read_version(engine)}"
+    version = _read_version(engine)
+    tag = _warehouse_tag(engine, version)
     ctx = _current
     if ctx is not None and ctx.version == tag:
         return ctx
     with _lock:
         if _current is None or _current.version != tag:
-            _current = _build_warehouse(engine, int(tag[1:]))
+            _current = _build_warehouse(engine, version)
         return _current
 
 

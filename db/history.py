@@ -88,8 +88,8 @@ def write_tier_history(
         return conn.execute(statement).rowcount
 
 
-def load_tier_history(engine: sa.Engine, before: int | None = None) -> pl.DataFrame:
-    """Every recorded row (of the data versions below ``before``, when given)."""
+def load_tier_history(engine: sa.Engine, through: int | None = None) -> pl.DataFrame:
+    """Every recorded row (of the data versions up to ``through``, when given)."""
     import sqlalchemy as sa
 
     from db.schema import tier_history
@@ -97,8 +97,8 @@ def load_tier_history(engine: sa.Engine, before: int | None = None) -> pl.DataFr
     query = sa.select(tier_history).order_by(
         tier_history.c.data_version, tier_history.c.dimensions, tier_history.c.segment_label
     )
-    if before is not None:
-        query = query.where(tier_history.c.data_version < before)
+    if through is not None:
+        query = query.where(tier_history.c.data_version <= through)
     with engine.connect() as conn:
         records = conn.execute(query).mappings().all()
     rows = [

@@ -36,8 +36,8 @@ class Context:
     demo: bool = False
     """True while the data is the demo company (pages show a ribbon, tables a line)."""
     history: pl.DataFrame | None = None
-    """What the scorecard said at the earlier data versions (``db.history``); None when
-    there is no record to read (a folder of files, frames in memory)."""
+    """What the scorecard said at each data version up to this one (``db.history``); None
+    when there is no record to read (a folder of files, frames in memory)."""
     data_version: int | None = None
     """The warehouse's data version this context was built from (None for files or frames)."""
 
@@ -120,9 +120,11 @@ def _build_warehouse(engine: Any, version: int) -> Context:
     if not has_accounts(engine):
         return Context(tag, settings, None, data_version=version)
     dataset = build_dataset(load_frames(engine), settings)
-    # The versions before this one only: this one's own record is written after it
-    # committed, and what a view shows must not depend on when its context was built.
-    history = load_tier_history(engine, before=version)
+    # Up to this version: a later one may commit while this context is built. This
+    # version's own record is written just after its commit; views compare the as-of
+    # month with earlier months only, so of it they read only the months a demo load
+    # backfills, written by the same command.
+    history = load_tier_history(engine, through=version)
     return Context(
         tag, settings, dataset, demo=holds_demo(engine), history=history, data_version=version
     )

@@ -5,7 +5,7 @@ After every import, rollback and demo load, ``app.commands.history`` records wha
 the company, of each vertical and of each vertical's sub-industries (the segments
 the scorecard opens on) at the default as-of month and window, from the views
 themselves (METRICS.md, "Tier history"). The views below read those records back
-through the context (``Context.history``: the versions before the context's own).
+through the context (``Context.history``: the versions up to the context's own).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def snapshot(ctx: Context, as_of: str | None = None, with_alerts: bool = True) -
 
 
 def history(ctx: Context) -> pl.DataFrame:
-    """The recorded rows of the versions before ``ctx``'s (empty without a record)."""
+    """The recorded rows of the versions up to ``ctx``'s (empty without a record)."""
     return ctx.history if ctx.history is not None else pl.DataFrame(schema=HISTORY_SCHEMA)
 
 

@@ -178,8 +178,8 @@ def test_a_label_at_the_edge_leans_inwards() -> None:
     assert labels._outside(_label_boxes(edge, [position])[0], 300, 200) == 0
 
 
-def test_win_rate_from_few_deals_is_greyed_with_its_count(revenue_page) -> None:
-    from app.pages import scorecard as page
+def test_win_rate_from_few_deals_is_greyed_with_its_count() -> None:
+    from app.components.scorecard_parts import table_rows
     from app.views.context import frame_context
     from app.views.params import resolve
     from metrics.frames import Frames
@@ -199,6 +199,6 @@ def test_win_rate_from_few_deals_is_greyed_with_its_count(revenue_page) -> None:
     deals += [deal(k, f"b{k}") for k in range(12)]
     frames = Frames(accounts=accs, opportunities=opportunities(deals), subscriptions=subs)
     ctx = frame_context(frames, version="few-deals")
-    rows = {r["segment"]: r for r in page.table_rows(ctx, resolve(ctx, as_of="2024-03"))}
+    rows = {r["segment"]: r for r in table_rows(ctx, resolve(ctx, as_of="2024-03"))}
     assert rows["Few"]["win_rate_few"] and rows["Few"]["win_rate_fmt"] == "67% (3 deals)"
     assert not rows["Many"]["win_rate_few"] and rows["Many"]["win_rate_fmt"] == "50%"

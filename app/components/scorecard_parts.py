@@ -14,6 +14,7 @@ from app.components.widgets import TIER_LABELS
 from app.views import formats as fmt
 from app.views import query as urlstate
 from app.views.context import Context
+from app.views.history import tier_changes
 from app.views.params import ViewParams
 from app.views.scorecard import company_numbers, scorecard
 
@@ -40,10 +41,38 @@ COLUMNS = (
     ("tam", "money", "other"),
 )
 BANDED = ("nrr", "grr")
+ARROWS = {"up": "↑", "down": "↓"}
+
+
+def nrr_arrow(now: float | None, then: float | None) -> str:
+    """↑ or ↓ when NRR moved since then as the table shows it (to the percent), → when not."""
+    if now is None or then is None or fmt.pct(now) == fmt.pct(then):
+        return "→"
+    return "↑" if now > then else "↓"
+
+
+def change_cells(change: dict[str, Any] | None) -> dict[str, Any]:
+    """The NRR and tier cells' text with the change since the previous month recorded (an
+    arrow) and their tooltips (the value then); empty where nothing was recorded."""
+    if not change or change["previous_as_of"] is None:
+        return {"since": None, "nrr_tip": None, "tier_tip": None}
+    since = change["previous_as_of"]
+    return {
+        "since": since,
+        "nrr_arrow": nrr_arrow(change["nrr"], change["previous_nrr"]),
+        "nrr_tip": f"{since}: NRR {fmt.pct(change['previous_nrr'])} "
+        f"({fmt.points(change['nrr_change'])} since)",
+        "tier_arrow": ARROWS.get(change["tier_change"] or "", ""),
+        "tier_tip": f"{since}: {fmt.tier(change['previous_tier'])}",
+    }
+
+
 def table_rows(ctx: Context, p: ViewParams) -> list[dict[str, Any]]:
-    """The segment table's rows: numbers for sorting, text as shown, benchmark bands."""
+    """The segment table's rows: numbers for sorting, text as shown, benchmark bands, and
+    the change since the previous month recorded (``tier_changes``)."""
     board = scorecard(ctx, p).frame
     dim = p.by[0]
+    changes = {str(r[dim]): r for r in tier_changes(ctx, p).rows()}
     rows = []
     for r in board.iter_rows(named=True):
         rated = r["tier"] != "insufficient_data"
@@ -67,8 +96,25 @@ def table_rows(ctx: Context, p: ViewParams) -> list[dict[str, Any]]:
             row["clv_fmt"] = f"{fmt.money(r['clv'])} ({fmt.multiple(r['clv_multiple'])})"
         for field in BANDED:
             row[f"{field}_band"] = band(field, r.get(field), ctx.settings) if rated else None
+        row.update(change_cells(changes.get(row["segment"])))
+        row["nrr_cell"] = " ".join(filter(None, (row["nrr_fmt"], row.get("nrr_arrow"))))
+        row["tier_cell"] = " ".join(filter(None, (row["tier_fmt"], row.get("tier_arrow"))))
         rows.append(row)
     return rows
+
+
+def since_text(rows: list[dict[str, Any]]) -> str:
+    """What the table's arrows compare with, in a sentence."""
+    since = next((r["since"] for r in rows if r.get("since")), None)
+    if since is None:
+        return (
+            "No earlier month is recorded for these segments yet: after the next monthly "
+            "import, arrows show each NRR's and tier's change since this month."
+        )
+    return (
+        f"Arrows: the change since {since}, the previous month recorded (↑ up, ↓ down, → "
+        "the same to the percent); hover an NRR or a tier for its value then."
+    )
 
 
 MAX_BUBBLE = 55  # pixels across the bubble of the largest TAM

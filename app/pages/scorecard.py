@@ -22,7 +22,7 @@ from app.components import charts
 from app.components.behind import accounts_href
 from app.components.benchmarks import benchmark_text
 from app.components.priority import priority_items, priority_panel
-from app.components.scorecard_parts import BANDED, COLUMNS, KPIS, view_parts
+from app.components.scorecard_parts import BANDED, COLUMNS, KPIS, since_text, view_parts
 from app.components.segment_heatmap import nrr_heatmap
 from app.components.viewpage import current, download, open_view, unchanged
 from app.components.widgets import TIER_LABELS, kpi_card, page_header, problem
@@ -55,6 +55,7 @@ class ids:
     DOWNLOAD = "sc-download"
     MESSAGE = "sc-message"
     HINT = "sc-hint"
+    SINCE = "sc-since"
     CARDS_TITLE = "sc-cards-title"
     PRIORITY = "sc-priority"
     AND = "sc-and"
@@ -79,7 +80,7 @@ class ids:
 RETENTION_CELLS = ("nrr", "grr", "logo_retention", "tier")
 DEAL_CELLS = ("win_rate",)
 # Minimum widths (px) so the table fits beside the ICP map at 1440 px without cutting.
-WIDTHS = {"nrr": 70, "clv": 132, "logo_retention": 70, "grr": 60, "win_rate": 60,
+WIDTHS = {"nrr": 84, "clv": 132, "logo_retention": 70, "grr": 60, "win_rate": 60,
           "avg_deal_size": 62, "days_to_close": 62, "accounts": 64, "tam": 60}
 
 
@@ -136,6 +137,9 @@ def column_defs(p: ViewParams) -> list[dict[str, Any]]:
         if field == "nrr":
             # The best-retaining segment leads: NRR is the scorecard's first question.
             col["sort"] = "desc"
+            # With the arrow of its change since the previous month; the value then on hover.
+            col["valueFormatter"] = {"function": "params.data.nrr_cell"}
+            col["tooltipField"] = "nrr_tip"
         if field == "win_rate":
             col["cellClassRules"] = {"cell-few": "params.data.win_rate_few"}
             col["headerTooltip"] += (
@@ -153,10 +157,11 @@ def column_defs(p: ViewParams) -> list[dict[str, Any]]:
             "field": "tier",
             "headerName": definitions.name("tier"),
             "headerTooltip": definitions.definition("tier"),
-            "valueFormatter": {"function": "params.data.tier_fmt"},
+            "valueFormatter": {"function": "params.data.tier_cell"},
+            "tooltipField": "tier_tip",
             "cellClassRules": {f"tier-cell-{t}": f"params.value === '{t}'" for t in TIER_LABELS},
             "cellClass": "cell-behind",
-            "minWidth": 108,
+            "minWidth": 128,
         }
     )
     return cols
@@ -374,6 +379,7 @@ def layout(**query: str) -> html.Div:
                 id=ids.HINT,
                 className="hint mt-2",
             ),
+            html.Div(since_text(rows), id=ids.SINCE, className="hint mt-1"),
         ],
         className="panel",
     )
@@ -443,6 +449,7 @@ OUT = {
     "back": Output(ids.BACK, "className"),
     "by_disabled": Output(ids.BY, "disabled"),
     "message": Output(ids.MESSAGE, "children"),
+    "since": Output(ids.SINCE, "children"),
     "cards_title": Output(ids.CARDS_TITLE, "children"),
     **{
         f"{key}_{part}": Output(target, prop)
@@ -517,6 +524,7 @@ def update_view(
         "back": back_class,
         "by_disabled": bool(drilled(new)),
         "message": None,
+        "since": since_text(rows),
         "cards_title": f"Company-wide, as of {new.as_of_label} over {new.window} months",
         **{
             f"{key}_{part}": value

@@ -26,6 +26,7 @@ from app.views import query as urlstate
 from app.views.cohorts import cohorts, complete_ages
 from app.views.context import Context
 from app.views.evidence import alerts, flags
+from app.views.history import tier_history
 from app.views.params import ViewParams, from_query
 from app.views.sales import quarterly_secondary
 from app.views.scorecard import company_numbers, scorecard
@@ -43,6 +44,8 @@ class ids:
     COHORTS = "seg-cohorts"
     QUARTERS = "seg-quarters"
     FLAGS = "seg-flags"
+    HISTORY = "seg-history"
+    HISTORY_CHART = "seg-history-chart"
     ROW_BUTTON = "seg-row-download-button"
     ROW_DOWNLOAD = "seg-row-download"
     QUARTERS_BUTTON = "seg-quarters-download-button"
@@ -244,6 +247,76 @@ def _figures(
     return ctx.memo("segment-figures", p.key(("as_of", "window", "filters")), draw)
 
 
+def tier_timeline(frame: Any, settings: Any) -> go.Figure:
+    """The segment's NRR month by month, each point coloured by its tier, against the tier
+    thresholds: what each import recorded, then the as-of month now."""
+    fig = go.Figure(
+        go.Scatter(
+            x=frame["month"].to_list(),
+            y=frame["nrr"].to_list(),
+            mode="lines+markers",
+            line={"color": charts.MUTED, "width": 1.5},
+            marker={
+                "size": 11,
+                "color": [charts.TIER_COLOURS.get(t, charts.MUTED) for t in frame["tier"]],
+                "line": {"width": 1, "color": "white"},
+            },
+            customdata=[
+                [fmt.tier(r["tier"]), fmt.pct(r["nrr"]), fmt.pct(r["grr"]), fmt.money(r["clv"])]
+                for r in frame.iter_rows(named=True)
+            ],
+            hovertemplate="%{x}: <b>%{customdata[0]}</b><br>NRR %{customdata[1]} · GRR "
+            "%{customdata[2]} · CLV %{customdata[3]}<extra></extra>",
+        )
+    )
+    for y, text in ((settings.core_nrr, "Core ICP"), (settings.healthy_nrr, "Healthy"),
+                    (settings.watch_nrr, "Watch")):
+        fig.add_hline(
+            y=y, line={"dash": "dot", "color": charts.MUTED, "width": 1},
+            annotation_text=text, annotation_position="top left",
+            annotation_font={"size": 10, "color": charts.MUTED},
+        )
+    values = [v for v in frame["nrr"].to_list() if v is not None]
+    low = min([*values, settings.watch_nrr]) - 0.05
+    high = max([*values, settings.core_nrr]) + 0.05
+    fig.update_yaxes(title="NRR", tickformat=".0%", range=[low, high])
+    fig.update_xaxes(type="category")
+    fig.update_layout(title={"text": "NRR month by month, coloured by tier", "font": {"size": 13}})
+    return charts.styled(fig, height=260, legend=False)
+
+
+def history_panel(ctx: Context, p: ViewParams) -> list[Any]:
+    """The segment's tier over time: a chart and a table of each recorded month, or why
+    there is none."""
+    segment = p.segment()
+    if set(segment) not in ({"vertical"}, {"vertical", "sub_industry"}):
+        return [html.P("The tier history is recorded for verticals and their sub-industries.",
+                       className="hint")]
+    view = tier_history(ctx, p)
+    rows = view.rows()
+    table = dbc.Table(
+        [
+            html.Thead(html.Tr([html.Th(c.label) for c in view.columns])),
+            html.Tbody(
+                [
+                    html.Tr([html.Td(fmt.by_kind(c.kind, r[c.key])) for c in view.columns])
+                    for r in reversed(rows)
+                ]
+            ),
+        ],
+        size="sm", className="history-table mb-0",
+    )
+    parts: list[Any] = [
+        dcc.Graph(id=ids.HISTORY_CHART, figure=tier_timeline(view.frame, ctx.settings),
+                  config=charts.GRAPH_CONFIG),
+        table,
+    ]
+    if len(rows) < 2:
+        parts.append(html.P("No earlier month is recorded for this segment yet: each monthly "
+                            "import adds one.", className="hint mt-2"))
+    return parts
+
+
 MAX_FLAGGED_DIMENSIONS = 2
 
 
@@ -350,6 +423,7 @@ def layout(**query: str) -> html.Div:
         quarters = quarterly_secondary(ctx, p).frame
         figures = _figures(ctx, p, row, quarters)
         notes = flags_and_alerts(ctx, p)
+        timeline = history_panel(ctx, p)
     except USER_ERRORS as exc:
         return html.Div([page_header("Segment", label), problem(str(exc)),
                          dcc.Link("Back to the scorecard", href="/")])
@@ -403,11 +477,18 @@ def layout(**query: str) -> html.Div:
                         xl=7,
                     ),
                     dbc.Col(
-                        html.Div(
-                            [html.Div("Flags and alerts", className="section-title"),
-                             html.Div(notes, id=ids.FLAGS)],
-                            className="panel",
-                        ),
+                        [
+                            html.Div(
+                                [html.Div("Flags and alerts", className="section-title"),
+                                 html.Div(notes, id=ids.FLAGS)],
+                                className="panel",
+                            ),
+                            html.Div(
+                                [html.Div("Tier over time", className="section-title"),
+                                 html.Div(timeline, id=ids.HISTORY)],
+                                className="panel mt-3",
+                            ),
+                        ],
                         xl=5,
                     ),
                 ],

@@ -39,6 +39,7 @@ test: install-dev
 	$(BIN)/lint-imports --no-logo
 	./scripts/ensure-chromium.sh
 	./scripts/ensure-services.sh
+	./scripts/ensure-poppler.sh
 	$(PY_ENV) $(BIN)/pytest
 
 bench: install-dev

@@ -23,6 +23,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     ICP_BIND=0.0.0.0:8000 \
     ICP_DATA_DIR=/srv/icp/data
+# Debian's Chromium prints the board pack (PDF) and the scorecard PNG (app/board.py).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends chromium fonts-liberation \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --create-home --home-dir /home/icp icp
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /srv/icp /srv/icp

@@ -69,6 +69,10 @@ class Config(BaseSettings):
     icp_threads: int = Field(default=4, description="Threads per gunicorn worker.")
     icp_timeout: int = Field(default=120, description="Seconds before gunicorn restarts a stuck worker.")
     icp_log_level: str = Field(default="INFO", description="Log level of the JSON logs.")
+    icp_chromium: Path = Field(
+        default=Path("/usr/bin/chromium"),
+        description="Chromium that prints the board pack (PDF) and the scorecard PNG.",
+    )
     icp_proxy_count: int = Field(
         default=0,
         description="Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.",

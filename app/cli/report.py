@@ -280,3 +280,37 @@ def targets(
 ) -> None:
     """Target accounts by expected value, with fit score 0-100 and pocket (CSV for ABM)."""
     _report("targets", data, fmt, as_of=as_of, window=window, by="", depth=depth)
+
+
+@report_app.command("board")
+def board(
+    out: Path = typer.Option(..., "--out", dir_okay=False, help="The PDF file to write."),
+    png: Path = typer.Option(
+        None, "--png", dir_okay=False, help="Also write the scorecard (KPIs and table) as a PNG."
+    ),
+    as_of: str = AS_OF,
+    window: int = WINDOW,
+    by: str = typer.Option("vertical", "--by", help="The dimension of the segments."),
+    data: Path = DATA,
+) -> None:
+    """The board pack as a PDF: headline KPIs, the scorecard with each segment's change
+    since the previous month, the ICP map, the flags and raised alerts with their evidence,
+    and unit economics when spend was imported; printed by headless Chromium."""
+    from app.board import BoardPackError, board_pdf, scorecard_png
+    from app.views import USER_ERRORS
+    from app.views.context import folder_context, warehouse_context
+    from app.views.params import from_cli
+
+    if "," in by:
+        raise _fail("--by takes one dimension: the board pack shows one scorecard")
+    try:
+        ctx = folder_context(data) if data is not None else warehouse_context()
+        params = from_cli(ctx, as_of=as_of, window=window, by=by)
+        out.write_bytes(board_pdf(ctx, params))
+        if png is not None:
+            png.write_bytes(scorecard_png(ctx, params))
+    except (*USER_ERRORS, BoardPackError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"board pack ({params.describe(('as_of', 'window', 'by'))}) written to {out}")
+    if png is not None:
+        typer.echo(f"scorecard written to {png}")

@@ -18,6 +18,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from dash import ctx as ctx_
 
+from app.board import BoardPackError, board_pdf, file_name, scorecard_png
 from app.components import charts
 from app.components.behind import accounts_href
 from app.components.benchmarks import benchmark_text
@@ -53,6 +54,10 @@ class ids:
     MAP = "sc-map"
     DOWNLOAD_BUTTON = "sc-download-button"
     DOWNLOAD = "sc-download"
+    BOARD_BUTTON = "sc-board-button"
+    BOARD_DOWNLOAD = "sc-board-download"
+    PNG_BUTTON = "sc-png-button"
+    PNG_DOWNLOAD = "sc-png-download"
     MESSAGE = "sc-message"
     HINT = "sc-hint"
     SINCE = "sc-since"
@@ -336,15 +341,30 @@ def layout(**query: str) -> html.Div:
                         "All verticals", id=ids.BACK, color="link", className=back_class
                     ),
                     html.Span(crumb_text, id=ids.CRUMB, className="ms-1"),
-                    dbc.Button(
-                        "Download CSV",
-                        id=ids.DOWNLOAD_BUTTON,
-                        color="secondary",
-                        outline=True,
-                        size="sm",
+                    html.Span(
+                        [
+                            dbc.Button(
+                                "Board pack (PDF)", id=ids.BOARD_BUTTON, color="secondary",
+                                outline=True, size="sm", className="ms-2",
+                                title="The KPIs, this scorecard with its change since last "
+                                "month, the ICP map, the flags and raised alerts with their "
+                                "evidence: a few printed pages.",
+                            ),
+                            dbc.Button(
+                                "Scorecard (PNG)", id=ids.PNG_BUTTON, color="secondary",
+                                outline=True, size="sm", className="ms-2",
+                                title="The KPIs and this table as a picture, for slides.",
+                            ),
+                            dbc.Button(
+                                "Download CSV", id=ids.DOWNLOAD_BUTTON, color="secondary",
+                                outline=True, size="sm", className="ms-2",
+                            ),
+                        ],
                         className="float-end",
                     ),
                     dcc.Download(id=ids.DOWNLOAD),
+                    dcc.Download(id=ids.BOARD_DOWNLOAD),
+                    dcc.Download(id=ids.PNG_DOWNLOAD),
                 ],
                 className="breadcrumb-bar",
             ),
@@ -543,6 +563,32 @@ def update_view(
 def download_csv(_n: int, state: dict) -> dict:
     """The scorecard as data: raw numbers under the view's keys, parameters in the name."""
     return download(scorecard(current(), ViewParams.from_store(state)))
+
+
+@callback(
+    Output(ids.BOARD_DOWNLOAD, "data"),
+    Output(ids.PNG_DOWNLOAD, "data"),
+    Output(ids.MESSAGE, "children", allow_duplicate=True),
+    Input(ids.BOARD_BUTTON, "n_clicks"),
+    Input(ids.PNG_BUTTON, "n_clicks"),
+    State(ids.STATE, "data"),
+    prevent_initial_call=True,
+    running=[
+        (Output(ids.BOARD_BUTTON, "disabled"), True, False),
+        (Output(ids.PNG_BUTTON, "disabled"), True, False),
+    ],
+)
+def download_board(_pdf: int | None, _png: int | None, state: dict) -> tuple[Any, ...]:
+    """The board pack of the view as a PDF, or its scorecard as a PNG, printed by Chromium."""
+    p = ViewParams.from_store(state)
+    no = dash.no_update
+    try:
+        if ctx_.triggered_id == ids.PNG_BUTTON:
+            png = scorecard_png(current(), p)
+            return no, dcc.send_bytes(png, file_name(p, "png")), no
+        return dcc.send_bytes(board_pdf(current(), p), file_name(p, "pdf")), no, no
+    except (*USER_ERRORS, BoardPackError) as exc:
+        return no, no, problem(str(exc))
 
 
 @callback(

@@ -256,6 +256,65 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# (title, what it means) per alert type, in the order of METRICS.md: the drift page's
+# groups, the board pack's and the digest's alerts.
+ALERT_TYPES: dict[str, tuple[str, str]] = {
+    "sales_cycle_lengthening": (
+        "Sales cycle lengthening",
+        "Days to close of the last two quarters against the four before: up by 20% or more "
+        "and significant (Mann-Whitney, p < 0.05).",
+    ),
+    "recent_cohorts_worse": (
+        "Recent cohorts retaining worse",
+        "Cohorts of the last two quarters below the installed base at the same age (logo "
+        "retention or NRR at 3 and 6 months).",
+    ),
+    "bookings_mix_off_icp": (
+        "Bookings mix moving off ICP",
+        "The share of new-business bookings from Core ICP segments falls quarter over quarter "
+        "for two quarters.",
+    ),
+    "nrr_trending_down": (
+        "NRR trending down",
+        "Trailing NRR, computed monthly, falls for 3 months running and by 5 points or more.",
+    ),
+    "contraction_rising": (
+        "Contraction rising",
+        "Contraction MRR / starting MRR of the last quarter at least 1.5× its four-quarter "
+        "average (contraction precedes churn).",
+    ),
+    "win_rate_trap": (
+        "Win-rate trap",
+        "Win rate above the company's in a segment rated Watch or Accidental ICP (Fisher "
+        "exact, one-sided, from at least min_deals closed deals).",
+    ),
+    "grr_warning": (
+        "GRR warning",
+        "GRR below 90% whatever the NRR, its 95% interval below 90% too: expansion is masking "
+        "a leaky base.",
+    ),
+    "masked_churn": (
+        "Masked churn",
+        "NRR at or above 100% while logo retention is 10 points or more below the company's "
+        "(its 95% interval too): a few expanding accounts hide many lost ones.",
+    ),
+    "pricing_signal": (
+        "Pricing signal",
+        "Logo retention at or above the company's while GRR is below 90% (its 95% interval "
+        "too): customers stay but pay less.",
+    ),
+    "acv_up_nrr_down": (
+        "ACV up, NRR down",
+        "Average deal size of the last two quarters up 20% or more on the four before while "
+        "trailing NRR fell 5 points or more.",
+    ),
+    "rising_segment": (
+        "Rising segments (opportunities)",
+        "Trailing NRR rising 3 months running and by 5 points or more: a candidate for more "
+        "ICP investment.",
+    ),
+}
+
 
 def name(key: str) -> str:
     """Display name of a metric."""

@@ -35,10 +35,12 @@ def pct(value: float | int | None, digits: int = 0) -> str:
 
 
 def points(value: float | int | None) -> str:
-    """A difference of fractions in percentage points, signed: -0.06 -> -6 pts."""
+    """A difference of fractions in whole percentage points, signed: -0.06 -> -6 pts,
+    -0.003 -> +0 pts (never "-0"), 0.01 -> +1 pt."""
     if _missing(value):
         return MISSING
-    return f"{float(value) * 100:+.0f} pts"
+    n = round(float(value) * 100)
+    return f"{n:+d} pt" if abs(n) == 1 else f"{n:+d} pts"
 
 
 def days(value: float | int | None) -> str:

@@ -1,0 +1,106 @@
+"""``icp report board``: the board pack as a PDF whose text is the scorecard's, printed by
+headless Chromium, and the scorecard as a PNG. The PDF's pages are turned into PNGs in
+test-artifacts/board-pack/ for people to look at."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import polars as pl
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from app.board import board_html
+from app.cli.report import report_app
+from app.views import VIEWS
+from app.views import formats as fmt
+from app.views.columns import columns
+from app.views.context import folder_context
+from app.views.evidence import alerts, flags
+from app.views.params import resolve
+from app.views.scorecard import scorecard
+from app.views.view import View
+from db.demo import write_demo_files
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "board-pack"
+AS_OF = "2026-11"
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """The demo's export folder, and the board pack and scorecard PNG made from it."""
+    folder = tmp_path_factory.mktemp("board-demo")
+    write_demo_files(folder, seed=7, as_of=AS_OF)
+    out, png = folder.parent / "board.pdf", folder.parent / "scorecard.png"
+    result = CliRunner().invoke(
+        report_app, ["board", "--data", str(folder), "--out", str(out), "--png", str(png)]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"written to {out}" in result.output
+    return folder, out, png
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.slow
+def test_the_pdf_says_what_the_scorecard_says(pack: tuple[Path, Path, Path]) -> None:
+    folder, out, _png = pack
+    reader = PdfReader(out)
+    assert 2 <= len(reader.pages) <= 4
+    pages = [page.extract_text() for page in reader.pages]
+    assert f"board pack: as of {AS_OF}" in pages[0]
+    ctx = folder_context(folder)
+    p = resolve(ctx)
+    lines = pages[0].splitlines()
+    for row in scorecard(ctx, p).rows():
+        # The segment's table row holds its numbers as the scorecard view formats them.
+        line = next((x for x in lines if x.startswith(row["vertical"] + " ")), None)
+        assert line is not None, (row["vertical"], lines)
+        for key, kind in (("nrr", "ratio"), ("grr", "ratio"), ("clv", "money")):
+            assert fmt.by_kind(kind, row[key]) in line, (key, line)
+    # Every flag and every raised alert, with its evidence sentence.
+    text = _words(" ".join(pages))
+    evidence = [f["explanation"] for f in flags(ctx, p).records()]
+    evidence += [a["explanation"] for a in alerts(ctx, p).records() if a["status"] == "raised"]
+    assert evidence
+    for sentence in evidence:
+        assert _words(sentence) in text, sentence
+
+
+@pytest.mark.slow
+def test_every_page_renders_to_an_image(pack: tuple[Path, Path, Path]) -> None:
+    _folder, out, png = pack
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "80", "-png", str(out), str(ARTIFACTS / "page")], check=True,
+        timeout=120,
+    )
+    images = sorted(ARTIFACTS.glob("page-*.png"))
+    assert len(images) == len(PdfReader(out).pages)
+    assert all(i.stat().st_size > 10_000 for i in images)  # drawn, not blank
+    shutil.copy(png, ARTIFACTS / "scorecard.png")
+    head = png.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(head[16:20], "big") >= 1000  # the width of the table
+
+
+def test_economics_is_drawn_from_its_view_when_there_is_one(
+    pack: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, _out, _png = pack
+    ctx = folder_context(folder)
+    p = resolve(ctx)
+    assert "Unit economics" not in board_html(ctx, p, sections=("economics",))
+    frame = pl.DataFrame({"vertical": ["Healthcare"], "clv": [52_000.0], "nrr": [1.07]})
+    monkeypatch.setitem(
+        VIEWS, "economics", lambda ctx, p: View("economics", p, frame, columns("clv", "nrr"))
+    )
+    page = board_html(ctx, p, sections=("economics",))
+    assert "Unit economics" in page
+    assert "<th class=\"num\">CLV</th>" in page and "$52K" in page and "107%" in page

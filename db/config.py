@@ -69,6 +69,21 @@ class Config(BaseSettings):
     icp_threads: int = Field(default=4, description="Threads per gunicorn worker.")
     icp_timeout: int = Field(default=120, description="Seconds before gunicorn restarts a stuck worker.")
     icp_log_level: str = Field(default="INFO", description="Log level of the JSON logs.")
+    icp_public_url: str | None = Field(
+        default=None,
+        description="The dashboard's address as its users reach it; the digest links to it.",
+    )
+    icp_smtp_url: str | None = Field(
+        default=None,
+        description="SMTP server of the digest: smtp://user:password@host:port (smtps:// for "
+        "TLS from the start).",
+    )
+    icp_smtp_starttls: bool = Field(
+        default=False, description="Upgrade the smtp:// connection with STARTTLS before sending."
+    )
+    icp_smtp_from: str | None = Field(
+        default=None, description="From address of the digest (default icp-lens@<this host>)."
+    )
     icp_chromium: Path = Field(
         default=Path("/usr/bin/chromium"),
         description="Chromium that prints the board pack (PDF) and the scorecard PNG.",

@@ -1,10 +1,11 @@
-"""The ``icp`` command: serve the dashboard, load demo data, migrate, import, report."""
+"""The ``icp`` command: serve the dashboard, load demo data, migrate, import, report, digest."""
 
 from __future__ import annotations
 
 import typer
 
 from app.cli.database import db_app
+from app.cli.digest import digest
 from app.cli.errors import UserErrorGroup
 from app.cli.importing import import_app
 from app.cli.report import report_app
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 app.command()(serve)
 app.command()(demo)
+app.command()(digest)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(report_app, name="report")

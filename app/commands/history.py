@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.errors import CommandError
-from app.views.context import Context, warehouse_context
+from app.views.context import Context, reread_history, warehouse_context
 from app.views.history import snapshot
 from app.views.warm import warm_in_background
 from db.history import write_tier_history
@@ -64,6 +64,7 @@ class RecordHistory:
         for month in earlier_months(ctx, self.backfill):
             rows = snapshot(ctx, as_of=month, with_alerts=False)
             added += write_tier_history(self.engine, version, "backfill", None, rows)
+        reread_history(self.engine)
         return added
 
 

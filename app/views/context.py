@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -146,6 +146,22 @@ def warehouse_context(engine: Any | None = None) -> Context:
         if _current is None or _current.version != tag:
             _current = _build_warehouse(engine, version)
         return _current
+
+
+def reread_history(engine: Any) -> None:
+    """Read the tier history again into this process's context of ``engine``'s warehouse:
+    the recorder calls it once it has added its version's record, which the context,
+    built before, does not hold."""
+    global _current
+    from db.history import load_tier_history
+
+    with _lock:
+        ctx = _current
+        if ctx is None or ctx.data_version is None:
+            return
+        if ctx.version != _warehouse_tag(engine, ctx.data_version):
+            return
+        _current = replace(ctx, history=load_tier_history(engine, through=ctx.data_version))
 
 
 def folder_context(path: Path) -> Context:

@@ -170,11 +170,12 @@ def tier_changes(ctx: Context, p: ViewParams) -> View:
     return _changes_view(p, compare(ctx, p, previous_month(ctx, p)), p.by)
 
 
-def changes_since(ctx: Context, version: int) -> View:
+def changes_since(ctx: Context, version: int | None) -> View:
     """Every recorded segment now (default as-of and window) against what was recorded for
-    data ``version``: the verticals, then the sub-industries of each vertical."""
-    base = version_record(ctx, version)
-    if base.height == 0:
+    data ``version`` (None: nothing to compare with): the verticals, then the
+    sub-industries of each vertical."""
+    base = history(ctx).clear() if version is None else version_record(ctx, version)
+    if version is not None and base.height == 0:
         raise ViewError(f"nothing was recorded for data version {version}")
     parts = [compare(ctx, resolve(ctx, by=dims), base) for dims in RECORDED if dims]
     by = RECORDED[-1]
@@ -238,3 +239,31 @@ def recorded_text(record: Mapping[str, Any]) -> str:
     if batch is not None and record["event"] in ("import", "rollback"):
         what += f" of batch {batch}"
     return f"{what}, {day}"
+
+
+def baseline(ctx: Context, batch: int | None = None) -> dict[str, Any] | None:
+    """The record a digest compares with: the one made when import ``batch`` committed,
+    by default the newest one of a version before ``ctx``'s; its data version, event,
+    batch, time and as-of month (``month``: YYYY-MM); None when nothing earlier is
+    recorded."""
+    rows = history(ctx).filter(pl.col("event") != "backfill")
+    if batch is not None:
+        rows = rows.filter((pl.col("batch_id") == batch) & (pl.col("event") == "import"))
+        if rows.height == 0:
+            raise ViewError(
+                f"no tier history was recorded for the import of batch {batch} (see `icp "
+                "import history`: a batch that failed, changed nothing or came before the "
+                "history was kept has none)"
+            )
+    elif ctx.data_version is not None:
+        rows = rows.filter(pl.col("data_version") < ctx.data_version)
+    if rows.height == 0:
+        return None
+    record = rows.sort("data_version", "as_of").row(-1, named=True)
+    return {**record, "month": month_label(record["as_of"])}
+
+
+def raised_before(ctx: Context, version: int) -> set[tuple[str, str]]:
+    """(segment, alert type) of the alerts recorded as raised at data ``version``."""
+    rows = version_record(ctx, version).filter(pl.col("alerts").is_not_null())
+    return {(r["segment"], t) for r in rows.iter_rows(named=True) for t in r["alerts"]}

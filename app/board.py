@@ -208,25 +208,30 @@ def _evidence(ctx: Context, p: ViewParams, shown: set[str]) -> str:
 
 
 def economics_view(ctx: Context, p: ViewParams) -> View | None:
-    """The unit economics view of ``p`` when there is one and it has rows (spend imported)."""
+    """The unit economics view of ``p`` when there is one, it has rows and spend was
+    imported (without spend it holds only the allowable CAC, which the pack leaves out)."""
     if "economics" not in VIEWS:
         return None
     try:
         view = VIEWS["economics"](ctx, p)
     except USER_ERRORS:
         return None
-    return view if view.frame.height else None
+    frame = view.frame
+    spent = "spend" in frame.columns and frame["spend"].fill_nan(None).drop_nulls().sum() > 0
+    return view if frame.height and spent else None
 
 
 def view_table(view: View) -> str:
-    """Any view as a table: its columns' labels, values formatted by their kinds."""
-    head = "".join(
-        f'<th class="{"num" if c.numeric else ""}">{_e(c.label)}</th>' for c in view.columns
-    )
+    """Any view as a table: the columns its text table shows (``brief``, else all) under
+    their labels, values formatted by their kinds, rows in the view's order."""
+    if view.sort:
+        view = view.sorted_by(view.sort)
+    shown = [view.column(k) for k in view.brief] if view.brief else list(view.columns)
+    head = "".join(f'<th class="{"num" if c.numeric else ""}">{_e(c.label)}</th>' for c in shown)
     body = "".join(
         "<tr>"
         + "".join(_cell(fmt.by_kind(c.kind, r[c.key]), css="num" if c.numeric else "")
-                  for c in view.columns)
+                  for c in shown)
         + "</tr>"
         for r in view.rows()
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -17,12 +18,10 @@ from app.board import board_html
 from app.cli.report import report_app
 from app.views import VIEWS
 from app.views import formats as fmt
-from app.views.columns import columns
 from app.views.context import folder_context
 from app.views.evidence import alerts, flags
 from app.views.params import resolve
 from app.views.scorecard import scorecard
-from app.views.view import View
 from db.demo import write_demo_files
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "board-pack"
@@ -90,17 +89,19 @@ def test_every_page_renders_to_an_image(pack: tuple[Path, Path, Path]) -> None:
     assert int.from_bytes(head[16:20], "big") >= 1000  # the width of the table
 
 
-def test_economics_is_drawn_from_its_view_when_there_is_one(
+def test_economics_comes_from_its_view_when_spend_was_imported(
     pack: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder, _out, _png = pack
+    folder, out, _png = pack
     ctx = folder_context(folder)
     p = resolve(ctx)
-    assert "Unit economics" not in board_html(ctx, p, sections=("economics",))
-    frame = pl.DataFrame({"vertical": ["Healthcare"], "clv": [52_000.0], "nrr": [1.07]})
-    monkeypatch.setitem(
-        VIEWS, "economics", lambda ctx, p: View("economics", p, frame, columns("clv", "nrr"))
-    )
+    view = VIEWS["economics"](ctx, p)
     page = board_html(ctx, p, sections=("economics",))
-    assert "Unit economics" in page
-    assert "<th class=\"num\">CLV</th>" in page and "$52K" in page and "107%" in page
+    assert "<h2>Unit economics</h2>" in page
+    for row in view.rows():  # the demo's spend file: every vertical's LTV:CAC, as formatted
+        assert f'<td class="num">{fmt.multiple(row["ltv_cac"])}</td>' in page
+    assert "Unit economics" in " ".join(p.extract_text() for p in PdfReader(out).pages)
+    # Without spend the view holds only the allowable CAC: the pack leaves it out.
+    no_spend = view.frame.with_columns(pl.lit(None, pl.Float64).alias("spend"))
+    monkeypatch.setitem(VIEWS, "economics", lambda ctx, p: replace(view, frame=no_spend))
+    assert "Unit economics" not in board_html(ctx, p, sections=("economics",))

@@ -301,11 +301,11 @@ def board(
     from app.views.context import folder_context, warehouse_context
     from app.views.params import from_cli
 
-    if "," in by:
-        raise _fail("--by takes one dimension: the board pack shows one scorecard")
     try:
         ctx = folder_context(data) if data is not None else warehouse_context()
         params = from_cli(ctx, as_of=as_of, window=window, by=by)
+        if len(params.by) != 1:
+            raise _fail("--by takes one dimension: the board pack shows one scorecard")
         out.write_bytes(board_pdf(ctx, params))
         if png is not None:
             png.write_bytes(scorecard_png(ctx, params))

@@ -278,8 +278,12 @@ def board_html(ctx: Context, p: ViewParams, sections: Iterable[str] | None = Non
     )
 
 
-def _render(page_html: str, capture: Callable[[Any], bytes], width: int) -> bytes:
-    """Load ``page_html`` in headless Chromium, wait for its charts, return ``capture(page)``."""
+Job = tuple[str, Callable[[Any], bytes], int]
+"""A page to render: its HTML, what to capture of it (PDF or screenshot), its width."""
+
+
+def _render(*jobs: Job) -> list[bytes]:
+    """Load each page in one headless Chromium, wait for its charts, capture it."""
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
@@ -295,20 +299,24 @@ def _render(page_html: str, capture: Callable[[Any], bytes], width: int) -> byte
         except PlaywrightError as exc:
             raise BoardPackError(f"Chromium at {chromium} did not start: {exc}") from None
         try:
-            page = browser.new_page(viewport={"width": width, "height": 800})
-            # Self-contained: nothing the page names is fetched.
-            page.route("**/*", lambda route: route.abort())
-            page.set_content(page_html, wait_until="load", timeout=RENDER_TIMEOUT_MS)
-            page.wait_for_function(
-                "(window.icpPlotted || 0) >= (window.icpPlots || 0)", timeout=RENDER_TIMEOUT_MS
-            )
-            return capture(page)
+            out = []
+            for page_html, capture, width in jobs:
+                page = browser.new_page(viewport={"width": width, "height": 800})
+                # Self-contained: nothing the page names is fetched.
+                page.route("**/*", lambda route: route.abort())
+                page.set_content(page_html, wait_until="load", timeout=RENDER_TIMEOUT_MS)
+                page.wait_for_function(
+                    "(window.icpPlotted || 0) >= (window.icpPlots || 0)",
+                    timeout=RENDER_TIMEOUT_MS,
+                )
+                out.append(capture(page))
+                page.close()
+            return out
         finally:
             browser.close()
 
 
-def board_pdf(ctx: Context, p: ViewParams) -> bytes:
-    """The board pack of ``p`` as PDF: Letter landscape, page numbers in the footer."""
+def _pdf_job(ctx: Context, p: ViewParams) -> Job:
     footer = (
         '<div style="font-size:7pt;color:#7b8794;width:100%;padding:0 0.5in;'
         'font-family:Liberation Sans,Arial,sans-serif;display:flex;justify-content:space-between">'
@@ -316,22 +324,36 @@ def board_pdf(ctx: Context, p: ViewParams) -> bytes:
         '<span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span>'
         "</div>"
     )
-    return _render(
-        board_html(ctx, p),
-        lambda page: page.pdf(
+
+    def pdf(page: Any) -> bytes:
+        return page.pdf(
             print_background=True, prefer_css_page_size=True, display_header_footer=True,
             header_template="<span></span>", footer_template=footer,
-        ),
-        PAGE_WIDTH_PX,
-    )
+        )
+
+    return board_html(ctx, p), pdf, PAGE_WIDTH_PX
+
+
+def _png_job(ctx: Context, p: ViewParams) -> Job:
+    page_html = board_html(ctx, p, sections=("scorecard",))
+    page_html = page_html.replace("<body>", '<body class="screen">')
+    return page_html, lambda page: page.locator("body").screenshot(type="png"), 1040
+
+
+def board_pdf(ctx: Context, p: ViewParams) -> bytes:
+    """The board pack of ``p`` as PDF: Letter landscape, page numbers in the footer."""
+    return _render(_pdf_job(ctx, p))[0]
 
 
 def scorecard_png(ctx: Context, p: ViewParams) -> bytes:
     """The headline KPIs and the segment table of ``p`` as a PNG (for slides and chats)."""
-    page_html = board_html(ctx, p, sections=("scorecard",)).replace("<body>", '<body class="screen">')
-    return _render(
-        page_html, lambda page: page.locator("body").screenshot(type="png"), 1040
-    )
+    return _render(_png_job(ctx, p))[0]
+
+
+def board_pack(ctx: Context, p: ViewParams) -> tuple[bytes, bytes]:
+    """The board pack's PDF and the scorecard's PNG, rendered by one Chromium."""
+    pdf, png = _render(_pdf_job(ctx, p), _png_job(ctx, p))
+    return pdf, png
 
 
 def file_name(p: ViewParams, suffix: str) -> str:

@@ -296,7 +296,7 @@ def board(
     """The board pack as a PDF: headline KPIs, the scorecard with each segment's change
     since the previous month, the ICP map, the flags and raised alerts with their evidence,
     and unit economics when spend was imported; printed by headless Chromium."""
-    from app.board import BoardPackError, board_pdf, scorecard_png
+    from app.board import BoardPackError, board_pack, board_pdf
     from app.views import USER_ERRORS
     from app.views.context import folder_context, warehouse_context
     from app.views.params import from_cli
@@ -306,9 +306,12 @@ def board(
         params = from_cli(ctx, as_of=as_of, window=window, by=by)
         if len(params.by) != 1:
             raise _fail("--by takes one dimension: the board pack shows one scorecard")
-        out.write_bytes(board_pdf(ctx, params))
-        if png is not None:
-            png.write_bytes(scorecard_png(ctx, params))
+        if png is None:
+            out.write_bytes(board_pdf(ctx, params))
+        else:
+            pdf, picture = board_pack(ctx, params)
+            out.write_bytes(pdf)
+            png.write_bytes(picture)
     except (*USER_ERRORS, BoardPackError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"board pack ({params.describe(('as_of', 'window', 'by'))}) written to {out}")

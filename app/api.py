@@ -47,7 +47,9 @@ def import_files() -> tuple[Response, int]:
             return jsonify(error=f"{upload.filename} is larger than {cap // (1024 * 1024)} MB"), 413
         files.append(ImportFile(upload.filename or "upload", data))
     user = current_user()
-    job = imports.import_and_wait(files, user.email if user else "unknown")
+    job = imports.import_and_wait(
+        files, user.email if user else "unknown", current_app._get_current_object().app_context
+    )
     log.info("import via api", extra={"files": [f.name for f in files], "job": job["job_id"]})
     if job["status"] == "failed":
         return jsonify(error=job["error"], job_id=job["job_id"], batch_id=job["batch_id"]), 400
@@ -55,8 +57,4 @@ def import_files() -> tuple[Response, int]:
     if "rejected" in result:
         return jsonify(error="the files hold problems; nothing was imported",
                        plan=result["rejected"], job_id=job["job_id"]), 422
-    from app.commands.imports import after_import
-
-    # The new version's tier history is recorded and the views warmed, in the background.
-    after_import(result["import"], current_app._get_current_object().app_context)
     return jsonify({**result["import"], "job_id": job["job_id"]}), 200

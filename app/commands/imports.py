@@ -5,8 +5,9 @@ Checks and imports of uploaded files run as jobs in their own process
 :func:`status` says how far they got, and :func:`plan_view` turns a check's stored plan
 back into what the page draws.
 
-After an import or a rollback commits, the new data version's tier history is recorded
-and the landing page's views are warmed, in the background (``app.commands.history``).
+Once an import job or a rollback has committed, the new data version's tier history is
+recorded and the landing page's views are warmed, in the background
+(``app.commands.history``), whether or not anyone still watches the job.
 
 The page never touches the warehouse or the importer (import-linter holds that): it
 calls these, each on the warehouse of this process, and maps the importer's errors
@@ -73,15 +74,22 @@ def canonical_columns(kind: str) -> list[str]:
 
 
 
-def after_import(result: Mapping[str, Any], around: Around = None) -> None:
-    """Once an import job committed a change (its result: ``changed``, ``batch_id``,
-    ``data_version``): record the new version's tier history and warm the landing page's
-    views, in the background (``around``: the app context to run in)."""
-    if result.get("changed"):
-        command = RecordHistory(
-            get_engine(), "import", result.get("batch_id"), result.get("data_version")
-        )
-        record_in_background(command, around)
+def after_import(around: Around = None) -> Callable[[int], None]:
+    """What runs once an import job's process has ended (in the thread waiting for it, so
+    whoever watches the job or not): when it committed a change, record the new version's
+    tier history and warm the landing page's views, in the background (``around``: the app
+    context to run in)."""
+
+    def record(job_id: int) -> None:
+        job = job_status(get_engine(), job_id) or {}
+        done = (job.get("result") or {}).get("import") or {}
+        if done.get("changed"):
+            command = RecordHistory(
+                get_engine(), "import", done.get("batch_id"), done.get("data_version")
+            )
+            record_in_background(command, around)
+
+    return record
 
 
 def roll_back(batch_id: int, user: str, around: Around = None) -> RollbackResult:
@@ -123,14 +131,19 @@ def start_import(
     kinds: Mapping[str, str] | None = None,
     mappings: Mappings = None,
     keep_demo: bool = False,
+    around: Around = None,
 ) -> int:
-    """Start importing job ``from_job``'s files in a job of its own; its id."""
+    """Start importing job ``from_job``'s files in a job of its own; its id. Once it has
+    committed, the tier history is recorded (``after_import``; ``around``: the app context)."""
     options = {
         "kinds": dict(kinds or {}),
         "mappings": {k: dict(v) for k, v in (mappings or {}).items()},
         "keep_demo": keep_demo,
     }
-    return start_job(get_engine(), "import", user, from_job=from_job, options=options)
+    return start_job(
+        get_engine(), "import", user, from_job=from_job, options=options,
+        on_success=after_import(around),
+    )
 
 
 def status(job_id: int) -> dict[str, Any] | None:
@@ -182,9 +195,14 @@ def plan_view(stored: Mapping[str, Any]) -> PlanView:
     return PlanView(bool(stored.get("ok")), int(stored.get("problem_count") or 0), files, problems)
 
 
-def import_and_wait(files: Sequence[ImportFile], user: str) -> dict[str, Any]:
-    """Import ``files`` in a job of its own and wait for it; the ended job (``status``)."""
-    job_id = start_job(get_engine(), "import", user, files=files, wait=True)
+def import_and_wait(
+    files: Sequence[ImportFile], user: str, around: Around = None
+) -> dict[str, Any]:
+    """Import ``files`` in a job of its own and wait for it; the ended job (``status``).
+    Its tier history is recorded in the background (``after_import``)."""
+    job_id = start_job(
+        get_engine(), "import", user, files=files, wait=True, on_success=after_import(around)
+    )
     ended = job_status(get_engine(), job_id)
     assert ended is not None
     return ended

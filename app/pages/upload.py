@@ -414,18 +414,6 @@ def progress_of(job: dict[str, Any]) -> tuple[str, int]:
     return text, percent
 
 
-_RECORDED: set[int] = set()
-
-
-def _record_once(job_id: int, done: dict[str, Any]) -> None:
-    # The tier history of the new version is recorded, and the next page the user opens is
-    # served from the cache, not computed while they wait (once a job, however often polled).
-    if job_id in _RECORDED:
-        return
-    _RECORDED.add(job_id)
-    imports.after_import(done, flask.current_app._get_current_object().app_context)
-
-
 def import_summary(result: dict[str, Any]) -> dbc.Alert:
     """What an import job changed, in words."""
     batch = result.get("batch_id")
@@ -492,7 +480,6 @@ def follow_job(_tick: int | None, state: dict | None) -> dict[str, Any]:
         return {**out, "report": report(view), "result": None, "history": history_rows(),
                 "import_disabled": False}
     done = result["import"]
-    _record_once(job["job_id"], done)
     return {**out, "result": import_summary(done), "history": history_rows(),
             "import_disabled": False}
 
@@ -566,6 +553,8 @@ def import_files(
     job = imports.start_import(
         auth.current_user().email, state["files"], kinds=chosen_kinds, mappings=mappings,
         keep_demo=ctx.triggered_id == ids.DEMO_KEEP,
+        # Once it commits, the tier history is recorded and the views warmed in this app.
+        around=flask.current_app._get_current_object().app_context,
     )
     return {"job": job, "files": state["files"]}, False
 

@@ -25,7 +25,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,10 +50,13 @@ def start_job(
     from_job: int | None = None,
     options: Mapping[str, Any] | None = None,
     wait: bool = False,
+    on_success: Callable[[int], None] | None = None,
 ) -> int:
     """Record a ``check`` or ``import`` job of ``files`` (or of job ``from_job``'s files)
     and start its process; the job id. ``options``: ``kinds``, ``mappings``,
-    ``keep_demo``. With ``wait`` return only when the job has ended."""
+    ``keep_demo``. With ``wait`` return only when the job has ended. ``on_success(job_id)``
+    is called by the thread waiting for the process once it ended normally (the app
+    records the tier history of what an import committed, whoever watches the job)."""
     if action not in ("check", "import"):
         raise ValueError(f"unknown job action {action!r}")
     with engine.begin() as conn:
@@ -84,7 +87,7 @@ def start_job(
                 ],
             )
         _forget_old_jobs(conn)
-    waiter = _spawn(engine, job_id)
+    waiter = _spawn(engine, job_id, on_success)
     if wait:
         waiter.join()
     return job_id
@@ -114,7 +117,9 @@ def apply_limits() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024 * 1024, 64 * 1024 * 1024))
 
 
-def _spawn(engine: sa.Engine, job_id: int) -> threading.Thread:
+def _spawn(
+    engine: sa.Engine, job_id: int, on_success: Callable[[int], None] | None = None
+) -> threading.Thread:
     env = dict(os.environ)
     env["ICP_JOB_PARENT"] = str(os.getpid())
     process = subprocess.Popen(
@@ -131,14 +136,21 @@ def _spawn(engine: sa.Engine, job_id: int) -> threading.Thread:
             {"pid": process.pid, "job": job_id},
         )
     waiter = threading.Thread(
-        target=_wait, args=(engine, job_id, process), name=f"icp-job-{job_id}", daemon=True
+        target=_wait, args=(engine, job_id, process, on_success), name=f"icp-job-{job_id}",
+        daemon=True,
     )
     waiter.start()
     return waiter
 
 
-def _wait(engine: sa.Engine, job_id: int, process: subprocess.Popen) -> None:
-    """Wait for the job's process (killing it at the time cap) and say how a crash ended."""
+def _wait(
+    engine: sa.Engine,
+    job_id: int,
+    process: subprocess.Popen,
+    on_success: Callable[[int], None] | None = None,
+) -> None:
+    """Wait for the job's process (killing it at the time cap) and say how a crash ended;
+    call ``on_success(job_id)`` when it ended normally."""
     timeout = get_config().icp_import_timeout_s
     timed_out = False
     try:
@@ -149,6 +161,8 @@ def _wait(engine: sa.Engine, job_id: int, process: subprocess.Popen) -> None:
         _, err = process.communicate()
     code = process.returncode
     if code == 0 and not timed_out:
+        if on_success is not None:
+            on_success(job_id)
         return
     tail = (err or b"").decode("utf-8", "replace").strip().splitlines()
     reason = crash_reason(code, timed_out, tail[-1] if tail else "")

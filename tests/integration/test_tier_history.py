@@ -4,6 +4,7 @@ and the scorecard compares with the previous month recorded (METRICS.md, "Tier h
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,21 @@ def test_a_failed_recording_leaves_the_import_standing(
     assert _records(env_db) == []
     with env_db.connect() as conn:
         assert conn.scalar(sa.text("SELECT count(*) FROM accounts")) == 36
+
+
+def test_an_import_job_records_its_history_whoever_watches_it(
+    env_db: sa.Engine, tmp_path: Path
+) -> None:
+    from app.commands import imports
+    from db.importer import ImportFile
+
+    files = [ImportFile.from_path(p) for p in write_exports(tmp_path, "2024-12")]
+    job = imports.import_and_wait(files, "ops")  # as POST /api/import and the upload page
+    assert job["result"]["import"]["changed"]
+    # The thread that waited for the job started the recording; wait for it to end.
+    for thread in threading.enumerate():
+        if thread.name == "icp-warm-views":
+            thread.join(timeout=120)
+    assert {(r["event"], r["batch_id"], r["data_version"]) for r in _records(env_db)} == {
+        ("import", 1, 1)
+    }

@@ -23,7 +23,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     ICP_BIND=0.0.0.0:8000 \
     ICP_DATA_DIR=/srv/icp/data
-# Debian's Chromium prints the board pack (PDF) and the scorecard PNG (app/board.py).
+# Debian's Chromium prints the board pack (PDF) and the scorecard PNG (app/board.py). Not
+# pinned: bookworm replaces Chromium with each security release, and an old pin fails to build.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends chromium fonts-liberation \
     && rm -rf /var/lib/apt/lists/*

@@ -139,37 +139,6 @@ def test_every_command_in_a_fresh_folder(folder: Path) -> None:
         assert f"warehouse: {head}  code: {head}" in _icp(["db", "current"], folder, env).stdout
 
 
-def test_every_command_against_an_unreachable_warehouse(folder: Path) -> None:
-    env = _env(folder, DATABASE_URL=UNREACHABLE)
-    for args in UNREACHABLE_COMMANDS:
-        result = _icp(args, folder, env)
-        out = _short(result)
-        assert result.returncode == 1, (args, out)
-        assert out.startswith("error: cannot reach the warehouse (connection failed"), (args, out)
-        assert out.rstrip().endswith("check DATABASE_URL"), (args, out)
-
-
-@pytest.mark.parametrize(
-    ("url", "message"),
-    [
-        ("not a url", "error: DATABASE_URL is not a database URL: use postgresql://"),
-        ("mysql://ann@db/icp", "error: DATABASE_URL names a mysql database; ICP Lens needs"),
-    ],
-)
-def test_a_bad_database_url_is_one_line(folder: Path, url: str, message: str) -> None:
-    result = _icp(["report", "scorecard"], folder, _env(folder, DATABASE_URL=url))
-    assert result.returncode == 1
-    assert _short(result).startswith(message)
-
-
-def test_a_bad_environment_variable_is_one_line(folder: Path) -> None:
-    result = _icp(["users", "list"], folder, _env(folder, ICP_PORT="eighty"))
-    assert result.returncode == 1
-    assert _short(result).startswith(
-        "error: bad setting in the environment: ICP_PORT: Input should be a valid integer"
-    )
-
-
 def _postmaster(folder: Path) -> int:
     return int((folder / "d" / "pgdata" / "postmaster.pid").read_text().splitlines()[0])
 

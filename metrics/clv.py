@@ -122,6 +122,37 @@ def _batch_ll(
     return np.einsum("rkt,rt->rk", lp, d) + np.einsum("rkt,rt->rk", ls, c)
 
 
+def _step_candidates(
+    ua: np.ndarray, va: np.ndarray, gu: np.ndarray, gv: np.ndarray,
+    huu: np.ndarray, hvv: np.ndarray, huv: np.ndarray, scale: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate points (rows x scales) of one step from (ua, va): Newton's where the
+    surface is concave, else a short step up the gradient; and each row's step length."""
+    det = huu * hvv - huv**2
+    ok = (huu < 0) & (det > 0)
+    safe = np.where(ok, det, 1.0)
+    norm = np.maximum(np.hypot(gu, gv), 1e-300)
+    su = np.where(ok, -(hvv * gu - huv * gv) / safe, 0.5 * gu / norm)
+    sv = np.where(ok, -(huu * gv - huv * gu) / safe, 0.5 * gv / norm)
+    cu = np.clip(ua[:, None] + su[:, None] * scale, _LOG_MIN, _LOG_MAX)
+    cv = np.clip(va[:, None] + sv[:, None] * scale, _LOG_MIN, _LOG_MAX)
+    return cu, cv, np.hypot(su, sv)
+
+
+def _keep_better(
+    u: np.ndarray, v: np.ndarray, act: np.ndarray, cu: np.ndarray, cv: np.ndarray,
+    cand: np.ndarray, f0: np.ndarray, size: np.ndarray,
+) -> np.ndarray:
+    """Move the rows ``act`` of (u, v) to their best candidate where it beats ``f0``; which
+    of them still move (improved, by a step above the tolerance of 1e-6)."""
+    pick = np.argmax(cand, axis=1)
+    rows = np.arange(act.size)
+    better = cand[rows, pick] > f0
+    u[act] = np.where(better, cu[rows, pick], u[act])
+    v[act] = np.where(better, cv[rows, pick], v[act])
+    return better & (size > 1e-6)
+
+
 def sbg_weights(d: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The sBG log-likelihood as weights: LL = D log α + Σ_i wB_i log(β+i-1)
     - Σ_i wA_i log(α+β+i-1), i = 1..periods, for each row of deaths/censored.
@@ -179,22 +210,10 @@ def _newton_analytic(
         huu = a**2 * (sa2 - dt / a**2) + gu
         hvv = b**2 * (sa2 - sb2) + gv
         huv = a * b * sa2
-        det = huu * hvv - huv**2
-        ok = (huu < 0) & (det > 0)
-        safe = np.where(ok, det, 1.0)
-        norm = np.maximum(np.hypot(gu, gv), 1e-300)
-        su = np.where(ok, -(hvv * gu - huv * gv) / safe, 0.5 * gu / norm)
-        sv = np.where(ok, -(huu * gv - huv * gu) / safe, 0.5 * gv / norm)
-        cu = np.clip(ua[:, None] + su[:, None] * scale, _LOG_MIN, _LOG_MAX)
-        cv = np.clip(va[:, None] + sv[:, None] * scale, _LOG_MIN, _LOG_MAX)
+        cu, cv, size = _step_candidates(ua, va, gu, gv, huu, hvv, huv, scale)
         f0 = _analytic_ll(ua[:, None], va[:, None], wa, wb, dt)[:, 0]
         cand = _analytic_ll(cu, cv, wa, wb, dt)
-        pick = np.argmax(cand, axis=1)
-        rows = np.arange(act.size)
-        better = cand[rows, pick] > f0
-        u[act] = np.where(better, cu[rows, pick], ua)
-        v[act] = np.where(better, cv[rows, pick], va)
-        moving = better & (np.hypot(su, sv) > 1e-6)
+        moving = _keep_better(u, v, act, cu, cv, cand, f0, size)
         if not moving.any():
             break
         act = act[moving]
@@ -230,21 +249,9 @@ def _newton_polish(
         huv = (ll[:, 5] - ll[:, 1] - ll[:, 3] + 2 * f0 - ll[:, 2] - ll[:, 4] + ll[:, 6]) / (
             2 * h**2
         )
-        det = huu * hvv - huv**2
-        ok = (huu < 0) & (det > 0)
-        safe = np.where(ok, det, 1.0)
-        norm = np.maximum(np.hypot(gu, gv), 1e-300)
-        su = np.where(ok, -(hvv * gu - huv * gv) / safe, 0.5 * gu / norm)
-        sv = np.where(ok, -(huu * gv - huv * gu) / safe, 0.5 * gv / norm)
-        cu = np.clip(ua[:, None] + su[:, None] * scale, _LOG_MIN, _LOG_MAX)
-        cv = np.clip(va[:, None] + sv[:, None] * scale, _LOG_MIN, _LOG_MAX)
+        cu, cv, size = _step_candidates(ua, va, gu, gv, huu, hvv, huv, scale)
         cand = _batch_ll(cu, cv, da, ca, periods)
-        pick = np.argmax(cand, axis=1)
-        rows = np.arange(act.size)
-        better = cand[rows, pick] > f0
-        u[act] = np.where(better, cu[rows, pick], ua)
-        v[act] = np.where(better, cv[rows, pick], va)
-        moving = better & (np.hypot(su, sv) > 1e-6)
+        moving = _keep_better(u, v, act, cu, cv, cand, f0, size)
         if not moving.any():
             break
         act = act[moving]

@@ -15,14 +15,16 @@ from __future__ import annotations
 import html
 import logging
 import math
+import re
 import secrets
 from datetime import timedelta
 
 import dash
 import sqlalchemy as sa
+from dash.exceptions import DependencyException
 from flask import Flask, Response, current_app, g, request
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.logging_setup import new_request_id
@@ -34,6 +36,9 @@ log = logging.getLogger("icp.security")
 
 DASH_CALLBACK_PATH = "/_dash-update-component"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# What browsers drop from a URL (tabs, newlines) or read as something else (a backslash
+# as a slash): no path of the app holds one.
+CONTROL_OR_BACKSLASH = re.compile(r"[\x00-\x1f\x7f\\]")
 # Room for the JSON envelope and form fields around the base64 (or raw) file.
 _ENVELOPE_BYTES = 1024 * 1024
 
@@ -94,6 +99,7 @@ def configure(server: Flask, local: bool) -> None:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     csrf.init_app(server)
     server.before_request(_assign_request_id)
+    server.before_request(_refuse_malformed_path)
     server.before_request(_check_unsafe_request)
     server.after_request(_add_headers)
     server.register_error_handler(Exception, _error_response)
@@ -119,6 +125,15 @@ def _secret_key(cfg: Config, local: bool) -> str:
 
 def _assign_request_id() -> None:
     g.request_id = new_request_id(request.headers.get("X-Request-ID"))
+
+
+def _refuse_malformed_path() -> None:
+    # The path is decoded by now ("..%2f__init__.py" is "../__init__.py"): no route of the
+    # app has a dot segment, a backslash or a control character, and handing one to Dash's
+    # file routes made them fail with a traceback.
+    path = request.path
+    if CONTROL_OR_BACKSLASH.search(path) or any(part in (".", "..") for part in path.split("/")):
+        raise NotFound()
 
 
 def _check_unsafe_request() -> Response | None:
@@ -161,6 +176,10 @@ def _csp() -> str:
 def _error_response(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return error_page(exc.code or 500, exc.description or exc.name)
+    if isinstance(exc, DependencyException):
+        # Dash's answer to a script or style it does not serve: a path nobody links to.
+        log.info("no such component file: %s", request.path)
+        return error_page(404, NotFound.description)
     if isinstance(exc, DB_ERRORS):
         log.warning("database unavailable: %s", exc.__class__.__name__)
         return error_page(

@@ -15,7 +15,12 @@ from flask import Flask, Response, current_app, redirect, request, session, url_
 from flask_wtf.csrf import generate_csrf
 
 from app.auth import User, sign_in
-from app.security import StartupRefused, login_succeeded, reserve_login_attempt
+from app.security import (
+    CONTROL_OR_BACKSLASH,
+    StartupRefused,
+    login_succeeded,
+    reserve_login_attempt,
+)
 from app.users import UserError, authenticate, has_users, record_sso_sign_in
 from db.config import get_config
 from db.engine import DB_ERRORS, get_engine
@@ -148,7 +153,7 @@ def require_sign_in_possible() -> None:
 
 def login_page(error: str | None = None, status: int = 200) -> Response:
     """The sign-in form (email, password, CSRF token) and the SSO button when configured."""
-    next_url = _safe_next(request.values.get("next"))
+    next_url = local_path(request.values.get("next"))
     sso = ""
     if current_app.config.get("ICP_OIDC") is not None:
         sso = f'<p><a class="sso" href="/login/oidc?next={html.escape(next_url)}">Sign in with single sign-on</a></p>'
@@ -207,7 +212,7 @@ def login_submit() -> Response:
     login_succeeded(engine, attempt)
     sign_in(User(email=record.email, role=record.role))
     log.info("signed in", extra={"email": record.email, "role": record.role})
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(local_path(request.form.get("next")))
 
 
 def logout() -> Response:
@@ -220,7 +225,7 @@ def logout() -> Response:
 
 def oidc_login() -> Response:
     """Send the browser to the identity provider."""
-    session["oidc_next"] = _safe_next(request.args.get("next"))
+    session["oidc_next"] = local_path(request.args.get("next"))
     return oauth.oidc.authorize_redirect(url_for("oidc_callback", _external=True))
 
 
@@ -248,11 +253,22 @@ def oidc_callback() -> Response:
         return login_page(f"{email} has no access to ICP Lens: ask an admin to add you.", status=403)
     next_url = session.pop("oidc_next", "/")
     sign_in(User(email=record.email, role=record.role))
-    return redirect(_safe_next(next_url))
+    return redirect(local_path(next_url))
 
 
-def _safe_next(target: str | None) -> str:
-    # Only paths on this site: "//evil.example" or "https://..." would be an open redirect.
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+def local_path(target: str | None) -> str:
+    """``target`` when it is a path on this site (one slash, then no slash), else "/".
+
+    Used for every ``next``: "//evil.example" or "https://..." would be an open redirect.
+    Browsers drop tabs and newlines anywhere in a URL and read a backslash as a slash, so
+    "/\t/evil.example" and "/\\evil.example" lead to //evil.example too: a target holding
+    any control character or backslash is refused (a newline would also break the header).
+    """
+    if (
+        not target
+        or CONTROL_OR_BACKSLASH.search(target)
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
         return "/"
     return target

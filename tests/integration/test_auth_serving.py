@@ -251,10 +251,34 @@ def test_disabled_user_is_shut_out_at_the_next_request(app_server: gunicorn.Serv
 def test_open_redirects_are_refused(app_server: gunicorn.Server) -> None:
     http = requests.Session()
     token = csrf_token(http.get(app_server.url + "/login", timeout=10).text)
-    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+    # Browsers drop tabs and newlines and read "\\" as "/": each of these is //evil.example.
+    targets = ("//evil.example/x", "https://evil.example/", "/\\evil.example", "/\t/evil.example",
+               "/\n/evil.example", "\t//evil.example", "/\r\n/evil.example", "javascript:alert(1)")
+    for target in targets:
         resp = http.post(app_server.url + "/login", data={"email": VIEWER, "password": PASSWORD, "csrf_token": token, "next": target}, allow_redirects=False, timeout=10)
-        assert resp.headers["Location"] == "/", target
+        assert resp.status_code == 302 and resp.headers["Location"] == "/", target
         token = _token(http, app_server)
+    for query in ("next=/%09/evil.example", "next=/%0a/evil.example", "next=%5C%5Cevil.example"):
+        form = requests.get(app_server.url + "/login?" + query, timeout=10)
+        assert form.status_code == 200, query
+        assert 'name="next" value="/"' in form.text, query
+    local = http.post(app_server.url + "/login", data={"email": VIEWER, "password": PASSWORD, "csrf_token": token, "next": "/cohorts?vertical=Financial Services"}, allow_redirects=False, timeout=10)
+    assert local.headers["Location"] == "/cohorts?vertical=Financial%20Services"
+
+
+def test_malformed_paths_answer_404_without_a_traceback(app_server: gunicorn.Server) -> None:
+    viewer = _signed_in(app_server, VIEWER)
+    paths = ("/_dash-component-suites/dash/..%2f__init__.py", "/_dash-component-suites/dash/%2e%2e/__init__.py",
+             "/_dash-component-suites/dash/deps/no-such.js", "/_dash-component-suites/no_such_package/x.js",
+             "/assets/..%2f..%2fapp%2f__init__.py", "/_dash-component-suites/dash/%00.js", "/%5c%5cevil.example")
+    logged_before = len(app_server.log())
+    for path in paths:
+        for client, expected in ((viewer, {404}), (requests.Session(), {401, 404})):
+            resp = client.get(app_server.url + path, allow_redirects=False, timeout=10)
+            assert resp.status_code in expected, (path, resp.status_code)
+            assert "Traceback" not in resp.text
+    time.sleep(0.5)
+    assert "Traceback" not in app_server.log()[logged_before:]
 
 
 def test_sessions_expire(engine: sa.Engine, database_url: str, tmp_path: Path) -> None:

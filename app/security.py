@@ -17,7 +17,10 @@ import logging
 import math
 import re
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 import dash
 import sqlalchemy as sa
@@ -207,54 +210,97 @@ def error_page(status: int, message: str, retry: bool = False) -> Response:
     return Response(body, status=status, mimetype="text/html")
 
 
-def _failures(conn: sa.Connection, key: str, since: sa.ColumnElement) -> int:
-    """Failed sign-ins under ``key`` after ``since`` and after its last success."""
+# The first wait after a key reaches its limit; each further failure doubles it, up to the
+# window.
+FIRST_LOCKOUT = timedelta(minutes=1)
+# How long a sign-in waits for another sign-in of the same account from the same client.
+_LOCK_WAIT = "10s"
+_LOCK_NOT_AVAILABLE = "55P03"  # Postgres: lock_timeout ran out
+
+T = TypeVar("T")
+
+
+class SignInLocked(Exception):
+    """Too many failed sign-ins of this account from this client: wait ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"sign-in locked for {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """Failed sign-ins allowed per (account, client) and per client, within ``window``."""
+
+    per_account_client: int
+    per_client: int
+    window: timedelta
+
+
+def rate_limited_sign_in(
+    engine: sa.Engine, email: str, client: str, limits: LoginLimits, verify: Callable[[], T | None]
+) -> T | None:
+    """``verify()`` (the user, or None for a wrong password) unless ``email`` signing in from
+    ``client`` is locked out, which raises :class:`SignInLocked`.
+
+    Only failures count. The key is the pair (account, client address), so a stranger's
+    guesses lock out the stranger, not the account; a client's failures over all accounts
+    have a larger limit of their own. At a limit the next attempt waits FIRST_LOCKOUT after
+    the last failure, twice as long after each further failure, at most the window.
+
+    Kept in the warehouse so every gunicorn worker (and container) sees the same count. The
+    password is checked while holding an advisory lock on the (account, client) key, so
+    concurrent guesses are checked and counted one at a time and cannot slip past the
+    limit, while concurrent correct sign-ins simply succeed one after another.
+    """
+    pair, whole = f"account:{email} client:{client}", f"client:{client}"
+    la = login_attempts.c
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"SET LOCAL lock_timeout = '{_LOCK_WAIT}'"))
+            conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext('icp:login'), hashtext(:k))"), {"k": pair}
+            )
+            wait = max(
+                _lockout(conn, pair, limits.per_account_client, limits.window),
+                _lockout(conn, whole, limits.per_client, limits.window),
+            )
+            if wait > 0:
+                raise SignInLocked(math.ceil(wait))
+            result = verify()
+            conn.execute(
+                login_attempts.delete().where(
+                    la.key.in_((pair, whole)), la.attempted_at < sa.func.now() - limits.window
+                )
+            )
+            rows = [{"key": pair, "succeeded": result is not None}]
+            if result is None:
+                # A success does not clear the client's count: one account of one's own
+                # must not reset a spray over everyone else's.
+                rows.append({"key": whole, "succeeded": False})
+            conn.execute(login_attempts.insert(), rows)
+    except sa.exc.OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+            raise
+        # Another sign-in of this account from this client held the lock that long.
+        raise SignInLocked(1) from None
+    return result
+
+
+def _lockout(conn: sa.Connection, key: str, limit: int, window: timedelta) -> float:
+    """Seconds ``key`` must still wait: 0 below ``limit`` failures within the window since
+    its last success, else FIRST_LOCKOUT doubled per failure beyond the limit, from the last."""
     la = login_attempts.c
     last_ok = sa.select(sa.func.max(la.attempted_at)).where(la.key == key, la.succeeded).scalar_subquery()
-    return conn.scalar(
-        sa.select(sa.func.count()).where(
+    failures, last, now = conn.execute(
+        sa.select(sa.func.count(), sa.func.max(la.attempted_at), sa.func.now()).where(
             la.key == key,
             ~la.succeeded,
-            la.attempted_at > since,
+            la.attempted_at > sa.func.now() - window,
             la.attempted_at > sa.func.coalesce(last_ok, sa.literal("-infinity").cast(la.attempted_at.type)),
         )
-    )
-
-
-def reserve_login_attempt(
-    engine: sa.Engine, limits: list[tuple[str, int]], window_minutes: int
-) -> list[int] | None:
-    """Check the rate limits and count this attempt in one step: ``None`` when any (key,
-    limit) already has ``limit`` failed sign-ins within the window since its last success,
-    else the ids of the attempt's rows, recorded as failed until ``login_succeeded``.
-
-    Kept in the warehouse so every gunicorn worker (and container) sees the same count;
-    per-key advisory locks make check-and-record atomic, so concurrent guesses cannot all
-    pass the check before any of them is counted.
-    """
-    la = login_attempts.c
-    keys = [key for key, _ in limits]
-    with engine.begin() as conn:
-        for key in sorted(keys):  # one order everywhere: no deadlock between two attempts
-            conn.execute(
-                sa.text("SELECT pg_advisory_xact_lock(hashtext('icp:login'), hashtext(:k))"), {"k": key}
-            )
-        since = sa.func.now() - timedelta(minutes=window_minutes)
-        if any(_failures(conn, key, since) >= limit for key, limit in limits):
-            return None
-        conn.execute(
-            login_attempts.delete().where(
-                la.key.in_(keys), la.attempted_at < sa.func.now() - timedelta(minutes=2 * window_minutes)
-            )
-        )
-        rows = conn.execute(
-            login_attempts.insert().returning(la.attempt_id), [{"key": k, "succeeded": False} for k in keys]
-        )
-        return [r.attempt_id for r in rows]
-
-
-def login_succeeded(engine: sa.Engine, attempt_ids: list[int]) -> None:
-    """Mark a reserved attempt as a success (which also clears the keys' earlier failures)."""
-    la = login_attempts.c
-    with engine.begin() as conn:
-        conn.execute(sa.update(login_attempts).where(la.attempt_id.in_(attempt_ids)).values(succeeded=True))
+    ).one()
+    if failures < limit:
+        return 0.0
+    wait = min(FIRST_LOCKOUT * 2 ** (failures - limit), window)
+    return max((last + wait - now).total_seconds(), 0.0)

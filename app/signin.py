@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 from dataclasses import dataclass
+from datetime import timedelta
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, Response, current_app, redirect, request, session, url_for
@@ -17,9 +19,10 @@ from flask_wtf.csrf import generate_csrf
 from app.auth import User, sign_in
 from app.security import (
     CONTROL_OR_BACKSLASH,
+    LoginLimits,
+    SignInLocked,
     StartupRefused,
-    login_succeeded,
-    reserve_login_attempt,
+    rate_limited_sign_in,
 )
 from app.users import UserError, authenticate, has_users, record_sso_sign_in
 from db.config import get_config
@@ -193,26 +196,37 @@ def login_submit() -> Response:
     cfg = get_config()
     email = request.form.get("email", "").strip().lower()
     password = request.form.get("password", "")
-    keys = [f"email:{email}", f"ip:{request.remote_addr}"]
-    # A shared office address gets more room than one account.
-    limits = [(keys[0], cfg.icp_login_max_attempts), (keys[1], cfg.icp_login_max_attempts * 4)]
+    client = request.remote_addr or "unknown"
+    limits = LoginLimits(
+        per_account_client=cfg.icp_login_max_attempts,
+        # A shared office address gets more room than one account.
+        per_client=cfg.icp_login_max_attempts * 4,
+        window=timedelta(minutes=cfg.icp_login_window_minutes),
+    )
     engine = get_engine()
-    window = cfg.icp_login_window_minutes
-    attempt = reserve_login_attempt(engine, limits, window)
-    if attempt is None:
-        log.warning("sign-in rate limited", extra={"email": email, "client": request.remote_addr})
-        return login_page(
-            f"Too many failed sign-ins. Wait {window} minutes, or ask an admin to check your account.",
+    try:
+        record = rate_limited_sign_in(
+            engine, email, client, limits, lambda: authenticate(engine, email, password)
+        )
+    except SignInLocked as locked:
+        log.warning("sign-in rate limited", extra={"email": email, "client": client})
+        page = login_page(
+            f"Too many failed sign-ins from here. Wait {_duration(locked.retry_after)}, "
+            "or ask an admin to check your account.",
             status=429,
         )
-    record = authenticate(engine, email, password)
+        page.headers["Retry-After"] = str(locked.retry_after)
+        return page
     if record is None:
-        log.info("sign-in failed", extra={"email": email, "client": request.remote_addr})
+        log.info("sign-in failed", extra={"email": email, "client": client})
         return login_page("Wrong email or password, or the account is disabled.", status=401)
-    login_succeeded(engine, attempt)
     sign_in(User(email=record.email, role=record.role))
     log.info("signed in", extra={"email": record.email, "role": record.role})
     return redirect(local_path(request.form.get("next")))
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
 
 
 def logout() -> Response:

@@ -42,10 +42,11 @@ class Config(BaseSettings):
         default=True, description="Send the session cookie over HTTPS only (off in local mode)."
     )
     icp_login_max_attempts: int = Field(
-        default=5, description="Failed sign-ins per email or client address before a lockout."
+        default=5,
+        description="Failed sign-ins of one account from one client address before a wait.",
     )
     icp_login_window_minutes: int = Field(
-        default=15, description="Window (and lockout) of the sign-in rate limit, in minutes."
+        default=15, description="Window (and longest wait) of the sign-in rate limit, in minutes."
     )
     icp_oidc_issuer: str | None = Field(
         default=None, description="OpenID Connect issuer URL; set with the client id to enable SSO."

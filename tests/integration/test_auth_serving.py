@@ -27,7 +27,8 @@ ADMIN, ANALYST, VIEWER = "admin@example.com", "analyst@example.com", "viewer@exa
 
 @pytest.fixture(scope="module")
 def app_server(engine: sa.Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[gunicorn.Server]:
-    """Gunicorn with an admin, an analyst and a viewer; 1 MB upload cap to test the size cap."""
+    """Gunicorn with an admin, an analyst and a viewer; 1 MB upload cap to test the size cap;
+    behind one (pretended) proxy, so a test can name its client address."""
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM users; DELETE FROM login_attempts"))
     for email, role in ((ADMIN, "admin"), (ANALYST, "analyst"), (VIEWER, "viewer")):
@@ -36,7 +37,9 @@ def app_server(engine: sa.Engine, database_url: str, tmp_path_factory: pytest.Te
     server = gunicorn.start(
         database_url,
         tmp / "gunicorn.log",
-        env={"ICP_SECRET_KEY": "test-secret-" + "k" * 32, "ICP_DATA_DIR": str(tmp), "ICP_UPLOAD_MAX_MB": "1"},
+        # One proxy in front: a test names the client address in X-Forwarded-For.
+        env={"ICP_SECRET_KEY": "test-secret-" + "k" * 32, "ICP_DATA_DIR": str(tmp), "ICP_UPLOAD_MAX_MB": "1",
+             "ICP_PROXY_COUNT": "1"},
     )
     yield server
     server.stop()
@@ -196,47 +199,73 @@ def test_errors_return_no_stack_trace_but_a_request_id(app_server: gunicorn.Serv
     assert logged and "Traceback" in logged[0]
 
 
+def _failures(engine: sa.Engine, email: str, client: str = "127.0.0.1") -> int:
+    with engine.connect() as conn:
+        return conn.scalar(
+            sa.text("SELECT count(*) FROM login_attempts WHERE key = :k AND NOT succeeded"),
+            {"k": f"account:{email} client:{client}"},
+        )
+
+
 def test_rate_limit_triggers_across_workers(app_server: gunicorn.Server, engine: sa.Engine) -> None:
     for _ in range(5):
         _, resp = sign_in(app_server.url, ANALYST, "wrong-password-123")
         assert resp.status_code == 401
     _, locked = sign_in(app_server.url, ANALYST, PASSWORD)
     assert locked.status_code == 429 and "Too many failed sign-ins" in locked.text
+    assert 0 < int(locked.headers["Retry-After"]) <= 60
     assert "Set-Cookie" not in locked.headers or "email" not in locked.headers["Set-Cookie"]
-    with engine.connect() as conn:
-        failures = conn.scalar(sa.text("SELECT count(*) FROM login_attempts WHERE key = :k AND NOT succeeded"), {"k": f"email:{ANALYST}"})
-    assert failures == 5
+    assert _failures(engine, ANALYST) == 5
     _, other = sign_in(app_server.url, VIEWER, PASSWORD)
     assert other.status_code == 302
 
 
+def _sign_in_from(server: gunicorn.Server, client: str, email: str, password: str, start: threading.Barrier | None = None) -> int:
+    """The status of a sign-in of ``email`` from the address ``client`` (through the proxy)."""
+    http = requests.Session()
+    http.headers["X-Forwarded-For"] = client
+    token = csrf_token(http.get(server.url + "/login", timeout=10).text)
+    if start is not None:
+        start.wait()
+    resp = http.post(
+        server.url + "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        allow_redirects=False,
+        timeout=60,
+    )
+    return resp.status_code
+
+
 def test_rate_limit_holds_against_concurrent_guesses(app_server: gunicorn.Server, engine: sa.Engine) -> None:
-    # Ten wrong passwords at once across the workers' threads: checking and counting an
-    # attempt is one step, so exactly the limit (5) are tried and the rest refused.
+    # Ten wrong passwords at once across the workers' threads: each is checked and counted
+    # in turn, so exactly the limit (5) are tried and the rest refused.
     from concurrent.futures import ThreadPoolExecutor
 
     start = threading.Barrier(10)
-
-    def guess(_: int) -> int:
-        http = requests.Session()
-        token = csrf_token(http.get(app_server.url + "/login", timeout=10).text)
-        start.wait()
-        resp = http.post(
-            app_server.url + "/login",
-            data={"email": ANALYST, "password": "wrong-password-123", "csrf_token": token},
-            allow_redirects=False,
-            timeout=30,
-        )
-        return resp.status_code
-
     with ThreadPoolExecutor(10) as pool:
-        statuses = sorted(pool.map(guess, range(10)))
+        statuses = sorted(pool.map(lambda _: _sign_in_from(app_server, "127.0.0.1", ANALYST, "wrong-password-123", start), range(10)))
     assert statuses == [401] * 5 + [429] * 5
-    with engine.connect() as conn:
-        failures = conn.scalar(
-            sa.text("SELECT count(*) FROM login_attempts WHERE key = :k AND NOT succeeded"), {"k": f"email:{ANALYST}"}
-        )
-    assert failures == 5
+    assert _failures(engine, ANALYST) == 5
+
+
+def test_concurrent_correct_sign_ins_all_succeed(app_server: gunicorn.Server) -> None:
+    # Attempts in flight are not failures: eight tabs signing in at once all get in.
+    from concurrent.futures import ThreadPoolExecutor
+
+    for _ in range(3):
+        start = threading.Barrier(8)
+        with ThreadPoolExecutor(8) as pool:
+            attempts = [pool.submit(_sign_in_from, app_server, "127.0.0.1", ADMIN, PASSWORD, start) for _ in range(8)]
+            statuses = [a.result() for a in attempts]
+        assert statuses == [302] * 8
+
+
+def test_a_stranger_cannot_lock_the_admin_out(app_server: gunicorn.Server, engine: sa.Engine) -> None:
+    stranger, office = "203.0.113.9", "198.51.100.7"
+    assert [_sign_in_from(app_server, stranger, ADMIN, "wrong-password-123") for _ in range(6)] == [401] * 5 + [429]
+    assert _sign_in_from(app_server, stranger, ADMIN, PASSWORD) == 429
+    assert _sign_in_from(app_server, office, ADMIN, PASSWORD) == 302
+    assert _failures(engine, ADMIN, stranger) == 5 and _failures(engine, ADMIN, office) == 0
 
 
 def test_disabled_user_is_shut_out_at_the_next_request(app_server: gunicorn.Server, engine: sa.Engine) -> None:

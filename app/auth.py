@@ -5,8 +5,11 @@ and the declared ICP), admin (also upload, rollback, users). In local mode (the
 server bound to 127.0.0.1 or localhost) there is no sign-in and the local user
 is an admin. Otherwise every request but the health checks and the sign-in page
 needs a signed session naming an enabled user of the warehouse's ``users``
-table; the user is re-read on each request so a disabled user or a changed role
-takes effect at once.
+table. The session cookie holds the user's id and their session epoch at sign-in;
+each request re-reads the user by id and epoch (one primary-key lookup, no cache,
+so it holds at once on every worker). Sign-out, disabling or enabling the user and
+a new password or role bump the epoch, so every earlier cookie of that user,
+replayed or not, stops working at once.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from urllib.parse import quote
 from flask import Flask, Response, current_app, g, redirect, request, session
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from app.users import find_active
+from app.users import UserRecord, end_sessions, session_user
 from db.engine import DB_ERRORS, get_engine
 
 ROLE_RANK = {"viewer": 0, "analyst": 1, "admin": 2}
@@ -89,13 +92,23 @@ def require_role(role: str) -> Callable[[F], F]:
     return wrap
 
 
-def sign_in(user: User) -> None:
-    """Start a fresh session for ``user`` (a new session id defeats session fixation)."""
+def sign_in(record: UserRecord) -> None:
+    """Start a fresh session for ``record`` under its current session epoch (the session is
+    rebuilt from nothing, which defeats session fixation)."""
     session.clear()
     session.permanent = True
-    session["email"] = user.email
-    session["role"] = user.role
+    session["uid"] = record.user_id
+    session["epoch"] = record.session_epoch
+    session["email"] = record.email
     session["iat"] = int(time.time())
+
+
+def sign_out() -> None:
+    """End this session and every other session of its user, on every worker."""
+    uid = session.get("uid")
+    session.clear()
+    if uid is not None:
+        end_sessions(get_engine(), uid)
 
 
 def _load_user() -> Response | None:
@@ -112,19 +125,20 @@ def _load_user() -> Response | None:
 
 
 def _session_user() -> User | None:
-    email = session.get("email")
-    if not email:
+    uid, epoch = session.get("uid"), session.get("epoch")
+    if uid is None or epoch is None:
         return None
     lifetime = current_app.permanent_session_lifetime.total_seconds()
     if time.time() - session.get("iat", 0) > lifetime:
         session.clear()
         return None
     try:
-        record = find_active(get_engine(), email)
+        record = session_user(get_engine(), uid, epoch)
     except DB_ERRORS:
         # The signed session vouches for the user while the warehouse is down, so pages
-        # can show "data temporarily unavailable" instead of bouncing to sign-in.
-        return User(email=email, role=session.get("role", "viewer"))
+        # can show "data temporarily unavailable" instead of bouncing to sign-in; but its
+        # epoch cannot be checked, so it vouches for reading only.
+        return User(email=session.get("email", ""), role="viewer")
     if record is None:
         session.clear()
         return None

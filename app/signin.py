@@ -16,7 +16,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import Flask, Response, current_app, redirect, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
-from app.auth import User, sign_in
+from app.auth import sign_in, sign_out
 from app.security import (
     CONTROL_OR_BACKSLASH,
     LoginLimits,
@@ -220,7 +220,7 @@ def login_submit() -> Response:
     if record is None:
         log.info("sign-in failed", extra={"email": email, "client": client})
         return login_page("Wrong email or password, or the account is disabled.", status=401)
-    sign_in(User(email=record.email, role=record.role))
+    sign_in(record)
     log.info("signed in", extra={"email": record.email, "role": record.role})
     return redirect(local_path(request.form.get("next")))
 
@@ -230,9 +230,10 @@ def _duration(seconds: int) -> str:
 
 
 def logout() -> Response:
-    """End the session (POST with a CSRF token, so another site cannot sign a user out)."""
+    """End the session and every other one of the user, replayed cookies included (POST
+    with a CSRF token, so another site cannot sign a user out)."""
     email = session.get("email")
-    session.clear()
+    sign_out()
     log.info("signed out", extra={"email": email})
     return redirect("/login")
 
@@ -266,7 +267,7 @@ def oidc_callback() -> Response:
         log.info("sso sign-in refused", extra={"email": email})
         return login_page(f"{email} has no access to ICP Lens: ask an admin to add you.", status=403)
     next_url = session.pop("oidc_next", "/")
-    sign_in(User(email=record.email, role=record.role))
+    sign_in(record)
     return redirect(local_path(next_url))
 
 

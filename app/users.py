@@ -28,6 +28,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _DUMMY_HASH = _hasher.hash("not a real password")
 
 MIN_PASSWORD_LENGTH = 10
+# Bumping the epoch ends every session of the user (see session_user).
+NEXT_EPOCH = {"session_epoch": users.c.session_epoch + 1}
 
 
 class UserError(CommandError):
@@ -38,11 +40,13 @@ class UserError(CommandError):
 class UserRecord:
     """One row of the users table, without the password hash."""
 
+    user_id: int
     email: str
     role: str
     disabled: bool
     created_at: datetime
     last_login_at: datetime | None
+    session_epoch: int
 
 
 def email_problem(email: str) -> str | None:
@@ -96,13 +100,26 @@ def has_users(engine: sa.Engine) -> bool:
         return conn.scalar(sa.select(sa.exists().where(~users.c.disabled))) is True
 
 
-def find_active(engine: sa.Engine, email: str) -> UserRecord | None:
-    """The enabled user ``email``, or None."""
+def session_user(engine: sa.Engine, user_id: int, epoch: int) -> UserRecord | None:
+    """The enabled user ``user_id`` when ``epoch`` is still their session epoch, else None
+    (signed out, disabled, or password or role changed since the session began).
+
+    One primary-key lookup: it runs on every request.
+    """
     with engine.connect() as conn:
         row = conn.execute(
-            sa.select(*public_columns()).where(users.c.email == email, ~users.c.disabled)
+            sa.select(*public_columns()).where(
+                users.c.user_id == user_id, users.c.session_epoch == epoch, ~users.c.disabled
+            )
         ).first()
     return UserRecord(**row._mapping) if row else None
+
+
+def end_sessions(engine: sa.Engine, user_id: int) -> None:
+    """End every session of ``user_id``, on every worker: a session is only as good as the
+    epoch it was signed in under."""
+    with engine.begin() as conn:
+        conn.execute(users.update().where(users.c.user_id == user_id).values(**NEXT_EPOCH))
 
 
 def authenticate(engine: sa.Engine, email: str, password: str) -> UserRecord | None:
@@ -145,7 +162,13 @@ def record_sso_sign_in(engine: sa.Engine, email: str, role: str | None, provisio
         values: dict[str, object] = {"last_login_at": sa.func.now()}
         if role is not None:
             values["role"] = check_role(role)
+            # A role changed by the identity provider ends the sessions of the old role.
+            values["session_epoch"] = sa.case(
+                (users.c.role != values["role"], users.c.session_epoch + 1),
+                else_=users.c.session_epoch,
+            )
         if row is None:
+            values.pop("session_epoch", None)
             stmt = users.insert().values(email=email, role=values.pop("role", check_role(default_role)), **values)
         else:
             stmt = users.update().where(users.c.email == email).values(**values)
@@ -154,4 +177,7 @@ def record_sso_sign_in(engine: sa.Engine, email: str, role: str | None, provisio
 
 
 def public_columns() -> tuple[sa.Column, ...]:
-    return (users.c.email, users.c.role, users.c.disabled, users.c.created_at, users.c.last_login_at)
+    return (
+        users.c.user_id, users.c.email, users.c.role, users.c.disabled, users.c.created_at,
+        users.c.last_login_at, users.c.session_epoch,
+    )

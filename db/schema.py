@@ -295,6 +295,10 @@ users = sa.Table(
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("last_login_at", sa.DateTime(timezone=True)),
+    sa.Column(
+        "session_epoch", sa.BigInteger, nullable=False, server_default="0",
+        comment="in every session cookie; bumped to end all of the user's sessions",
+    ),
     sa.CheckConstraint(_in("role", ROLES), name="role"),
     sa.CheckConstraint("email = lower(email) AND email LIKE '%_@_%'", name="email_normalized"),
 )

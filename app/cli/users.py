@@ -80,7 +80,7 @@ def set_role_(
     email: str = typer.Argument(..., help="The user's email."),
     role: str = typer.Argument(..., help=ROLE_HELP),
 ) -> None:
-    """Change a user's role."""
+    """Change a user's role (their open sessions end: they sign in again)."""
     from app.commands.users import ChangeUser
     from app.users import UserError
 
@@ -96,7 +96,8 @@ def disable(
     email: str = typer.Argument(..., help="The user's email."),
     enable: bool = typer.Option(False, "--enable", help="Re-enable a disabled user instead."),
 ) -> None:
-    """Disable a user (their open sessions stop working at once), or re-enable one."""
+    """Disable a user (their open sessions stop working at once), or re-enable one (who signs
+    in afresh: no session from before comes back)."""
     from app.commands.users import ChangeUser
     from app.users import UserError
 
@@ -114,7 +115,7 @@ def set_password_(
         False, "--password-stdin", help="Read the password from the first line of standard input."
     ),
 ) -> None:
-    """Replace a user's password (asked for twice, hidden)."""
+    """Replace a user's password (asked for twice, hidden); their open sessions end."""
     from app.commands.users import ChangeUser
     from app.users import UserError
 

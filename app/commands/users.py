@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.users import (
+    NEXT_EPOCH,
     UserError,
     UserRecord,
     email_problem,
@@ -112,9 +113,11 @@ class ChangeUser:
             raise UserError(problems)
 
     def run(self) -> UserRecord:
-        """Apply the changes; a disabled user's sessions stop at their next request."""
+        """Apply the changes and end every session of the user (at their next request): a
+        disabled user is out, and a new password or role holds from the next sign-in on.
+        Enabling a user ends them too, so it never revives a cookie from before."""
         self.validate()
-        values = self._values()
+        values = {**self._values(), **NEXT_EPOCH}
         if self.password is not None:
             values["password_hash"] = hash_password(self.password)
         email = self.email.strip().lower()

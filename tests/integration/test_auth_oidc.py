@@ -15,7 +15,7 @@ import requests
 import sqlalchemy as sa
 
 from app.signin import OidcConfigError, oidc_settings, role_from_claims
-from app.users import record_sso_sign_in
+from app.users import record_sso_sign_in, session_user
 from db.config import get_config
 from loadtest import server as gunicorn
 
@@ -77,6 +77,12 @@ def test_sso_users_are_provisioned_only_when_pre_added_or_allowed(db: sa.Engine)
     assert new is not None and (new.email, new.role) == ("kim@company.com", "analyst")
     promoted = record_sso_sign_in(db, "kim@company.com", "admin", provision=False, default_role="viewer")
     assert promoted is not None and promoted.role == "admin" and promoted.last_login_at is not None
+    # A role changed by the identity provider ends the sessions signed in under the old one;
+    # signing in again with the same role ends none.
+    assert session_user(db, new.user_id, new.session_epoch) is None
+    again = record_sso_sign_in(db, "kim@company.com", "admin", provision=False, default_role="viewer")
+    assert again.session_epoch == promoted.session_epoch
+    assert session_user(db, again.user_id, again.session_epoch) is not None
 
 
 class _Discovery(BaseHTTPRequestHandler):

@@ -277,6 +277,56 @@ def test_disabled_user_is_shut_out_at_the_next_request(app_server: gunicorn.Serv
     assert http.post(app_server.url + "/_dash-update-component", json={}, timeout=10).status_code == 401
 
 
+def _replayed(saved: requests.Session) -> requests.Session:
+    """A new client holding a copy of ``saved``'s cookies, as an attacker who copied them."""
+    replay = requests.Session()
+    replay.cookies.update(saved.cookies.get_dict())
+    return replay
+
+
+def _shut_out(server: gunicorn.Server, http: requests.Session) -> bool:
+    """True when ``http`` is refused by every worker (several requests reach both)."""
+    answers = {http.get(server.url + "/_dash-layout", timeout=10).status_code for _ in range(6)}
+    return answers == {401}
+
+
+def test_sign_out_ends_the_session_even_for_a_replayed_cookie(app_server: gunicorn.Server, engine: sa.Engine) -> None:
+    admin = _signed_in(app_server, ADMIN)
+    token = _token(admin, app_server)
+    saved = _replayed(admin)
+    other_browser = _signed_in(app_server, ADMIN)
+    viewer = _signed_in(app_server, VIEWER)
+    saved_viewer = _replayed(viewer)
+    assert admin.post(app_server.url + "/logout", data={"csrf_token": token}, allow_redirects=False, timeout=10).status_code == 302
+    assert viewer.post(app_server.url + "/logout", data={"csrf_token": _token(viewer, app_server)}, allow_redirects=False, timeout=10).status_code == 302
+    replay = saved.post(app_server.url + "/api/import", files={"files": ("accounts.csv", b"account_id,vertical\nR1,Fintech\n")},
+                        headers={"X-CSRFToken": token}, timeout=30)
+    assert replay.status_code == 401, replay.text[:200]
+    with engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT count(*) FROM import_batches")) == 0
+    assert _shut_out(app_server, saved_viewer)
+    # Signing out ends every session of the user, not only this browser's.
+    assert _shut_out(app_server, other_browser)
+    assert _signed_in(app_server, ADMIN).get(app_server.url + "/_dash-layout", timeout=10).status_code == 200
+
+
+def test_disable_then_enable_never_revives_an_old_cookie(app_server: gunicorn.Server, engine: sa.Engine) -> None:
+    viewer = _signed_in(app_server, VIEWER)
+    saved = _replayed(viewer)
+    ChangeUser(engine, VIEWER, disabled=True).run()
+    ChangeUser(engine, VIEWER, disabled=False).run()
+    assert _shut_out(app_server, saved) and _shut_out(app_server, viewer)
+    assert _signed_in(app_server, VIEWER).get(app_server.url + "/_dash-layout", timeout=10).status_code == 200
+
+
+def test_a_new_password_or_role_ends_the_users_sessions(app_server: gunicorn.Server, engine: sa.Engine) -> None:
+    for change in ({"password": PASSWORD}, {"role": "viewer"}, {"role": "analyst"}):
+        analyst = _signed_in(app_server, ANALYST)
+        assert analyst.get(app_server.url + "/_dash-layout", timeout=10).status_code == 200
+        ChangeUser(engine, ANALYST, **change).run()
+        assert _shut_out(app_server, analyst), change
+
+
 def test_open_redirects_are_refused(app_server: gunicorn.Server) -> None:
     http = requests.Session()
     token = csrf_token(http.get(app_server.url + "/login", timeout=10).text)

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from app.cli import app as cli
 from app.commands.users import AddUser, ChangeUser
-from app.users import UserError, authenticate, find_active, has_users, list_users
+from app.users import UserError, authenticate, end_sessions, has_users, list_users, session_user
 from db.schema import users
 
 PASSWORD = "correct horse battery staple"
@@ -42,8 +42,31 @@ def test_disabled_user_cannot_sign_in_and_is_not_active(db: sa.Engine) -> None:
     assert has_users(db)
     ChangeUser(db, "ann@example.com", disabled=True).run()
     assert authenticate(db, "ann@example.com", PASSWORD) is None
-    assert find_active(db, "ann@example.com") is None
     assert not has_users(db)
+
+
+def test_every_change_of_a_user_ends_their_sessions(db: sa.Engine) -> None:
+    email = "ann@example.com"
+    AddUser(db, email, "viewer", PASSWORD).run()
+
+    def signed_in() -> tuple[int, int]:
+        ann = authenticate(db, email, PASSWORD)
+        assert ann is not None and session_user(db, ann.user_id, ann.session_epoch) is not None
+        return ann.user_id, ann.session_epoch
+
+    changes = {
+        "sign-out": lambda uid: end_sessions(db, uid),
+        "role": lambda _: ChangeUser(db, email, role="analyst").run(),
+        "password": lambda _: ChangeUser(db, email, password=PASSWORD).run(),
+        # Enabling again never revives a session from before the user was disabled.
+        "disable, enable": lambda _: (ChangeUser(db, email, disabled=True).run(),
+                                      ChangeUser(db, email, disabled=False).run()),
+    }
+    for name, change in changes.items():
+        uid, epoch = signed_in()
+        change(uid)
+        assert session_user(db, uid, epoch) is None, name
+    signed_in()
 
 
 def test_every_problem_of_a_request_is_listed_at_once(db: sa.Engine) -> None:
@@ -92,7 +115,11 @@ def test_cli_add_list_set_role_disable(env_db: sa.Engine) -> None:
     assert authenticate(env_db, "bob@example.com", shown) is not None
     assert _stored(env_db, "bob@example.com") != shown
 
+    bob = authenticate(env_db, "bob@example.com", shown)
     assert runner.invoke(cli, ["users", "set-role", "bob@example.com", "analyst"]).exit_code == 0
+    assert runner.invoke(cli, ["users", "disable", "bob@example.com"]).exit_code == 0
+    assert runner.invoke(cli, ["users", "disable", "bob@example.com", "--enable"]).exit_code == 0
+    assert session_user(env_db, bob.user_id, bob.session_epoch) is None
     assert runner.invoke(cli, ["users", "disable", "bob@example.com"]).exit_code == 0
     listing = runner.invoke(cli, ["users", "list"]).output
     assert "ann@example.com" in listing and "admin" in listing

@@ -23,12 +23,13 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PAGES = Path(__file__).resolve().parent / "pages"
 
 
-def create_app(host: str | None = None) -> dash.Dash:
+def create_app(host: str | None = None, port: int | None = None) -> dash.Dash:
     """Build the Dash app (one per process: the pages registry is global).
 
     ``host`` is the address the app will be served on; it decides local mode
-    (no sign-in, the local user is an admin) for 127.0.0.1 and localhost. A served
-    (non-local) app that no one could sign in to raises StartupRefused.
+    (no sign-in, the local user is an admin) for 127.0.0.1 and localhost, where the
+    app then answers only to those names with ``port``, the port it listens on. A
+    served (non-local) app that no one could sign in to raises StartupRefused.
     """
     import dash
     from flask import Flask
@@ -39,7 +40,7 @@ def create_app(host: str | None = None) -> dash.Dash:
 
     server = Flask(__name__)
     local = host in auth.LOCAL_HOSTS
-    security.configure(server, local)
+    security.configure(server, local, port)
     auth.install(server, local)
     health.register(server)
     signin.register(server)

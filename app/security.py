@@ -7,7 +7,11 @@ carry no token; they are protected instead by (1) the SameSite=Lax session
 cookie, which browsers do not send on cross-site POSTs, (2) requiring the JSON
 content type, which a cross-site form cannot send and a cross-site ``fetch`` can
 only send after a CORS preflight that this app never grants, and (3) rejecting
-an ``Origin`` header that names another site.
+an ``Origin`` header that names another site (checked on every write).
+
+Local mode (no sign-in: whoever reaches the server is its admin) answers only to
+``Host`` 127.0.0.1, localhost or [::1] with the port it listens on, so a page
+that rebinds its own DNS name to 127.0.0.1 cannot drive it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import sqlalchemy as sa
 from dash.exceptions import DependencyException
 from flask import Flask, Response, current_app, g, request
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException, MisdirectedRequest, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.logging_setup import new_request_id
@@ -79,8 +83,18 @@ def content_security_policy(script_hashes: list[str]) -> str:
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
-def configure(server: Flask, local: bool) -> None:
-    """Secret key, cookie flags, size cap, CSRF, request ids, headers and error pages."""
+def local_hosts(port: int | None) -> frozenset[str]:
+    """The ``Host`` values a local-mode server answers to: a loopback name with the port it
+    listens on (without a port only where none is needed: port 80, or an in-process test
+    client when ``port`` is None)."""
+    names = ("127.0.0.1", "localhost", "[::1]")
+    with_port = {f"{name}:{port}" for name in names} if port is not None else set()
+    return frozenset(with_port | (set(names) if port in (None, 80) else set()))
+
+
+def configure(server: Flask, local: bool, port: int | None = None) -> None:
+    """Secret key, cookie flags, size cap, CSRF, request ids, headers and error pages; in
+    local mode (``port``: the port it listens on) only loopback ``Host`` names."""
     cfg = get_config()
     server.config.update(
         SECRET_KEY=_secret_key(cfg, local),
@@ -97,11 +111,16 @@ def configure(server: Flask, local: bool) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         PROPAGATE_EXCEPTIONS=False,
     )
-    if cfg.icp_proxy_count:
+    if local:
+        server.config["ICP_LOCAL_HOSTS"] = local_hosts(port)
+    elif cfg.icp_proxy_count:
+        # Not in local mode: no proxy stands before a loopback server, and X-Forwarded-Host
+        # would let a page choose the Host checked below.
         n = cfg.icp_proxy_count
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     csrf.init_app(server)
     server.before_request(_assign_request_id)
+    server.before_request(_check_host)
     server.before_request(_refuse_malformed_path)
     server.before_request(_check_unsafe_request)
     server.after_request(_add_headers)
@@ -130,6 +149,18 @@ def _assign_request_id() -> None:
     g.request_id = new_request_id(request.headers.get("X-Request-ID"))
 
 
+def _check_host() -> None:
+    # DNS rebinding: a page on evil.example can point that name at 127.0.0.1 and then talk to
+    # the local server as its own origin, with "Host: evil.example". A local server, which
+    # asks no one to sign in, answers only to its loopback names (as Jupyter does).
+    allowed = current_app.config.get("ICP_LOCAL_HOSTS")
+    if allowed is not None and request.host.lower() not in allowed:
+        log.warning("request for another host refused", extra={"host": request.host})
+        raise MisdirectedRequest(
+            "This local server answers only to 127.0.0.1, localhost or [::1] with its port."
+        )
+
+
 def _refuse_malformed_path() -> None:
     # The path is decoded by now ("..%2f__init__.py" is "../__init__.py"): no route of the
     # app has a dot segment, a backslash or a control character, and handing one to Dash's
@@ -142,10 +173,15 @@ def _refuse_malformed_path() -> None:
 def _check_unsafe_request() -> Response | None:
     if request.method not in UNSAFE_METHODS:
         return None
+    # Browsers send Origin with every POST; a script (curl) may not, and is no cross-site
+    # page. An Origin must be this very host, as the browser reached it.
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.rstrip("/") != request.host_url.rstrip("/"):
+        log.warning("write refused: another origin", extra={"origin": origin})
+        return error_page(403, "This request did not come from the dashboard.")
     if request.path == DASH_CALLBACK_PATH:
-        origin = request.headers.get("Origin")
-        if not request.is_json or (origin and origin.rstrip("/") != request.host_url.rstrip("/")):
-            log.warning("dash callback refused: cross-site or not JSON", extra={"origin": origin})
+        if not request.is_json:
+            log.warning("dash callback refused: not JSON")
             return error_page(403, "This request did not come from the dashboard.")
         return None
     csrf.protect()

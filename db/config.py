@@ -91,7 +91,8 @@ class Config(BaseSettings):
     )
     icp_proxy_count: int = Field(
         default=0,
-        description="Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.",
+        description="Reverse proxies in front of the app whose X-Forwarded-* headers are trusted"
+        " (ignored in local mode).",
     )
 
     @property

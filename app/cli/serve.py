@@ -25,20 +25,21 @@ def serve(
     # Fail now, in one line, rather than on every page: this also migrates the
     # embedded warehouse of a fresh folder.
     get_engine().connect().close()
-    if debug and (host or cfg.icp_host) not in LOCAL_HOSTS:
+    host, port = host or cfg.icp_host, port or cfg.icp_port
+    if debug and host not in LOCAL_HOSTS:
         # Debug mode sends tracebacks to the browser: never to other machines.
         typer.echo("error: --debug is only allowed on 127.0.0.1 or localhost", err=True)
         raise typer.Exit(code=1)
     try:
-        dash_app = create_app(host=host or cfg.icp_host)
+        dash_app = create_app(host=host, port=port)
     except StartupRefused as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None
     # SIGTERM (docker stop, systemd, kill) exits like Ctrl-C, through the exit hooks that
     # stop the embedded warehouse when this is its last process.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    typer.echo(f"ICP Lens on http://{host or cfg.icp_host}:{port or cfg.icp_port}  (Ctrl-C stops)")
-    dash_app.run(host=host or cfg.icp_host, port=port or cfg.icp_port, debug=debug)
+    typer.echo(f"ICP Lens on http://{host}:{port}  (Ctrl-C stops)")
+    dash_app.run(host=host, port=port, debug=debug)
 
 
 def demo(

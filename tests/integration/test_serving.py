@@ -150,3 +150,48 @@ def test_local_mode_needs_no_sign_in_and_says_so(db: sa.Engine, database_url: st
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_local_mode_answers_only_to_its_own_host(db: sa.Engine, database_url: str, tmp_path: Path) -> None:
+    # DNS rebinding: a page on evil.example points its name at 127.0.0.1 and then calls the
+    # local server (no sign-in, the local admin) as its own origin.
+    import os
+
+    env = {**os.environ, "DATABASE_URL": database_url, "ICP_DATA_DIR": str(tmp_path), "ICP_PROXY_COUNT": "1"}
+    env.pop("ICP_SECRET_KEY", None)
+    server = gunicorn.serve(env, tmp_path / "serve.log")
+    port = server.url.rsplit(":", 1)[1]
+    accounts = {"files": ("accounts.csv", b"account_id,vertical\nL1,Fintech\n")}
+
+    def batches() -> int:
+        with db.connect() as conn:
+            return conn.scalar(sa.text("SELECT count(*) FROM import_batches"))
+
+    try:
+        http = requests.Session()
+        for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1:{int(port) + 1}", "localhost", f"127.0.0.1.evil.example:{port}"):
+            for path in ("/api/csrf", "/", "/_dash-layout", "/healthz"):
+                resp = http.get(server.url + path, headers={"Host": host}, timeout=10)
+                assert resp.status_code == 421, (host, path, resp.status_code)
+                assert "csrf_token" not in resp.text
+            # The token of a real session does not help a request for another host either.
+            token = http.get(server.url + "/api/csrf", timeout=10).json()["csrf_token"]
+            forged = http.post(server.url + "/api/import", files=accounts, timeout=30,
+                               headers={"Host": host, "Origin": f"http://{host}", "X-CSRFToken": token})
+            assert forged.status_code == 421, (host, forged.status_code)
+        # X-Forwarded-Host is not believed in local mode, whatever ICP_PROXY_COUNT says.
+        fwd = http.get(server.url + "/api/csrf", headers={"X-Forwarded-Host": "evil.example"}, timeout=10)
+        assert fwd.status_code == 200
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
+            assert http.get(server.url + "/api/csrf", headers={"Host": host}, timeout=10).status_code == 200, host
+        # Every write names this very host as its Origin, or none (a script).
+        token = http.get(server.url + "/api/csrf", timeout=10).json()["csrf_token"]
+        for origin in (f"http://evil.example:{port}", "null", f"http://localhost:{int(port) + 1}"):
+            cross = http.post(server.url + "/api/import", files=accounts, headers={"Origin": origin, "X-CSRFToken": token}, timeout=30)
+            assert cross.status_code == 403, (origin, cross.status_code)
+        assert batches() == 0
+        same = http.post(server.url + "/api/import", files=accounts, headers={"Origin": server.url, "X-CSRFToken": token}, timeout=60)
+        assert same.status_code == 200, same.text[:300]
+        assert batches() == 1
+    finally:
+        server.stop()

@@ -1,8 +1,17 @@
-"""Plotly defaults shared by every chart: fonts, colours, margins."""
+"""Plotly defaults shared by every chart: fonts, colours, margins, and the one way text
+from the data (segment names, dimension values, attribute names) enters a figure.
+
+Plotly reads a subset of HTML in every text it draws: labels, hover text, titles,
+tick labels, legend entries, annotations. ``<a href>`` becomes a live link, ``<br>``
+a line break. So no figure builder hands data to Plotly as it is: :func:`label` (short,
+escaped) is what a chart shows, :func:`hover` (whole, escaped, in lines) what its hover shows,
+and :func:`category_axis` names the categories of an axis by their labels.
+"""
 
 from __future__ import annotations
 
 import math
+import textwrap
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -45,6 +54,57 @@ def _house_template() -> go.layout.Template:
 # of a scorecard callback), while the default one is attached without that work.
 pio.templates["icp"] = _house_template()
 pio.templates.default = "icp"
+
+
+LABEL_CHARS = 40  # longer names are cut, with an ellipsis; the hover shows them whole
+TITLE_CHARS = 80
+HOVER_LINE_CHARS = 60
+# Whole on hover up to this (the importer keeps values to 200 characters); Plotly drops a
+# hover box taller than the plot, so a name of thousands is cut here too.
+HOVER_CHARS = 480
+# Plotly reads only these as markup; a quote needs no escaping (and "&quot;" it would show).
+_MARKUP = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def escaped(text: str) -> str:
+    """``text`` with Plotly's markup characters escaped: shown as written, never as HTML."""
+    return text.translate(_MARKUP)
+
+
+def short(value: object, limit: int = LABEL_CHARS) -> str:
+    """A value from the data on one line, at most ``limit`` characters (the rest an
+    ellipsis); not yet escaped: what the reader sees, e.g. to size its label."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def label(value: object, limit: int = LABEL_CHARS) -> str:
+    """A value from the data as a chart shows it: :func:`short`, escaped."""
+    return escaped(short(value, limit))
+
+
+def hover(value: object) -> str:
+    """A value from the data whole (up to HOVER_CHARS), escaped, in lines of about
+    HOVER_LINE_CHARS: a long name wraps in the hover box instead of running off the page."""
+    lines = textwrap.wrap(short(value, HOVER_CHARS), HOVER_LINE_CHARS, break_long_words=True)
+    return "<br>".join(escaped(line) for line in lines)
+
+
+def categories(values: list[object]) -> list[str]:
+    """Values from the data as the categories of an axis: each escaped whole, so two names
+    with the same beginning stay two categories; show them with :func:`category_axis`."""
+    return [escaped(str(v)) for v in values]
+
+
+def category_axis(values: list[object]) -> dict:
+    """Axis settings naming the :func:`categories` of ``values`` by their short labels (a
+    tick label, like any text, must not carry the data's markup or its full length)."""
+    return {
+        "type": "category",
+        "tickmode": "array",
+        "tickvals": categories(values),
+        "ticktext": [label(v) for v in values],
+    }
 
 
 def styled(fig: go.Figure, height: int = 380, legend: bool = True) -> go.Figure:

@@ -165,7 +165,7 @@ def icp_map(rows: list[dict[str, Any]], ctx: Context, p: ViewParams) -> go.Figur
     named = extreme_segments(plotted, MAX_LABELS)
     bubbles = [
         labels.Bubble(r["clv"], r["nrr"], labels.bubble_size(r["tam"], largest, MAX_BUBBLE),
-                      r["segment"] if r["segment"] in named else "")
+                      charts.short(r["segment"]) if r["segment"] in named else "")
         for r in plotted
     ]
     positions = labels.label_positions(
@@ -184,12 +184,14 @@ def icp_map(rows: list[dict[str, Any]], ctx: Context, p: ViewParams) -> go.Figur
                 # Labels of bubbles near an edge may run past it rather than vanish.
                 cliponaxis=False,
                 name=label,
-                text=[r["segment"] if r["segment"] in named else "" for r in part],
+                text=[charts.label(r["segment"]) if r["segment"] in named else "" for r in part],
                 textposition=[label_at[r["segment"]] for r in part],
                 textfont={"size": LABEL_SIZE},
-                customdata=[[r["segment"], r["tam_fmt"], r["clv_fmt"], r["nrr_fmt"]] for r in part],
-                hovertemplate="<b>%{customdata[0]}</b><br>NRR %{customdata[3]}<br>"
-                "CLV %{customdata[2]}<br>TAM %{customdata[1]}<extra></extra>",
+                # [0]: the segment as it is, for a click; [1]: as the hover shows it.
+                customdata=[[r["segment"], charts.hover(r["segment"]), r["tam_fmt"], r["clv_fmt"],
+                             r["nrr_fmt"]] for r in part],
+                hovertemplate="<b>%{customdata[1]}</b><br>NRR %{customdata[4]}<br>"
+                "CLV %{customdata[3]}<br>TAM %{customdata[2]}<extra></extra>",
                 marker={
                     "size": [max(r["tam"] or 0, smallest) for r in part],
                     "sizemode": "area",
@@ -213,7 +215,7 @@ def icp_map(rows: list[dict[str, Any]], ctx: Context, p: ViewParams) -> go.Figur
     )
     fig.update_yaxes(title="NRR", tickformat=".0%", range=list(y_range))
     what = urlstate.dimension_label(p.by[0]).lower()
-    fig.update_layout(title={"text": f"ICP map by {what}", "font": {"size": 14}})
+    fig.update_layout(title={"text": f"ICP map by {charts.label(what)}", "font": {"size": 14}})
     return charts.styled(fig, height=MAP_HEIGHT)
 
 

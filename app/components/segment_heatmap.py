@@ -1,13 +1,12 @@
 """The NRR heatmap of a two-dimension scorecard: dimension A down, B across, n in each cell.
 
 Cells whose starting cohort is below ``min_accounts`` are grey with their n: too few
-accounts to rate, as in the scorecard table. Labels come from the data, so they are
-escaped before they reach the figure (Plotly renders a subset of HTML).
+accounts to rate, as in the scorecard table. Labels come from the data, so they reach
+the figure through ``charts`` (short and escaped: Plotly renders a subset of HTML).
 """
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import plotly.graph_objects as go
@@ -52,8 +51,8 @@ def _layer(
             text[-1].append(f"{fmt.pct(nrr)}<br>n={n}" if mine else "")
     return go.Heatmap(
         z=z,
-        x=[html.escape(x) for x in xs],
-        y=[html.escape(y) for y in ys],
+        x=charts.categories(xs),
+        y=charts.categories(ys),
         text=text,
         texttemplate="%{text}",
         textfont={"size": 11},
@@ -76,7 +75,9 @@ def nrr_heatmap(rows: list[dict[str, Any]], a: str, b: str, min_accounts: int) -
     fig = go.Figure(
         [_layer(ys, xs, cells, False, min_accounts), _layer(ys, xs, cells, True, min_accounts)]
     )
-    fig.update_xaxes(title=dimension_label(b), type="category", side="top")
-    fig.update_yaxes(title=dimension_label(a), type="category", autorange="reversed")
+    fig.update_xaxes(title=charts.label(dimension_label(b)), side="top", **charts.category_axis(xs))
+    fig.update_yaxes(
+        title=charts.label(dimension_label(a)), autorange="reversed", **charts.category_axis(ys)
+    )
     fig.update_layout(plot_bgcolor="white")
     return charts.styled(fig, height=max(200, CELL_HEIGHT * len(ys) + 130), legend=False)

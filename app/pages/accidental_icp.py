@@ -69,7 +69,7 @@ def quadrant(rows: list[dict[str, Any]], flagged: set[str], company: dict[str, A
     # Each label goes where it overlaps no other label or bubble (plot area ~700x375 px).
     bubbles = [
         labels.Bubble(r["win_rate"], r["nrr"],
-                      labels.bubble_size(r["bookings"], largest, MAX_BUBBLE), str(r[by]))
+                      labels.bubble_size(r["bookings"], largest, MAX_BUBBLE), charts.short(r[by]))
         for r in plotted
     ]
     label_at = dict(zip(
@@ -90,10 +90,10 @@ def quadrant(rows: list[dict[str, Any]], flagged: set[str], company: dict[str, A
                 # Labels of bubbles near an edge may run past it rather than vanish.
                 cliponaxis=False,
                 name=label,
-                text=[str(r[by]) for r in part],
+                text=[charts.label(r[by]) for r in part],
                 textposition=[label_at[str(r[by])] for r in part],
                 textfont={"size": 11},
-                customdata=[[str(r[by]), fmt.money(r["bookings"]), fmt.pct(r["win_rate"]),
+                customdata=[[charts.hover(r[by]), fmt.money(r["bookings"]), fmt.pct(r["win_rate"]),
                              fmt.pct(r["nrr"])] for r in part],
                 hovertemplate="<b>%{customdata[0]}</b><br>win rate %{customdata[2]}<br>"
                 "NRR %{customdata[3]}<br>new bookings %{customdata[1]}<extra></extra>",

@@ -55,12 +55,19 @@ THRESHOLD_TYPES = ("grr_warning", "masked_churn", "pricing_signal")
 
 
 def _bars(x: list, y: list, axis: dict[str, Any], highlight: int = 0) -> go.Figure:
-    """Bars with the last ``highlight`` in the alert colour (a negative count: the first)."""
+    """Bars with the last ``highlight`` in the alert colour (a negative count: the first).
+
+    ``x``: quarters, or segment names from the data (short on the axis, whole on hover).
+    """
     if highlight >= 0:
         colours = [charts.MUTED] * (len(x) - highlight) + [COLOUR] * highlight
     else:
         colours = [COLOUR] * -highlight + [charts.MUTED] * (len(x) + highlight)
-    fig = go.Figure(go.Bar(x=x, y=y, marker_color=colours))
+    fig = go.Figure(
+        go.Bar(x=charts.categories(x), y=y, marker_color=colours,
+               hovertext=[charts.hover(v) for v in x], hoverinfo="text+y")
+    )
+    fig.update_xaxes(**charts.category_axis(x))
     fig.update_yaxes(**axis)
     return fig
 
@@ -80,7 +87,7 @@ def _cohort_groups(series: list[dict[str, Any]]) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=part["age"].to_list(), y=part["logo_retention"].to_list(),
-                mode="lines+markers", name=str(group),
+                mode="lines+markers", name=charts.label(group),
                 line={"color": COLOUR if group != "base" else charts.MUTED},
             )
         )

@@ -216,7 +216,9 @@ def layout(**query: str) -> html.Div:
         label = urlstate.segment_label(p.filters_map() or {})
         figure = ctx.memo(
             "bridge", {**p.key(("as_of", "filters")), "span": span},
-            lambda: bridge(frame, f"MRR movements by month: {label}").to_plotly_json(),
+            lambda: bridge(
+                frame, f"MRR movements by month: {charts.label(label, charts.TITLE_CHARS)}"
+            ).to_plotly_json(),
         )
         declared = _declared_panel(ctx, p)
     except USER_ERRORS as exc:

@@ -202,3 +202,86 @@ def test_win_rate_from_few_deals_is_greyed_with_its_count() -> None:
     rows = {r["segment"]: r for r in table_rows(ctx, resolve(ctx, as_of="2024-03"))}
     assert rows["Few"]["win_rate_few"] and rows["Few"]["win_rate_fmt"] == "67% (3 deals)"
     assert not rows["Many"]["win_rate_few"] and rows["Many"]["win_rate_fmt"] == "50%"
+
+
+HOSTILE = '<a href="https://evil.example/login">Fintech</a>'
+LONG = "L" + "o" * 9_998 + "g"
+
+
+def test_data_text_reaches_a_chart_short_and_escaped() -> None:
+    assert charts.label(HOSTILE) == '&lt;a href="https://evil.example/login"&gt;Fi\u2026'
+    assert charts.label("Retail & E-commerce") == "Retail &amp; E-commerce"
+    assert charts.label("two\nlines <br> here") == "two lines &lt;br&gt; here"
+    assert charts.short(LONG) == LONG[:39] + "\u2026" and len(charts.short(LONG)) == charts.LABEL_CHARS
+    whole = charts.hover(HOSTILE)
+    assert "<a" not in whole and whole.replace("<br>", "") == HOSTILE.replace("<", "&lt;").replace(">", "&gt;")
+    lines = charts.hover(LONG).split("<br>")
+    assert "".join(lines) == charts.short(LONG, charts.HOVER_CHARS)
+    assert max(map(len, lines)) <= charts.HOVER_LINE_CHARS
+    assert charts.hover("x" * 200).replace("<br>", "") == "x" * 200  # an importable name: whole
+    axis = charts.category_axis([LONG, LONG + "x", HOSTILE])
+    assert len(set(axis["tickvals"])) == 3 and all("<" not in v for v in axis["tickvals"])
+    assert axis["ticktext"][0] == axis["ticktext"][1] == charts.label(LONG)
+
+
+def _shown(fig: dict) -> list[str]:
+    """Every text Plotly draws from a figure: trace labels, names, hover (customdata where a
+    hovertemplate names it), categories without tick text, titles, tick texts, annotations."""
+    import re
+
+    layout = fig.get("layout", {})
+    out: list[str] = []
+    axes = {k: v for k, v in layout.items() if re.fullmatch(r"[xy]axis\d*", k)}
+    for trace in fig.get("data", []):
+        for key in ("text", "hovertext", "name"):
+            value = trace.get(key)
+            out += [str(v) for v in (value if isinstance(value, list) else [value]) if v is not None]
+        for i in {int(n) for n in re.findall(r"customdata\[(\d+)\]", trace.get("hovertemplate") or "")}:
+            out += [str(row[i]) for row in trace.get("customdata") or []]
+        for axis in ("x", "y"):
+            if not (axes.get(axis + "axis") or {}).get("ticktext") and trace.get("type") in ("bar", "heatmap"):
+                out += [str(v) for v in trace.get(axis) or []]
+    for axis in axes.values():
+        out += [str(t) for t in axis.get("ticktext") or []]
+        out.append(str((axis.get("title") or {}).get("text") or ""))
+    out.append(str((layout.get("title") or {}).get("text") or ""))
+    out += [str(a.get("text") or "") for a in layout.get("annotations") or []]
+    return out
+
+
+def _safe(name: str, fig: dict) -> None:
+    shown = _shown(fig)
+    assert any("evil.example" in s for s in shown), (name, "the hostile label is not shown")
+    assert not [s for s in shown if "<a" in s], name
+    # The long name: cut to a label, or whole on hover in lines (never one 10,000-char line).
+    assert not [s for s in shown if max(map(len, s.split("<br>"))) > 200], name
+
+
+def test_every_figure_builder_escapes_and_shortens_data_labels(revenue_page) -> None:
+    from types import SimpleNamespace
+
+    from app.components.scorecard_parts import icp_map
+    from app.components.segment_heatmap import nrr_heatmap
+    from app.pages import accidental_icp, drift
+    from app.views import MetricSettings
+
+    settings = MetricSettings()
+    segs = [HOSTILE, LONG, "Fintech"]
+    rows = [{"segment": s, "vertical": s, "nrr": 0.9 + i / 10, "clv": 1000.0 * (i + 1), "tam": 5e5,
+             "tier": "watch", "tam_fmt": "$500K", "clv_fmt": "$1K", "nrr_fmt": "90%", "win_rate": 0.3 + i / 10,
+             "bookings": 1e5} for i, s in enumerate(segs)]
+    ctx = SimpleNamespace(settings=settings)
+    view = SimpleNamespace(by=("vertical",), segment=dict)
+    figures = {
+        "icp map": icp_map(rows, ctx, view),
+        "quadrant": accidental_icp.quadrant(rows, {HOSTILE}, {"win_rate": 0.3}, "vertical", settings),
+        "heatmap": nrr_heatmap([{**r, "size_band": s, "accounts": 20} for r, s in zip(rows, segs, strict=True)],
+                               "vertical", "size_band", 10),
+        "drift bars": drift.small_chart({"type": "win_rate_trap", "series": [
+            {"group": s, "win_rate": 0.5} for s in segs]}),
+    }
+    for name, fig in figures.items():
+        _safe(name, fig.to_plotly_json())
+    # The map keeps the raw segment (for a click) apart from what its hover shows.
+    clicked = figures["icp map"].to_plotly_json()["data"][0]["customdata"]
+    assert {row[0] for row in clicked} <= set(segs)

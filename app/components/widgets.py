@@ -1,18 +1,48 @@
-"""Small building blocks: metric label with its definition, KPI card, tier badge, empty state."""
+"""Small building blocks: metric label with its definition, KPI card, tier badge, empty
+state, dropdown options for values from the data."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+from collections.abc import Iterable
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from app.components import charts
 from app.views import definitions
 from app.views.formats import TIER_LABELS
 
 _tip_ids = itertools.count()
 
 TIER_ORDER = tuple(TIER_LABELS)
+# Dash's dropdown indexes every substring of every option's value and label for its search:
+# n(n+1)/2 strings for a word of n characters. One option of 10,000 characters froze the
+# browser for minutes. Longer values stand in the dropdown as a short key.
+OPTION_KEY_CHARS = 64
+
+
+def option_key(value: str) -> str:
+    """What a dropdown holds for ``value``: the value itself, or for a long one its beginning
+    and a digest of the whole (the same value, the same key, on every worker)."""
+    if len(value) <= OPTION_KEY_CHARS:
+        return value
+    return f"{value[:40]}\u2026#{hashlib.sha256(value.encode()).hexdigest()[:16]}"
+
+
+def value_options(values: Iterable[str]) -> list[dict[str, str]]:
+    """Dropdown options for values from the data: a short label, the whole value as the
+    option's tooltip and :func:`option_key` as what the dropdown holds."""
+    return [{"label": charts.short(v), "value": option_key(v), "title": v} for v in values]
+
+
+def option_value(key: str | None, values: Iterable[str]) -> str | None:
+    """The value among ``values`` that a dropdown's ``key`` stands for (a key that stands
+    for none of them is a value itself)."""
+    if key is None:
+        return None
+    return {option_key(v): v for v in values}.get(key, key)
 
 
 def metric_label(key: str, scope: str, text: str | None = None) -> html.Span:

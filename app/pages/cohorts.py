@@ -26,7 +26,14 @@ from app.components.viewpage import (
     serve_download,
     unchanged,
 )
-from app.components.widgets import metric_label, page_header, problem
+from app.components.widgets import (
+    metric_label,
+    option_key,
+    option_value,
+    page_header,
+    problem,
+    value_options,
+)
 from app.views import USER_ERRORS, definitions
 from app.views import query as urlstate
 from app.views.cohorts import cohorts, complete_ages
@@ -216,7 +223,7 @@ def figures(ctx: Context, view: CohortView, which: str) -> tuple[dict, dict, str
         scale = None
         if view.b is not None:
             scale = [*_curves(ctx, view.a)[view.metric], *_curves(ctx, view.b)[view.metric]]
-        title = f"{label}: {p.period}ly cohorts"
+        title = f"{charts.label(label, charts.TITLE_CHARS)}: {p.period}ly cohorts"
         heat = heatmap_figure(frame, view.metric)
         return curves_figure(frame, view.metric, title, scale), heat.to_plotly_json(), label
 
@@ -241,7 +248,8 @@ def _dim_value_controls(
                 [
                     dcc.Dropdown(id=dim_id, options=dims, value=dim, clearable=False,
                                  style={"width": "45%"}),
-                    dcc.Dropdown(id=value_id, options=ctx.dimension_values(dim), value=value,
+                    dcc.Dropdown(id=value_id, options=value_options(ctx.dimension_values(dim)),
+                                 value=option_key(value) if value else None,
                                  placeholder="All accounts", style={"width": "55%"}),
                 ],
                 className="flex-nowrap",
@@ -342,9 +350,9 @@ def layout(**query: str) -> html.Div:
     Input(ids.DIM_A, "value"),
     prevent_initial_call=True,
 )
-def values_a(dim: str) -> tuple[list[str], None]:
+def values_a(dim: str) -> tuple[list[dict[str, str]], None]:
     """Values of the first segment's dimension."""
-    return current().dimension_values(dim), None
+    return value_options(current().dimension_values(dim)), None
 
 
 @callback(
@@ -353,9 +361,9 @@ def values_a(dim: str) -> tuple[list[str], None]:
     Input(ids.DIM_B, "value"),
     prevent_initial_call=True,
 )
-def values_b(dim: str) -> tuple[list[str], None]:
+def values_b(dim: str) -> tuple[list[dict[str, str]], None]:
     """Values of the comparison segment's dimension."""
-    return current().dimension_values(dim), None
+    return value_options(current().dimension_values(dim)), None
 
 
 OUT = {
@@ -394,6 +402,8 @@ def update_view(
         # The value dropdown is reset by its own callback; redraw once that lands.
         return out
     ctx = current()
+    value_a = option_value(value_a, ctx.dimension_values(dim_a))
+    value_b = option_value(value_b, ctx.dimension_values(dim_b))
     a = {dim_a: value_a} if value_a else {}
     b = {dim_b: value_b} if value_b else {}
     try:

@@ -20,7 +20,13 @@ from app import auth
 from app.commands import CommandError
 from app.commands.settings import SaveSettings
 from app.components.viewpage import current
-from app.components.widgets import metric_label, page_header
+from app.components.widgets import (
+    metric_label,
+    option_key,
+    option_value,
+    page_header,
+    value_options,
+)
 from app.views import MetricSettings
 from app.views import query as urlstate
 from app.views.context import warehouse_engine
@@ -100,8 +106,8 @@ def _icp_form(settings: MetricSettings) -> html.Div:
                 html.Label(urlstate.DIMENSION_LABELS[d], htmlFor=ids.declared(d)),
                 dcc.Dropdown(
                     id=ids.declared(d),
-                    options=current().dimension_values(d),
-                    value=settings.declared_icp.get(d, []),
+                    options=value_options(current().dimension_values(d)),
+                    value=[option_key(v) for v in settings.declared_icp.get(d, [])],
                     multi=True,
                     placeholder="Any",
                 ),
@@ -256,6 +262,9 @@ def save_icp(
     watch_nrr: float | None, min_accounts: int | None, window: int | None, *declared: list[str],
 ) -> dbc.Alert:
     """Save the tier thresholds, min_accounts, the default window and the declared ICP."""
+    ctx = current()
+    known = {d: [*ctx.dimension_values(d), *ctx.settings.declared_icp.get(d, [])]
+             for d in urlstate.DIMENSION_LABELS}
     return _save(
         {
             "core_nrr": _fraction(core_nrr),
@@ -265,7 +274,8 @@ def save_icp(
             "min_accounts": min_accounts,
             "window_months": window,
             "declared_icp": {
-                d: list(v) for d, v in zip(urlstate.DIMENSION_LABELS, declared, strict=True) if v
+                d: [option_value(k, known[d]) for k in keys]
+                for d, keys in zip(urlstate.DIMENSION_LABELS, declared, strict=True) if keys
             },
         }
     )

@@ -224,6 +224,19 @@ def test_data_text_reaches_a_chart_short_and_escaped() -> None:
     assert axis["ticktext"][0] == axis["ticktext"][1] == charts.label(LONG)
 
 
+def test_long_values_stand_in_a_dropdown_as_short_keys() -> None:
+    from app.components.widgets import OPTION_KEY_CHARS, option_value, value_options
+
+    values = ["Fintech", LONG, LONG + "x", HOSTILE]
+    options = value_options(values)
+    keys = [o["value"] for o in options]
+    assert keys[0] == "Fintech" and keys[3] == HOSTILE
+    assert len(set(keys)) == 4 and all(len(k) <= OPTION_KEY_CHARS for k in keys)
+    assert all(len(o["label"]) <= charts.LABEL_CHARS for o in options)
+    assert [option_value(k, values) for k in keys] == values
+    assert option_value("Retail", values) == "Retail" and option_value(None, values) is None
+
+
 def _shown(fig: dict) -> list[str]:
     """Every text Plotly draws from a figure: trace labels, names, hover (customdata where a
     hovertemplate names it), categories without tick text, titles, tick texts, annotations."""

@@ -96,15 +96,16 @@ def ltv_cac_chart(rows: list[dict[str, Any]], target: float) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=[r["ltv_cac"] for r in shown],
-            y=[r["segment"] for r in shown],
+            y=charts.categories([r["segment"] for r in shown]),
             orientation="h",
             marker_color=colours,
             text=[fmt.multiple(r["ltv_cac"]) for r in shown],
             textposition="outside",
             cliponaxis=False,
-            customdata=[[fmt.money(r["clv"]), fmt.money(r["cac"])] for r in shown],
-            hovertemplate="<b>%{y}</b><br>LTV:CAC %{text}<br>CLV %{customdata[0]}"
-            "<br>CAC %{customdata[1]}<extra></extra>",
+            customdata=[[charts.hover(r["segment"]), fmt.money(r["clv"]), fmt.money(r["cac"])]
+                        for r in shown],
+            hovertemplate="<b>%{customdata[0]}</b><br>LTV:CAC %{text}<br>CLV %{customdata[1]}"
+            "<br>CAC %{customdata[2]}<extra></extra>",
         )
     )
     fig.add_vline(
@@ -114,7 +115,7 @@ def ltv_cac_chart(rows: list[dict[str, Any]], target: float) -> go.Figure:
     )
     top = max(max(r["ltv_cac"] for r in shown), target)
     fig.update_xaxes(title="LTV:CAC", range=[0, top * 1.15], ticksuffix="×")
-    fig.update_yaxes(automargin=True)
+    fig.update_yaxes(automargin=True, **charts.category_axis([r["segment"] for r in shown]))
     fig.update_layout(title={"text": "LTV:CAC by segment", "font": {"size": 14}})
     return charts.styled(fig, height=_bar_height(len(shown)), legend=False)
 
@@ -130,7 +131,7 @@ def payback_chart(rows: list[dict[str, Any]]) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=[r["payback_months"] for r in shown],
-            y=[r["segment"] for r in shown],
+            y=charts.categories([r["segment"] for r in shown]),
             orientation="h",
             marker_color=[
                 HEALTHY if r["payback_months"] <= 18 else MIDDLE if r["payback_months"] <= 36
@@ -140,12 +141,13 @@ def payback_chart(rows: list[dict[str, Any]]) -> go.Figure:
             text=[fmt.months(r["payback_months"]) for r in shown],
             textposition="outside",
             cliponaxis=False,
-            hovertemplate="<b>%{y}</b><br>CAC payback %{text}<extra></extra>",
+            customdata=[charts.hover(r["segment"]) for r in shown],
+            hovertemplate="<b>%{customdata}</b><br>CAC payback %{text}<extra></extra>",
         )
     )
     top = max(r["payback_months"] for r in shown)
     fig.update_xaxes(title="Months to earn back CAC", range=[0, top * 1.25])
-    fig.update_yaxes(automargin=True)
+    fig.update_yaxes(automargin=True, **charts.category_axis([r["segment"] for r in shown]))
     fig.update_layout(title={"text": "CAC payback by segment", "font": {"size": 14}})
     return charts.styled(fig, height=_bar_height(len(shown)), legend=False)
 
@@ -158,22 +160,23 @@ def allowable_chart(rows: list[dict[str, Any]]) -> go.Figure:
     )
     if not shown:
         return charts.empty_figure("No segment has a CLV yet.")
+    segments = [r["segment"] for r in shown]
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
             name="Allowable CAC", x=[r["allowable_cac"] for r in shown],
-            y=[r["segment"] for r in shown], orientation="h", marker_color=HEALTHY,
-            customdata=[fmt.money(r["allowable_cac"]) for r in shown],
-            hovertemplate="<b>%{y}</b><br>Allowable CAC %{customdata}<extra></extra>",
+            y=charts.categories(segments), orientation="h", marker_color=HEALTHY,
+            customdata=[[charts.hover(r["segment"]), fmt.money(r["allowable_cac"])] for r in shown],
+            hovertemplate="<b>%{customdata[0]}</b><br>Allowable CAC %{customdata[1]}<extra></extra>",
         )
     )
     if any(r["cac"] is not None for r in shown):
         fig.add_trace(
             go.Bar(
                 name="Actual CAC", x=[r["cac"] for r in shown],
-                y=[r["segment"] for r in shown], orientation="h", marker_color=charts.LINE,
-                customdata=[fmt.money(r["cac"]) for r in shown],
-                hovertemplate="<b>%{y}</b><br>Actual CAC %{customdata}<extra></extra>",
+                y=charts.categories(segments), orientation="h", marker_color=charts.LINE,
+                customdata=[[charts.hover(r["segment"]), fmt.money(r["cac"])] for r in shown],
+                hovertemplate="<b>%{customdata[0]}</b><br>Actual CAC %{customdata[1]}<extra></extra>",
             )
         )
     top = max(max(r["allowable_cac"], r["cac"] or 0) for r in shown)
@@ -181,7 +184,7 @@ def allowable_chart(rows: list[dict[str, Any]]) -> go.Figure:
         title="Per new customer", range=[0, top * 1.08],
         **charts.money_axis(charts.nice_ticks(0, top * 1.08), fit=False),
     )
-    fig.update_yaxes(automargin=True)
+    fig.update_yaxes(automargin=True, **charts.category_axis(segments))
     fig.update_layout(
         barmode="group", title={"text": "Allowable CAC beside actual CAC", "font": {"size": 14}}
     )
@@ -219,14 +222,14 @@ def map_chart(rows: list[dict[str, Any]], nrr: dict[str, float | None], target: 
                 x=[r["clv"] for r in part],
                 y=[nrr[r["segment"]] for r in part],
                 mode="markers+text" if named else "markers",
-                text=[r["segment"] for r in part] if named else None,
+                text=[charts.label(r["segment"]) for r in part] if named else None,
                 textposition="top center",
                 textfont={"size": 10},
                 cliponaxis=False,
                 name="LTV:CAC" if rated else "no LTV:CAC (no new customers)",
                 marker=marker,
                 customdata=[
-                    [r["segment"], fmt.pct(nrr[r["segment"]]), fmt.money(r["clv"]),
+                    [charts.hover(r["segment"]), fmt.pct(nrr[r["segment"]]), fmt.money(r["clv"]),
                      fmt.multiple(r["ltv_cac"])]
                     for r in part
                 ],

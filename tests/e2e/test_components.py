@@ -275,14 +275,15 @@ def test_every_figure_builder_escapes_and_shortens_data_labels(revenue_page) -> 
 
     from app.components.scorecard_parts import icp_map
     from app.components.segment_heatmap import nrr_heatmap
-    from app.pages import accidental_icp, drift
+    from app.pages import accidental_icp, drift, economics
     from app.views import MetricSettings
 
     settings = MetricSettings()
     segs = [HOSTILE, LONG, "Fintech"]
     rows = [{"segment": s, "vertical": s, "nrr": 0.9 + i / 10, "clv": 1000.0 * (i + 1), "tam": 5e5,
              "tier": "watch", "tam_fmt": "$500K", "clv_fmt": "$1K", "nrr_fmt": "90%", "win_rate": 0.3 + i / 10,
-             "bookings": 1e5} for i, s in enumerate(segs)]
+             "bookings": 1e5, "ltv_cac": 2.0 + i, "cac": 900.0, "payback_months": 12.0 + i,
+             "allowable_cac": 1500.0} for i, s in enumerate(segs)]
     ctx = SimpleNamespace(settings=settings)
     view = SimpleNamespace(by=("vertical",), segment=dict)
     figures = {
@@ -292,6 +293,10 @@ def test_every_figure_builder_escapes_and_shortens_data_labels(revenue_page) -> 
                                "vertical", "size_band", 10),
         "drift bars": drift.small_chart({"type": "win_rate_trap", "series": [
             {"group": s, "win_rate": 0.5} for s in segs]}),
+        "ltv:cac": economics.ltv_cac_chart(rows, 3.0),
+        "payback": economics.payback_chart(rows),
+        "allowable cac": economics.allowable_chart(rows),
+        "economics map": economics.map_chart(rows, {s: 1.0 for s in segs}, 3.0),
     }
     for name, fig in figures.items():
         _safe(name, fig.to_plotly_json())

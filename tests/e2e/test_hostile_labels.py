@@ -27,7 +27,7 @@ PAGES = [
     "/", "/?by=sub_industry", f"/?vertical={quote(HOSTILE)}", "/cohorts",
     f"/cohorts?vertical={quote(HOSTILE)}", f"/segment?vertical={quote(HOSTILE)}",
     "/accidental-icp", "/drift", "/revenue", f"/revenue?vertical={quote(HOSTILE)}",
-    "/discover", "/targets", "/accounts", "/settings", "/upload",
+    "/economics", "/discover", "/targets", "/accounts", "/settings", "/upload",
 ]
 # Generous: a first visit computes the views, and on this shared 2-core machine a load of
 # 25 stretched a 2 s browser task to 50 s. The freeze guarded against does not end: Dash's

@@ -68,6 +68,8 @@ def test_a_column_the_importer_missed_can_be_mapped_and_checked_again(page) -> N
     page.locator("#up-files .card-body").get_by_role("button").first.click()
     page.get_by_role("option", name="accounts", exact=True).click()
     page.click("#up-revalidate")
+    # The check runs as a job: wait for its answer (the kind known) before using the rows.
+    expect(page.locator("#up-files")).not_to_contain_text("not recognised")
     row = page.locator("#up-files tr", has_text="Company Ref")
     expect(row).to_contain_text("(ignore)")
     row.get_by_role("button").click()

@@ -16,7 +16,8 @@ from app.views.params import ViewParams
 from app.views.view import View
 
 
-def _choice(label: str, cid: str, options: list, value: Any, width: int) -> dbc.Col:
+def choice(label: str, cid: str, options: list, value: Any, width: int) -> dbc.Col:
+    """A labelled dropdown in a grid column of ``width``."""
     return dbc.Col(
         [html.Label(label, htmlFor=cid),
          dcc.Dropdown(id=cid, options=options, value=value, clearable=False)],
@@ -34,10 +35,10 @@ def view_controls(
     depths = [{"label": f"up to {d}", "value": d} for d in urlstate.DEPTHS]
     return dbc.Row(
         [
-            *([_choice("Conditions a pocket may combine", f"{prefix}-depth", depths, p.depth, 3)]
+            *([choice("Conditions a pocket may combine", f"{prefix}-depth", depths, p.depth, 3)]
               if depth else []),
-            _choice("As of month", f"{prefix}-as-of", months, p.as_of_label, 2),
-            _choice("Window", f"{prefix}-window",
+            choice("As of month", f"{prefix}-as-of", months, p.as_of_label, 2),
+            choice("Window", f"{prefix}-window",
                     [{"label": f"{w} months", "value": w} for w in windows], p.window, 2),
             dbc.Col(
                 [dbc.Button("Download CSV", id=f"{prefix}-download-button", color="secondary",

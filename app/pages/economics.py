@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from app.components import charts
+from app.components.controls import choice
 from app.components.viewgrid import view_grid
 from app.components.viewpage import download_button, open_view, serve_download
 from app.components.widgets import metric_label, page_header, problem
@@ -275,13 +276,6 @@ def _kpis(company: dict[str, Any]) -> dbc.Row:
 def _controls(p: ViewParams, ctx: Context) -> dbc.Row:
     windows = sorted(set(urlstate.WINDOWS) | {p.window})
     dims = [{"label": urlstate.dimension_label(d), "value": d} for d in ctx.dimensions]
-
-    def choice(label: str, cid: str, options: list, value: Any, width: int) -> dbc.Col:
-        return dbc.Col(
-            [html.Label(label, htmlFor=cid),
-             dcc.Dropdown(id=cid, options=options, value=value, clearable=False)],
-            md=width,
-        )
 
     return dbc.Row(
         [

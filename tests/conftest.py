@@ -3,8 +3,11 @@ the real servers of production (Debian's PostgreSQL, Redis) started once per ses
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import signal
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -49,11 +52,28 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
 def db(engine: sa.Engine) -> Iterator[sa.Engine]:
     """The test database, emptied again after the test (isolation per test)."""
     yield engine
+    _end_background_work(engine)
     tables = ", ".join(t.name for t in metadata.sorted_tables if t.name != "data_version")
     with engine.begin() as conn:
         for stmt in _RESET_SQL.format(tables=tables).split(";"):
             conn.execute(sa.text(stmt))
     _forget_views()
+
+
+def _end_background_work(engine: sa.Engine) -> None:
+    """End what a test left running against the database before it is reset: import
+    jobs' processes (killed) and the threads waiting for them or warming views (joined).
+    Left alone, one could commit or bump the data version in the next test's database."""
+    with engine.connect() as conn:
+        pids = conn.scalars(
+            sa.text("SELECT pid FROM import_jobs WHERE status = 'running' AND pid IS NOT NULL")
+        ).all()
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    for thread in threading.enumerate():
+        if thread.name.startswith(("icp-job-", "icp-warm-views")):
+            thread.join(timeout=60)
 
 
 def _forget_views() -> None:

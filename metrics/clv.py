@@ -200,20 +200,23 @@ def _newton_analytic(
     a few long steps instead of many of half a unit.
     """
     w_a, w_b, total = sbg_weights(d, c)
-    i = np.arange(w_a.shape[1], dtype=np.float64)
+    # Periods x rows: every sum below adds a few long contiguous rows, not many short ones.
+    w_a, w_b = np.ascontiguousarray(w_a.T), np.ascontiguousarray(w_b.T)
+    i = np.arange(w_a.shape[0], dtype=np.float64)[:, None]
     u, v = u.copy(), v.copy()
-    f = _analytic_ll(u[:, None], v[:, None], w_a, w_b, total)[:, 0]
+    f = _ll_columns(u, v, w_a, w_b, total, i)
     act = np.arange(u.size)
     for _ in range(iterations):
         ua, va = u[act], v[act]
-        wa, wb, dt = w_a[act], w_b[act], total[act]
+        wa, wb, dt = w_a[:, act], w_b[:, act], total[act]
         a, b = np.exp(ua), np.exp(va)
-        x = a[:, None] + b[:, None] + i
-        y = b[:, None] + i
-        sa1, sa2 = (wa / x).sum(axis=1), (wa / x**2).sum(axis=1)
-        sb1, sb2 = (wb / y).sum(axis=1), (wb / y**2).sum(axis=1)
-        gu, gv = a * (dt / a - sa1), b * (sb1 - sa1)
-        huu = a**2 * (sa2 - dt / a**2) + gu
+        rx = 1.0 / (a + b + i)
+        ry = 1.0 / (b + i)
+        qa, qb = wa * rx, wb * ry
+        sa1, sa2 = qa.sum(axis=0), (qa * rx).sum(axis=0)
+        sb1, sb2 = qb.sum(axis=0), (qb * ry).sum(axis=0)
+        gu, gv = dt - a * sa1, b * (sb1 - sa1)
+        huu = a**2 * sa2 - dt + gu
         hvv = b**2 * (sa2 - sb2) + gv
         huv = a * b * sa2
         # On a bound of the search box with the gradient pointing out, the step moves
@@ -222,6 +225,7 @@ def _newton_analytic(
             out = ((at >= _LOG_MAX) & (g > 0)) | ((at <= _LOG_MIN) & (g < 0))
             g[out], h[out], huv[out] = 0.0, -1.0, 0.0
         su, sv, concave = _step_direction(gu, gv, huu, hvv, huv)
+        size = np.hypot(su, sv)
         length = np.where(concave, 1.0, 8.0)
         moving = np.zeros(act.size, dtype=bool)
         todo = np.arange(act.size)
@@ -229,11 +233,15 @@ def _newton_analytic(
             rows = act[todo]
             cu = np.clip(u[rows] + su[todo] * length[todo], _LOG_MIN, _LOG_MAX)
             cv = np.clip(v[rows] + sv[todo] * length[todo], _LOG_MIN, _LOG_MAX)
-            fc = _analytic_ll(cu[:, None], cv[:, None], w_a[rows], w_b[rows], total[rows])[:, 0]
+            whole = todo.size == act.size
+            fc = _ll_columns(
+                cu, cv, wa if whole else w_a[:, rows], wb if whole else w_b[:, rows],
+                total[rows], i,
+            )
             better = fc > f[rows]
             took = rows[better]
             u[took], v[took], f[took] = cu[better], cv[better], fc[better]
-            moving[todo[better]] = np.hypot(su, sv)[todo[better]] > 1e-6
+            moving[todo[better]] = size[todo[better]] > 1e-6
             todo = todo[~better]
             length[todo] /= 2.0
             todo = todo[length[todo] >= 1.0 / 32]
@@ -241,6 +249,19 @@ def _newton_analytic(
         if not act.size:
             break
     return u, v
+
+
+def _ll_columns(
+    u: np.ndarray, v: np.ndarray, w_a: np.ndarray, w_b: np.ndarray, total: np.ndarray,
+    i: np.ndarray,
+) -> np.ndarray:
+    """:func:`_analytic_ll` at one point per row, weights laid out periods x rows."""
+    b = np.exp(v)
+    return (
+        total * u
+        + (w_b * np.log(b + i)).sum(axis=0)
+        - (w_a * np.log(np.exp(u) + b + i)).sum(axis=0)
+    )
 
 
 def _step_direction(

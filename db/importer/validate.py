@@ -571,7 +571,11 @@ def case_variants(frame: pl.DataFrame, key: str, header: str) -> tuple[pl.DataFr
         .drop_nulls(key)
         .with_columns(pl.col(key).str.to_lowercase().alias("__folded"))
     )
-    # The common case, no two spellings of one id, costs two distinct counts.
+    # Two spellings of one id need one of them to change when folded: ids without
+    # upper-case letters (numbers, lower-case keys) cannot clash. Otherwise the common
+    # case, no clash, costs two distinct counts.
+    if not ids.select((pl.col(key) != pl.col("__folded")).any()).item():
+        return problem_frame(), 0
     if ids.select(pl.col(key).n_unique() == pl.col("__folded").n_unique()).item():
         return problem_frame(), 0
     ids = ids.filter(pl.col(key).n_unique().over("__folded") > 1)

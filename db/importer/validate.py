@@ -210,6 +210,10 @@ def _per_distinct(
     return lookup("parsed"), lookup("problem")
 
 
+NOT_PLAIN_ASCII = r"[^\x20-\x7E]"
+"""Any character but printable ASCII: every character ``text_problem`` refuses is one."""
+
+
 def check_table(
     raw: RawTable,
     kind: str,
@@ -259,9 +263,19 @@ def check_table(
     money_columns = [c for c in spec.names if c in source and (c in MONEY_COLUMNS or c == "arr")]
     coded = [c for c in CODED_COLUMNS if c in source]
     cells_of_extras = {name: pl.col(f"a_{name}") for name in extras.values()}
+    texts = {
+        c: v(c)
+        for c in spec.names
+        if c in source
+        and c not in date_columns
+        and c not in money_columns
+        and c != "employees"
+        and c not in CODED_COLUMNS
+    } | {f"a.{name}": cell for name, cell in cells_of_extras.items()}
     # Pass 2 (one select): what decides how each column is parsed (date order, plain
-    # ISO dates, plain amounts) and the distinct values of coded columns, every column
-    # measured at once.
+    # ISO dates, plain amounts), the distinct values of coded columns, and whether a
+    # text column holds anything but printable ASCII or a cell longer than the caps,
+    # every column measured at once.
     stats = (
         frame.select(
             *(e for c in date_columns for e in slash_stats(v(c), c)),
@@ -271,10 +285,20 @@ def check_table(
             ),
             *(v(c).unique().implode().alias(f"{c}.distinct") for c in coded),
             *attribute_stats(cells_of_extras),
+            *(e.str.contains(NOT_PLAIN_ASCII).any().alias(f"{c}.unusual") for c, e in texts.items()),
+            *(e.str.len_bytes().max().alias(f"{c}.bytes") for c, e in texts.items()),
         ).row(0, named=True)
-        if date_columns or money_columns or coded or extras
+        if date_columns or money_columns or coded or texts
         else {}
     )
+
+    def text_check(c: str, limit: int, *, identifier: bool = False) -> pl.Expr:
+        """``text_problem`` of text column ``c``; none at all for a column of printable
+        ASCII within the cap (no NUL, control or invisible character, no cell too long):
+        most columns of most files, spared three scans of every cell."""
+        if not stats[f"{c}.unusual"] and (stats[f"{c}.bytes"] or 0) <= limit:
+            return pl.lit(None, pl.String)
+        return text_problem(texts[c], limit, identifier=identifier)
     attributes, typed = typed_attributes(extras, cells_of_extras, stats)
     column_problems: list[dict[str, object]] = []
     orders = {c: slash_order(stats, c) for c in date_columns}
@@ -321,14 +345,14 @@ def check_table(
             problems[c] = (
                 pl.when(v(c).str.starts_with("="))
                 .then(pl.lit("an id, not a formula"))
-                .otherwise(text_problem(v(c), MAX_NAME_CHARS, identifier=True))
+                .otherwise(text_check(c, MAX_NAME_CHARS, identifier=True))
             )
             # A refused id is no id: it is neither looked up nor compared with the others.
             values[c] = pl.when(problems[c].is_null()).then(v(c))
         else:
             values[c] = v(c)
-            problems[c] = text_problem(
-                v(c), MAX_NAME_CHARS if c in DIMENSION_COLUMNS else MAX_TEXT_CHARS
+            problems[c] = text_check(
+                c, MAX_NAME_CHARS if c in DIMENSION_COLUMNS else MAX_TEXT_CHARS
             )
 
     # Pass 3 (one lazy plan, collected below with the cross-column checks): common
@@ -337,8 +361,8 @@ def check_table(
         *(e.alias(f"p_{c}") for c, e in values.items()),
         *(e.alias(f"e_{c}") for c, e in problems.items()),
         *(
-            text_problem(cell, MAX_NAME_CHARS).alias(f"e_{name}")
-            for name, cell in cells_of_extras.items()
+            text_check(f"a.{name}", MAX_NAME_CHARS).alias(f"e_{name}")
+            for name in cells_of_extras
         ),
     )
 

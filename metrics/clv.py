@@ -7,7 +7,10 @@ accounts, so S(t) = B(α, β+t) / B(α, β) and P(T = t) = S(t-1) - S(t).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 import numpy as np
 import polars as pl
@@ -19,6 +22,8 @@ from metrics.stats import LARGE_SEGMENT, count_blocks, interval, segment_rng
 
 # Search box for log α and log β; fits on the edge mean the data cannot pin them.
 _LOG_MIN, _LOG_MAX, _GRID = -7.0, 9.0, 65
+PARALLEL_ROWS = 5_000
+"""Replicates from which their fits are split between the cores."""
 REPLICATE_STEPS = 4
 """Newton steps fitting a bootstrap replicate from its segment's (α, β): a k-step
 bootstrap (Andrews, Econometrica 2002). Steps beyond it move the interval ends of the
@@ -621,9 +626,26 @@ def replicate_clv(
     """Cohort CLV (margin 1) of each replicate of ``clv_replicates``, fitted from ``start``."""
     periods = counts.shape[1] // 2 - 1
     years = revenue.shape[1]
-    a, b = fit_sbg_batch(
-        counts[:, : periods + 1], counts[:, periods + 1 :], start=start, steps=REPLICATE_STEPS
-    )
+    rows = counts.shape[0]
+    su = np.broadcast_to(np.asarray(start[0], dtype=np.float64), (rows,))
+    sv = np.broadcast_to(np.asarray(start[1], dtype=np.float64), (rows,))
+
+    def fit(part: slice) -> tuple[np.ndarray, np.ndarray]:
+        return fit_sbg_batch(
+            counts[part, : periods + 1], counts[part, periods + 1 :],
+            start=(su[part], sv[part]), steps=REPLICATE_STEPS,
+        )
+
+    # Rows are fitted independently, so halves fit side by side give the same numbers;
+    # numpy releases the GIL on arrays this large.
+    workers = min(os.cpu_count() or 1, max(1, rows // PARALLEL_ROWS))
+    if workers > 1:
+        bounds = np.linspace(0, rows, workers + 1).astype(int)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(fit, [slice(lo, hi) for lo, hi in pairwise(bounds)]))
+        a, b = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    else:
+        a, b = fit(slice(None))
     return cohort_clv_value(a, b, _carry_forward(revenue, active, years), 1.0, years, discount)
 
 

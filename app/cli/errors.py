@@ -9,6 +9,7 @@ and keeps its traceback.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -22,20 +23,24 @@ def _first_line(exc: BaseException) -> str:
 
 
 def user_error(exc: BaseException) -> str | None:
-    """The one-line message for ``exc`` when it is the user's to fix, else None."""
-    import pydantic
-    import sqlalchemy as sa
+    """The one-line message for ``exc`` when it is the user's to fix, else None.
 
-    from db.backup import BackupError
-    from db.engine import WarehouseNotReady
-
-    if isinstance(exc, WarehouseNotReady | BackupError):
+    An exception can only be of a class whose module was imported: the modules are
+    looked up, not imported (a report on a folder never loads the warehouse code, and
+    its errors should not either)."""
+    engine, backup = sys.modules.get("db.engine"), sys.modules.get("db.backup")
+    if engine is not None and isinstance(exc, engine.WarehouseNotReady):
         return str(exc)
-    if isinstance(exc, sa.exc.ProgrammingError) and "UndefinedTable" in type(exc.orig).__name__:
-        return "the warehouse has no tables yet; run `icp db upgrade` first"
-    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
-        return f"cannot reach the warehouse ({_first_line(exc)}); check DATABASE_URL"
-    if isinstance(exc, pydantic.ValidationError) and exc.title == "Config":
+    if backup is not None and isinstance(exc, backup.BackupError):
+        return str(exc)
+    sa = sys.modules.get("sqlalchemy")
+    if sa is not None:
+        if isinstance(exc, sa.exc.ProgrammingError) and "UndefinedTable" in type(exc.orig).__name__:
+            return "the warehouse has no tables yet; run `icp db upgrade` first"
+        if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+            return f"cannot reach the warehouse ({_first_line(exc)}); check DATABASE_URL"
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(exc, pydantic.ValidationError) and exc.title == "Config":
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
         )
@@ -49,6 +54,8 @@ class UserErrorGroup(TyperGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise  # --help, a usage error, typer.Exit: click's own ending
         except Exception as exc:
             message = user_error(exc)
             if message is None:

@@ -50,3 +50,12 @@ def test_report_on_a_folder_imports_no_dashboard_warehouse_or_scipy(tmp_path: Pa
     assert json.loads(out)[0]["vertical"]
     assert "polars" in modules
     assert not modules & (DASHBOARD | WAREHOUSE | {"scipy"})
+
+
+@pytest.mark.parametrize("args", [("report", "scorecard", "--help"), ("db", "backup", "--help")])
+def test_a_subcommands_help_imports_neither_the_warehouse_nor_polars(args) -> None:
+    # Click ends --help with an exception: it is click's own, never looked at as a
+    # warehouse error (which once imported SQLAlchemy and the backup code for it).
+    modules, out = _imported(*args)
+    assert "Usage" in out
+    assert not modules & (DASHBOARD | WAREHOUSE | {"polars", "numpy", "scipy"})

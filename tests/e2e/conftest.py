@@ -44,7 +44,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="package")
+# The demo database and its server are made once per test process: under pytest-xdist a
+# worker runs these files between others (--dist loadfile), and a package-scoped server
+# was loaded and started again each time the worker came back to this package.
+@pytest.fixture(scope="session")
 def demo_database(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of a database holding the demo data and the test users."""
     tmp = tmp_path_factory.mktemp("e2e-db")
@@ -54,7 +57,7 @@ def demo_database(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -
     drop_database(pg_admin_url, name)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def demo_server(
     demo_database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[gunicorn.Server]:

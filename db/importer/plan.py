@@ -411,6 +411,10 @@ def _unknown_accounts(
     return found
 
 
+SIDE_BY_SIDE_BYTES = 128 * 1024 * 1024
+"""Files of an upload are read side by side up to this many bytes in all."""
+
+
 def plan_import(
     files: Sequence[ImportFile],
     engine: sa.Engine | None,
@@ -449,8 +453,11 @@ def plan_import(
     progress("read", 0, len(files), ", ".join(names))
     # The files are read and checked side by side: polars releases the GIL, and one
     # file's single-threaded stretches (parsing, Python between passes) leave the
-    # cores to the others. Results keep the files' order.
-    with ThreadPoolExecutor(max_workers=min(len(files), os.cpu_count() or 1)) as pool:
+    # cores to the others. Results keep the files' order. Large uploads go one at a
+    # time: side by side, their peaks would add up under the import job's memory cap.
+    side_by_side = sum(len(f.data) for f in files) <= SIDE_BY_SIDE_BYTES
+    workers = min(len(files), os.cpu_count() or 1) if side_by_side else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {
             pool.submit(_plan_file, f, limits, kinds.get(f.name), mappings.get(f.name), bands): i
             for i, f in enumerate(files)

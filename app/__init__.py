@@ -23,13 +23,18 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PAGES = Path(__file__).resolve().parent / "pages"
 
 
-def create_app(host: str | None = None, port: int | None = None) -> dash.Dash:
+def create_app(
+    host: str | None = None, port: int | None = None, *, warm_views: bool = False
+) -> dash.Dash:
     """Build the Dash app (one per process: the pages registry is global).
 
     ``host`` is the address the app will be served on; it decides local mode
     (no sign-in, the local user is an admin) for 127.0.0.1 and localhost, where the
     app then answers only to those names with ``port``, the port it listens on. A
     served (non-local) app that no one could sign in to raises StartupRefused.
+    ``warm_views``: compute the landing page's views in a background thread now, so
+    the first visit is served from the cache (``icp serve``; gunicorn does it in each
+    worker after the fork instead, as polars' threads do not survive one).
     """
     import dash
     from flask import Flask
@@ -64,4 +69,9 @@ def create_app(host: str | None = None, port: int | None = None) -> dash.Dash:
     )
     security.install(app)
     app.layout = shell
+    if warm_views:
+        from app.views.context import warehouse_context
+        from app.views.warm import warm_in_background
+
+        warm_in_background(warehouse_context, server.app_context)
     return app

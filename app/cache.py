@@ -169,6 +169,12 @@ def memoized(
     return value
 
 
+def holds(name: str, version: int | str, params: dict[str, Any]) -> bool:
+    """True when the cache holds this view's result (False while the cache is down)."""
+    hit = _cached(cache_key(name, version, params))
+    return hit is not None and hit is not _UNAVAILABLE
+
+
 def _computed(name: str, key: str, compute: Callable[[], T]) -> T:
     started = time.perf_counter()
     value = compute()
@@ -234,6 +240,7 @@ def share_view_cache() -> None:
     memo.install(
         lambda name, version, params, compute: memoized(
             name, f"{version}:{code}", params, compute, get_engine()
-        )
+        ),
+        lambda name, version, params: holds(name, f"{version}:{code}", params),
     )
     view_context.install_version_reader(current_version)

@@ -35,7 +35,8 @@ def healthz():
 
 
 def readyz():
-    """200 when the warehouse answers and is at the newest migration, else 503 saying why."""
+    """200 when the warehouse answers and is at the newest migration, else 503 saying why;
+    ``views`` says whether the landing page's numbers are computed yet."""
     from db import migrate
     from db.engine import database_url, get_engine
 
@@ -48,7 +49,19 @@ def readyz():
     head = migrate.head_revision()
     if current != head:
         return jsonify(status="unavailable", reason=f"migrations pending: at {current}, code at {head}"), 503
-    return jsonify(status="ready", revision=current)
+    return jsonify(status="ready", revision=current, views=views_state())
+
+
+def views_state() -> str:
+    """``warm`` once the landing page's views of the current data version are in the
+    cache (computed at start and after each import), else ``warming``: ready either way,
+    the first visit then computes what is missing."""
+    from app.views.warm import is_warm
+
+    try:
+        return "warm" if is_warm() else "warming"
+    except DB_ERRORS:
+        return "warming"
 
 
 def database_reachable() -> bool:

@@ -31,7 +31,7 @@ def serve(
         typer.echo("error: --debug is only allowed on 127.0.0.1 or localhost", err=True)
         raise typer.Exit(code=1)
     try:
-        dash_app = create_app(host=host, port=port)
+        dash_app = create_app(host=host, port=port, warm_views=True)
     except StartupRefused as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None

@@ -86,9 +86,11 @@ def record_in_background(
     command: RecordHistory,
     around: Callable[[], AbstractContextManager[object]] | None = None,
 ) -> threading.Thread:
-    """Record in a daemon thread, then warm the landing page's views (the web app: the
-    user who imported is not kept waiting); ``around()`` is the context manager to run in
-    (the web app's application context)."""
+    """Warm the landing page's views in a daemon thread, then record (the web app: the
+    user who imported is not kept waiting, and the upload page shows the result once the
+    new numbers are warm); ``around()`` is the context manager to run in (the web app's
+    application context). The views read only earlier months' records, so warming
+    first changes no number."""
     return warm_in_background(
-        lambda: warehouse_context(command.engine), around, first=lambda: record_quietly(command)
+        lambda: warehouse_context(command.engine), around, then=lambda: record_quietly(command)
     )

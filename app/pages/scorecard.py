@@ -33,10 +33,14 @@ from app.views.context import Context
 from app.views.params import ViewParams, from_query, resolve
 from app.views.priority import priority
 from app.views.scorecard import scorecard
+from app.views.warm import warm_also
 
 dash.register_page(
     __name__, path="/", name="Scorecard", title="Scorecard · ICP Lens", order=0, role="viewer"
 )
+# The landing page: its table, map and cards are computed with the views when the cache
+# is warmed (at start, after an import), so the first visit computes nothing.
+warm_also(view_parts)
 
 
 class ids:

@@ -14,6 +14,7 @@ warehouse. Every callback checks the admin role on the server.
 from __future__ import annotations
 
 import base64
+import time
 from typing import Any
 
 import dash
@@ -26,8 +27,10 @@ from app import auth
 from app.commands import imports
 from app.commands.imports import KINDS, ImportFile, ImportRefused
 from app.components.csv_export import to_csv
+from app.components.viewpage import current
 from app.components.widgets import page_header
 from app.views import formats as fmt
+from app.views.warm import is_warm
 
 dash.register_page(
     __name__, path="/upload", name="Upload", title="Upload · ICP Lens", order=6, role="admin"
@@ -57,6 +60,7 @@ class ids:
     CONFIRM_YES = "up-confirm-yes"
     CONFIRM_NO = "up-confirm-no"
     JOB = "up-job"
+    WAITED = "up-waited"
     POLL = "up-poll"
     PROGRESS = "up-progress"
     PROGRESS_BAR = "up-progress-bar"
@@ -297,6 +301,7 @@ def layout(**_query: str) -> html.Div:
                 className="upload-zone mb-3",
             ),
             dcc.Store(id=ids.JOB, storage_type="session"),
+            dcc.Store(id=ids.WAITED),
             dcc.Interval(id=ids.POLL, interval=500, disabled=False),
             html.Div(
                 [html.Div(id=ids.PROGRESS, className="hint mb-1"),
@@ -397,6 +402,11 @@ STAGE_WORDS = {
 }
 STAGE_SHARE = {"queued": (0, 2), "read": (2, 55), "validate": (55, 60), "load": (60, 95),
                "commit": (95, 99), "done": (100, 100)}
+# After an import the result waits until the landing page's new numbers are computed
+# (app/views/warm.py), so the scorecard opened next is drawn from the cache; never longer
+# than this (a worker that died while warming).
+WARM_WAIT_S = 60
+WARMING_WORDS = "Imported; computing the dashboard's new numbers"
 
 
 def progress_of(job: dict[str, Any]) -> tuple[str, int]:
@@ -448,16 +458,29 @@ POLL_OUTPUTS = {
     "bar": Output(ids.PROGRESS_BAR, "value"),
     "panel": Output("up-progress-panel", "className"),
     "poll": Output(ids.POLL, "disabled"),
+    "waited": Output(ids.WAITED, "data"),
 }
+
+
+def still_warming(job_id: int, waited: dict | None) -> dict | None:
+    """While the new data version's landing views are not yet warm: since when this page
+    has waited for job ``job_id`` ({job, since}, server time); None once they are (or
+    after WARM_WAIT_S)."""
+    now = time.time()
+    since = waited["since"] if waited and waited.get("job") == job_id else now
+    if now - since >= WARM_WAIT_S or is_warm(current().version):
+        return None
+    return {"job": job_id, "since": since}
 
 
 @callback(
     output=POLL_OUTPUTS,
-    inputs={"_tick": Input(ids.POLL, "n_intervals"), "state": Input(ids.JOB, "data")},
+    inputs={"_tick": Input(ids.POLL, "n_intervals"), "state": Input(ids.JOB, "data"),
+            "waited": State(ids.WAITED, "data")},
     prevent_initial_call="initial_duplicate",
 )
 @auth.require_role("admin")
-def follow_job(_tick: int | None, state: dict | None) -> dict[str, Any]:
+def follow_job(_tick: int | None, state: dict | None, waited: dict | None) -> dict[str, Any]:
     """Follow the page's job: its progress while it runs, then what it found or did."""
     out = dict.fromkeys(POLL_OUTPUTS, dash.no_update)
     job = imports.status(state["job"]) if state and state.get("job") else None
@@ -480,6 +503,11 @@ def follow_job(_tick: int | None, state: dict | None) -> dict[str, Any]:
         return {**out, "report": report(view), "result": None, "history": history_rows(),
                 "import_disabled": False}
     done = result["import"]
+    if done.get("changed"):
+        waiting = still_warming(state["job"], waited)
+        if waiting is not None:
+            return {**out, "progress": WARMING_WORDS, "bar": 99, "panel": "", "poll": False,
+                    "waited": waiting}
     return {**out, "result": import_summary(done), "history": history_rows(),
             "import_disabled": False}
 

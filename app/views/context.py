@@ -130,13 +130,18 @@ def _build_warehouse(engine: Any, version: int) -> Context:
     )
 
 
+def current_tag(engine: Any | None = None) -> str:
+    """The tag the views of the warehouse's current data version are memoized under
+    (``Context.version``), read without building the context."""
+    engine = engine if engine is not None else warehouse_engine()
+    return _warehouse_tag(engine, _read_version(engine))
+
+
 def warehouse_context(engine: Any | None = None) -> Context:
     """The warehouse's context at its current data version (built once per process)."""
     global _current
     if engine is None:
-        from db.engine import get_engine
-
-        engine = get_engine()
+        engine = warehouse_engine()
     version = _read_version(engine)
     tag = _warehouse_tag(engine, version)
     ctx = _current

@@ -8,6 +8,7 @@ to test-artifacts/screenshots/ (gitignored).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import time
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from db.engine import drop_database
@@ -191,3 +193,35 @@ def _grid_column_once(page, grid_id: str, col_id: str) -> list[str]:
 def at_least(locator, n: int, timeout_ms: float = 30000) -> None:
     """Wait until ``locator`` matches at least ``n`` elements (charts render after the page)."""
     locator.nth(n - 1).wait_for(state="attached", timeout=timeout_ms)
+
+
+
+def log_records(server: gunicorn.Server, message: str) -> list[dict]:
+    """The server's JSON log records (gunicorn's) with this message, oldest first."""
+    records = []
+    for line in server.log().splitlines():
+        if line.startswith("{") and f'"{message}"' in line:
+            record = json.loads(line)
+            if record.get("message") == message:
+                records.append(record)
+    return records
+
+
+def views_computed_by_requests(server: gunicorn.Server, after: int = 0) -> list[str]:
+    """The views a request had to compute (a cache miss while someone waited), from the
+    ``after``-th computation on; a warm-up computes without a request."""
+    return [r["view"] for r in log_records(server, "view computed")[after:] if "request_id" in r]
+
+
+def views_state(server: gunicorn.Server) -> str:
+    """What /readyz says of the landing page's views: ``warm`` or ``warming``."""
+    return requests.get(server.url + "/readyz", timeout=10).json()["views"]
+
+
+def wait_until_warm(server: gunicorn.Server, timeout_s: float = 120) -> None:
+    """Wait until /readyz says the landing page's views of the current data are warm."""
+    deadline = time.monotonic() + timeout_s
+    while views_state(server) != "warm":
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the landing views were never warm:\n{server.log()[-3000:]}")
+        time.sleep(0.2)

@@ -1,5 +1,7 @@
 """`make run` on the demo, then a RevOps user uploads the company's exports through the
-page and answers "replace the demo": the scorecard shows only the uploaded company."""
+page and answers "replace the demo": the scorecard shows only the uploaded company.
+`icp serve` warms the landing page's views as it starts, and the upload page shows its
+result once the new data's are warm too."""
 
 from __future__ import annotations
 
@@ -12,7 +14,15 @@ from playwright.sync_api import expect
 
 from db.engine import drop_database
 from loadtest import server as servers
-from tests.e2e.conftest import VIEWPORT, grid_column, open_page, settle, shoot
+from tests.e2e.conftest import (
+    VIEWPORT,
+    grid_column,
+    open_page,
+    settle,
+    shoot,
+    views_state,
+    wait_until_warm,
+)
 
 ACCOUNTS = (
     "account_id,account_name,vertical,sub_industry,size_band,employees,region,use_case,"
@@ -28,22 +38,26 @@ SUBSCRIPTIONS = (
 
 
 @pytest.fixture(scope="module")
-def run_server(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def run_server(
+    pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[servers.Server]:
     """`icp serve` in local mode (as `make run`) on its own database holding the demo."""
     tmp = tmp_path_factory.mktemp("make-run")
     name = f"icp_test_run_{os.getpid()}_{secrets.token_hex(3)}"
     url = servers.demo_database(pg_admin_url, name, tmp, users={})
     env = {**os.environ, "DATABASE_URL": url, "ICP_DATA_DIR": str(tmp)}
     server = servers.serve(env, tmp / "serve.log")
-    yield server.url
+    yield server
     server.stop()
     drop_database(pg_admin_url, name)
 
 
-def test_uploading_a_real_export_replaces_the_demo(browser, run_server: str) -> None:
-    context = browser.new_context(viewport=VIEWPORT, base_url=run_server)
+def test_uploading_a_real_export_replaces_the_demo(browser, run_server: servers.Server) -> None:
+    context = browser.new_context(viewport=VIEWPORT, base_url=run_server.url)
     page = context.new_page()
     try:
+        # `icp serve` warms the landing views as it starts (no one has asked for a page).
+        wait_until_warm(run_server)
         open_page(page, "/")
         expect(page.locator("#icp-demo-ribbon")).to_be_visible()
         expect(page.locator("#icp-demo-ribbon")).to_contain_text("Demo data")
@@ -66,6 +80,8 @@ def test_uploading_a_real_export_replaces_the_demo(browser, run_server: str) -> 
         page.click("#up-demo-replace")
         summary = page.locator("#up-result-summary")
         expect(summary).to_contain_text("4 rows inserted")
+        # The result is shown once the new data's landing views are warm.
+        assert views_state(run_server) == "warm"
         expect(summary).to_contain_text("The demo data was replaced")
         settle(page)
 

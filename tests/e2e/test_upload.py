@@ -12,7 +12,16 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import at_least, grid_column, open_page, settle, shoot
+from tests.e2e.conftest import (
+    at_least,
+    grid_column,
+    log_records,
+    open_page,
+    settle,
+    shoot,
+    views_computed_by_requests,
+    views_state,
+)
 
 GOOD_ACCOUNTS = (
     "Account ID,Account Name,Industry,Sub-Industry,Employees,Region\n"
@@ -94,7 +103,7 @@ def test_extra_account_columns_are_reported_as_custom_attributes(page) -> None:
     shoot(page, "upload-attributes")
 
 
-def test_a_good_file_is_imported_and_appears_in_the_history(page) -> None:
+def test_a_good_file_is_imported_and_appears_in_the_history(page, demo_server) -> None:
     open_page(page, "/upload")
     before = len(grid_column(page, "up-history", "batch_id"))
     _drop(page, "new-accounts.csv", GOOD_ACCOUNTS)
@@ -108,9 +117,16 @@ def test_a_good_file_is_imported_and_appears_in_the_history(page) -> None:
     page.click("#up-demo-keep")
     summary = page.locator("#up-result-summary")
     expect(summary).to_contain_text(re.compile(r"2 rows inserted, 0 updated, 0 unchanged"))
+    # Shown once the new data's landing views are warm: the scorecard opened next
+    # computes none of them while the user waits.
+    assert views_state(demo_server) == "warm"
     settle(page)
     assert len(grid_column(page, "up-history", "batch_id")) == before + 1
     shoot(page, "upload-imported")
+    computed = len(log_records(demo_server, "view computed"))
+    open_page(page, "/")
+    page.wait_for_selector("#sc-map .main-svg")
+    assert views_computed_by_requests(demo_server, after=computed) == []
 
 
 def test_the_import_can_be_rolled_back_after_confirmation(page) -> None:

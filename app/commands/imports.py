@@ -5,8 +5,8 @@ Checks and imports of uploaded files run as jobs in their own process
 :func:`status` says how far they got, and :func:`plan_view` turns a check's stored plan
 back into what the page draws.
 
-Once an import job or a rollback has committed, the new data version's tier history is
-recorded and the landing page's views are warmed, in the background
+Once an import job or a rollback has committed, the landing page's views of the new data
+version are warmed and then its tier history is recorded, in the background
 (``app.commands.history``), whether or not anyone still watches the job.
 
 The page never touches the warehouse or the importer (import-linter holds that): it
@@ -71,14 +71,11 @@ def canonical_columns(kind: str) -> list[str]:
     return list(SPECS[kind].names) if kind in SPECS else []
 
 
-
-
-
 def after_import(around: Around = None) -> Callable[[int], None]:
     """What runs once an import job's process has ended (in the thread waiting for it, so
-    whoever watches the job or not): when it committed a change, record the new version's
-    tier history and warm the landing page's views, in the background (``around``: the app
-    context to run in)."""
+    whoever watches the job or not): when it committed a change, warm the landing page's
+    views of the new version and then record its tier history, in the background
+    (``around``: the app context to run in)."""
 
     def record(job_id: int) -> None:
         job = job_status(get_engine(), job_id) or {}

@@ -485,9 +485,16 @@ def test_health_ready_and_json_logs_with_request_ids(app_server: gunicorn.Server
             conn.execute(sa.text("UPDATE alembic_version SET version_num = :h"), {"h": head})
     rid = requests.get(app_server.url + "/login", headers={"X-Request-ID": "trace-12345678"}, timeout=10).headers["X-Request-ID"]
     assert rid == "trace-12345678"
+    # A request whose handling logs a line of the app's own (a failed sign-in): that line
+    # carries the request's id.
+    http = requests.Session()
+    token = csrf_token(http.get(app_server.url + "/login", timeout=10).text)
+    http.post(app_server.url + "/login", data={"email": VIEWER, "password": "wrong-password",
+                                               "csrf_token": token},
+              headers={"X-Request-ID": "trace-87654321"}, allow_redirects=False, timeout=10)
     time.sleep(0.5)
     lines = [line for line in app_server.log().splitlines() if line.strip()]
     entries = [json.loads(line) for line in lines]  # every line is one JSON object
     access = [e for e in entries if e["logger"] == "gunicorn.access"]
     assert any("GET /login" in e["message"] and "rid=trace-12345678" in e["message"] for e in access)
-    assert any(e.get("request_id") and e["logger"].startswith("icp.") for e in entries)
+    assert any(e.get("request_id") == "trace-87654321" and e["logger"] == "icp.signin" for e in entries)

@@ -85,6 +85,26 @@ def _forget_views() -> None:
     memo._local.clear()
 
 
+@pytest.fixture(autouse=True)
+def _process_state_reset() -> Iterator[None]:
+    """After each test, undo what it may have left in this process's globals: the
+    metrics cache's back-off (30 s without the cache after a Redis error), a cached
+    config read while the test's environment held other variables, an installed
+    view store or data-version reader of a web app the test built."""
+    yield
+    import sys
+
+    get_config.cache_clear()
+    cache = sys.modules.get("app.cache")
+    if cache is not None:
+        cache._skip_until = 0.0
+    memo, context = sys.modules.get("app.views.memo"), sys.modules.get("app.views.context")
+    if memo is not None:
+        memo.install(memo.local_store)
+    if context is not None:
+        context.install_version_reader(context._warehouse_version)
+
+
 @pytest.fixture
 def env_db(db: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
     """The test database, also named by DATABASE_URL for code that reads the config."""

@@ -48,10 +48,15 @@ def computed(tmp_path: Path, db: sa.Engine) -> Iterator[tuple[Flask, list[str]]]
         return app_cache.memoized(name, version, params, counted, db)
 
     memo.install(store, app_cache.holds)
+    # Only the parts a test registers: a page module imported earlier in this process
+    # (an app built by another test) registered its own.
+    registered = _parts[:]
+    _parts.clear()
     try:
         yield server, names
     finally:
         memo.install(memo.local_store)
+        _parts[:] = registered
 
 
 @pytest.mark.slow

@@ -40,10 +40,13 @@ def post_fork(server, worker):
 
 def post_worker_init(worker):
     """Warm the landing page's views in the background (app/views/warm.py), so the first
-    visitor after a (re)start is served from the cache. Every worker starts it; the
-    cache's single flight computes each view once. Not in the master: polars' thread
-    pool does not survive a fork."""
+    visitor after a (re)start is served from the cache, and follow the data version: when
+    any process commits a new one (an import job, another worker), this worker builds
+    its context of it and warms at once, not on its next request. Every worker starts
+    both; the cache's single flight computes each view once. Not in the master: polars'
+    thread pool does not survive a fork."""
     from app.views.context import warehouse_context
-    from app.views.warm import warm_in_background
+    from app.views.warm import follow_data_versions, warm_in_background
 
     warm_in_background(warehouse_context, worker.wsgi.app_context)
+    follow_data_versions(worker.wsgi.app_context)

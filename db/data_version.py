@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from db.notify import notify_version
+
 
 def bump_data_version(conn: sa.Connection, above: int = 0) -> int:
     """Add one to the data version inside ``conn``'s transaction, to at least ``above + 1``
-    (a restore puts back an older version than the caches have seen); the new version."""
-    return int(
+    (a restore puts back an older version than the caches have seen); the new version,
+    announced to every process following it (``db.notify``) when the transaction commits."""
+    version = int(
         conn.execute(
             sa.text(
                 "INSERT INTO data_version (id, version, changed_at) VALUES (1, :above + 1, now()) "
@@ -25,4 +28,6 @@ def bump_data_version(conn: sa.Connection, above: int = 0) -> int:
             {"above": above},
         ).scalar_one()
     )
+    notify_version(conn, version)
+    return version
 

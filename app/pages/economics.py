@@ -17,7 +17,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
-from app.components import charts
+from app.components import charts, labels
 from app.components.controls import choice
 from app.components.viewgrid import view_grid
 from app.components.viewpage import download_button, open_view, serve_download
@@ -193,6 +193,7 @@ def allowable_chart(rows: list[dict[str, Any]]) -> go.Figure:
 
 
 MAP_LABELS = 12  # segments named on the map; more are named on hover only
+MAP_AREA = (380, 300)  # px of the half-width plot at 1280 px, for placing labels
 
 
 def map_chart(rows: list[dict[str, Any]], nrr: dict[str, float | None], target: float) -> go.Figure:
@@ -203,6 +204,17 @@ def map_chart(rows: list[dict[str, Any]], nrr: dict[str, float | None], target: 
     known = [r["ltv_cac"] for r in shown if r["ltv_cac"] is not None]
     fig = go.Figure()
     named = len(shown) <= MAP_LABELS
+    xs = [r["clv"] for r in shown]
+    ys = [nrr[r["segment"]] for r in shown]
+    x_range = (0.0, max(xs) * 1.15)
+    y_range = (min(ys) - 0.06, max(ys) + 0.08)
+    # Each label where it overlaps no other label or marker (as on the scorecard's map).
+    positions = labels.label_positions(
+        [labels.Bubble(r["clv"], nrr[r["segment"]], 16, charts.short(r["segment"]) if named else "")
+         for r in shown],
+        x_range, y_range, plot_size=MAP_AREA, font_size=10,
+    )
+    label_at = {r["segment"]: at for r, at in zip(shown, positions, strict=True)}
     for rated in (True, False):
         part = [r for r in shown if (r["ltv_cac"] is not None) is rated]
         if not part:
@@ -224,7 +236,7 @@ def map_chart(rows: list[dict[str, Any]], nrr: dict[str, float | None], target: 
                 y=[nrr[r["segment"]] for r in part],
                 mode="markers+text" if named else "markers",
                 text=[charts.label(r["segment"]) for r in part] if named else None,
-                textposition="top center",
+                textposition=[label_at[r["segment"]] for r in part],
                 textfont={"size": 10},
                 cliponaxis=False,
                 name="LTV:CAC" if rated else "no LTV:CAC (no new customers)",
@@ -238,13 +250,11 @@ def map_chart(rows: list[dict[str, Any]], nrr: dict[str, float | None], target: 
                 "CLV %{customdata[2]}<br>LTV:CAC %{customdata[3]}<extra></extra>",
             )
         )
-    xs = [r["clv"] for r in shown]
-    ys = [nrr[r["segment"]] for r in shown]
     fig.update_xaxes(
-        title="CLV (cohort, per account)", range=[0, max(xs) * 1.15],
-        **charts.money_axis(charts.nice_ticks(0, max(xs) * 1.15), fit=False),
+        title="CLV (cohort, per account)", range=list(x_range),
+        **charts.money_axis(charts.nice_ticks(*x_range), fit=False),
     )
-    fig.update_yaxes(title="NRR", tickformat=".0%", range=[min(ys) - 0.06, max(ys) + 0.08])
+    fig.update_yaxes(title="NRR", tickformat=".0%", range=list(y_range))
     fig.update_layout(title={"text": "ICP map coloured by LTV:CAC", "font": {"size": 14}})
     return charts.styled(fig, height=420, legend=any(r["ltv_cac"] is None for r in shown))
 

@@ -303,3 +303,17 @@ def test_every_figure_builder_escapes_and_shortens_data_labels(revenue_page) -> 
     # The map keeps the raw segment (for a click) apart from what its hover shows.
     clicked = figures["icp map"].to_plotly_json()["data"][0]["customdata"]
     assert {row[0] for row in clicked} <= set(segs)
+
+
+def test_the_economics_map_keeps_two_close_segments_labels_apart(revenue_page) -> None:
+    from app.pages import economics
+
+    # Two segments almost on one spot (as Manufacturing and Government on the demo).
+    rows = [{"segment": name, "clv": clv, "ltv_cac": ltv} for name, clv, ltv in
+            (("Manufacturing", 250_000.0, 4.4), ("Government", 265_000.0, None),
+             ("Retail", 50_000.0, 1.3))]
+    nrr = {"Manufacturing": 1.05, "Government": 1.05, "Retail": 0.82}
+    data = economics.map_chart(rows, nrr, 3.0).to_plotly_json()["data"]
+    at = {name: pos for trace in data
+          for name, pos in zip(trace["text"], trace["textposition"], strict=True)}
+    assert at["Manufacturing"] != at["Government"]

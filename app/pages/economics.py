@@ -226,7 +226,8 @@ def map_chart(rows: list[dict[str, Any]], nrr: dict[str, float | None], target: 
                 "colorscale": [[0, LOSS], [0.5, MIDDLE], [1, HEALTHY]],
                 "cmin": 0,
                 "cmax": max(2 * target, *known),
-                "colorbar": {"title": {"text": "LTV:CAC"}, "ticksuffix": "×", "thickness": 12},
+                "colorbar": {"title": {"text": "LTV:CAC", "side": "right"}, "ticksuffix": "×",
+                             "thickness": 12},
             }
         else:
             marker["color"] = charts.MUTED

@@ -1,6 +1,6 @@
 """``python -m db.importer.job_runner JOB``: run one check or import job (``db.importer.jobs``).
 
-The process caps its own memory, CPU time and file sizes first, then reads the job's
+The process loads its code, caps its own memory, CPU time and file sizes, then reads the job's
 files and options from the warehouse, runs the check (``plan_import``) or the import
 (``ImportCommand``) reporting progress and a heartbeat, and stores the result. Any
 exception it can catch ends the job as failed with its message; what it cannot (killed,
@@ -116,9 +116,23 @@ def run(job_id: int) -> int:
     return 0
 
 
+def load_code() -> None:
+    """Import what a job runs before its caps apply: the caps are for the files' sake.
+    Loaded under a low memory cap, the code's own shared libraries (polars', libpq's:
+    hundreds of MB of address space) could fail to map, an ImportError that said nothing
+    of memory instead of the cap's message."""
+    import polars  # noqa: F401
+    import psycopg  # noqa: F401
+
+    import db.engine  # noqa: F401
+    import db.importer.commands  # noqa: F401
+    import db.importer.plan  # noqa: F401
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: apply the limits, run the job named on the command line."""
+    """Entry point: load the code, apply the limits, run the job named on the command line."""
     args = sys.argv[1:] if argv is None else argv
+    load_code()
     apply_limits()
     return run(int(args[0]))
 

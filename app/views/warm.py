@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from app.views import memo
-from app.views.context import Context, current_tag, warehouse_context
+from app.views.context import Context, current_tag, warehouse_context, warehouse_engine
 from app.views.evidence import flags, open_alert_count
 from app.views.history import tier_changes
 from app.views.params import ViewParams, resolve
@@ -74,39 +74,46 @@ def is_warm(version: str | None = None) -> bool:
     return memo.cached(WARMED, version if version is not None else current_tag(), {})
 
 
+def warm_now(
+    context: Callable[[], Context],
+    around: Callable[[], AbstractContextManager[object]] | None = None,
+    then: Callable[[], object] | None = None,
+) -> None:
+    """Warm the views of ``context()`` in this thread, inside the context manager
+    ``around()`` when given (the web app's application context), mark the version warm,
+    then run ``then()`` (recording the tier history).
+
+    A failure is logged, never raised: the page then computes its views itself.
+    """
+    with around() if around is not None else nullcontext():
+        ctx = None
+        try:
+            started = time.perf_counter()
+            ctx = context()
+            names = warm(ctx)
+            log.info("views warmed", extra={"version": ctx.version, "views": list(names),
+                                            "ms": round((time.perf_counter() - started) * 1000)})
+        except Exception:  # a background nicety must not take a worker down
+            log.exception("warming the view cache failed")
+        if ctx is not None:
+            # Done or given up: either way the upload page need not wait any longer.
+            memo.memoized(WARMED, ctx.version, {}, lambda: True)
+        if then is not None:
+            try:
+                then()
+            except Exception:
+                log.exception("after warming the view cache")
+
+
 def warm_in_background(
     context: Callable[[], Context],
     around: Callable[[], AbstractContextManager[object]] | None = None,
     then: Callable[[], object] | None = None,
 ) -> threading.Thread:
-    """Start a daemon thread warming the views of ``context()``, inside the context
-    manager ``around()`` when given (the web app's application context); the thread.
-    ``then()`` runs after, in the same thread (recording the tier history).
-
-    A failure is logged, never raised: the page then computes its views itself.
-    """
-
-    def run() -> None:
-        with around() if around is not None else nullcontext():
-            ctx = None
-            try:
-                started = time.perf_counter()
-                ctx = context()
-                names = warm(ctx)
-                log.info("views warmed", extra={"version": ctx.version, "views": list(names),
-                                                "ms": round((time.perf_counter() - started) * 1000)})
-            except Exception:  # a background nicety must not take a worker down
-                log.exception("warming the view cache failed")
-            if ctx is not None:
-                # Done or given up: either way the upload page need not wait any longer.
-                memo.memoized(WARMED, ctx.version, {}, lambda: True)
-            if then is not None:
-                try:
-                    then()
-                except Exception:
-                    log.exception("after warming the view cache")
-
-    thread = threading.Thread(target=run, name="icp-warm-views", daemon=True)
+    """:func:`warm_now` in a daemon thread; the thread."""
+    thread = threading.Thread(
+        target=warm_now, args=(context, around, then), name="icp-warm-views", daemon=True
+    )
     thread.start()
     return thread
 
@@ -126,22 +133,18 @@ def follow_data_versions(
     stop = threading.Event()
 
     def run() -> None:
-        from db.engine import get_engine
         from db.notify import follow_versions
 
         warehouse = engine
         while warehouse is None and not stop.is_set():
             try:
-                warehouse = get_engine()
+                warehouse = warehouse_engine()
             except Exception as exc:  # the warehouse down at start: the pages say so
                 log.warning("cannot follow data versions yet (%s); again in 5 s", exc)
                 stop.wait(5)
         if warehouse is not None:
             follow_versions(
-                warehouse,
-                lambda _version: warm_in_background(
-                    lambda: warehouse_context(warehouse), around
-                ).join(),
+                warehouse, lambda _version: warm_now(lambda: warehouse_context(warehouse), around),
                 stop,
             )
 

@@ -462,12 +462,13 @@ def plan_import(
             pool.submit(_plan_file, f, limits, kinds.get(f.name), mappings.get(f.name), bands): i
             for i, f in enumerate(files)
         }
-        results: dict[int, tuple[FilePlan, pl.DataFrame, int]] = {}
+        plans: list[FilePlan] = [None] * len(files)  # type: ignore[list-item]
+        per_file: list[list[tuple[pl.DataFrame, int]]] = [[] for _ in files]
         for done, future in enumerate(as_completed(futures), start=1):
-            plan, problems, count = results[futures[future]] = future.result()
-            progress("read", done, len(files), f"{plan.name}: {plan.rows:,} rows")
-    plans = [results[i][0] for i in range(len(files))]
-    per_file = [[(results[i][1], results[i][2])] for i in range(len(files))]
+            i = futures[future]
+            plans[i], problems, count = future.result()
+            per_file[i].append((problems, count))
+            progress("read", done, len(files), f"{plans[i].name}: {plans[i].rows:,} rows")
     progress("validate", 0, 1, "references between the files and the warehouse")
     for i, listed, count in _cross_file_duplicates(plans) + _unknown_accounts(plans, engine):
         per_file[i].append((listed, count))

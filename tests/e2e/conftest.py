@@ -117,15 +117,21 @@ def viewer_context(browser, demo_server: gunicorn.Server) -> Iterator[object]:
     context.close()
 
 
-@pytest.fixture
-def page(admin_context) -> Iterator[object]:
-    """A fresh tab of the admin's context, failing the test on any page error."""
-    tab = admin_context.new_page()
+def error_free_tab(context) -> Iterator[object]:
+    """A fresh tab of ``context`` (for a fixture to yield from), failing the test on any
+    page error."""
+    tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda e: errors.append(str(e)))
     yield tab
     tab.close()
     assert not errors, errors
+
+
+@pytest.fixture
+def page(admin_context) -> Iterator[object]:
+    """A fresh tab of the admin's context, failing the test on any page error."""
+    yield from error_free_tab(admin_context)
 
 
 def settle(page, timeout_s: float = 60) -> None:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from app.components import charts
 from db.engine import drop_database
 from loadtest import server as gunicorn
-from tests.e2e.conftest import USERS, at_least, settle, signed_in_context
+from tests.e2e.conftest import USERS, at_least, error_free_tab, settle, signed_in_context
 
 HOSTILE = '<a href="https://evil.example/login">Technology</a>'
 LONG = "L" + "o" * 9_998 + "g"
@@ -72,12 +72,7 @@ def hostile_context(browser, hostile_server: gunicorn.Server) -> Iterator[object
 
 @pytest.fixture
 def tab(hostile_context) -> Iterator[object]:
-    page = hostile_context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    yield page
-    page.close()
-    assert not errors, errors
+    yield from error_free_tab(hostile_context)
 
 
 def _open_in_time(page, path: str) -> float:

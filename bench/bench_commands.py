@@ -12,6 +12,10 @@ run (alternating, after one untimed warm-up each, medians):
   every core value (checked, printed as the largest difference). The yardstick does
   less: no validation, no CLV, no intervals.
 - ``icp --help`` against ``python -c "import polars"``.
+- The stack's floor: a process that only imports what the command cannot run without
+  (polars, numpy, pydantic, typer and the pydantic adapters typer parses options
+  with), against the DuckDB script on the smallest size: the share of the goal that
+  start-up alone takes, before a file is read.
 
 Printed per line: wall time, CPU time (user + system, all threads) and peak
 resident memory of each side, and the ratios. On a machine shared with other work,
@@ -47,6 +51,7 @@ CORE = (
     "prospects",
 )
 YARDSTICK = Path(__file__).resolve().parent / "duckdb_scorecard.py"
+FLOOR = "import polars, numpy, pydantic, typer, typer._adapters"
 ICP = Path(sys.executable).parent / "icp"
 
 
@@ -141,7 +146,7 @@ def run(sizes: tuple[int, ...] = SIZES, repeats: int = REPEATS) -> None:
     )
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        for n in sizes:
+        for i, n in enumerate(sizes):
             folder = write_exports(n, tmp / f"exports-{n}")
             icp = [str(ICP), "report", "scorecard", "--data", str(folder)]
             icp += ["--by", "vertical,sub_industry", "--format", "json"]
@@ -150,6 +155,9 @@ def run(sizes: tuple[int, ...] = SIZES, repeats: int = REPEATS) -> None:
             diff = core_difference(tmp / "a.out", tmp / "b.out")
             print(_line(f"report scorecard, {n:,} accounts", ours, theirs, "DuckDB script"))
             print(f"{'':<34} core values agree to {diff:.1e}; peak goal {GOAL_PEAK_MIB} MiB")
+            if i == 0:
+                floor, theirs = paired([sys.executable, "-c", FLOOR], duck, repeats, tmp)
+                print(_line("stack floor (imports only)", floor, theirs, f"DuckDB, {n:,}"))
         ours, theirs = paired(
             [str(ICP), "--help"], [sys.executable, "-c", "import polars"], repeats, tmp
         )

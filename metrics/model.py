@@ -10,7 +10,14 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 
-from metrics.attributes import MAX_DIMENSION_VALUES, UNSPECIFIED, dimension_attributes
+from metrics.attributes import (
+    BAND_SUFFIX,
+    MAX_DIMENSION_VALUES,
+    UNSPECIFIED,
+    band_name,
+    banded,
+    dimension_attributes,
+)
 from metrics.errors import MetricsError
 from metrics.frames import ACCOUNT_COLUMNS, Frames, size_band_of
 from metrics.months import month_key, month_key_expr, month_label
@@ -88,11 +95,21 @@ class Dataset:
             raise MetricsError("segment by one or two different dimensions")
         return by
 
+    @cached_property
+    def numeric_attributes(self) -> tuple[str, ...]:
+        """The custom attributes holding numbers (bandable in the settings)."""
+        return tuple(c for c in self.custom_attributes if self.accounts.schema[c] == pl.Float64)
+
     def _not_segmentable(self, name: str) -> str:
         if name not in self.custom_attributes:
             return ""
         if self.accounts.schema[name] != pl.String:
-            return f" ({name} is a numeric attribute: kept, not a dimension)"
+            bands = band_name(name)
+            if bands in self.dimensions:
+                return f" ({name} is a number: segment by its bands, {bands})"
+            return (
+                f" ({name} is a number: band it in the settings to segment by its bands, {bands})"
+            )
         return (
             f" ({name} has more than {MAX_DIMENSION_VALUES} values: kept, not a dimension)"
         )
@@ -148,7 +165,8 @@ def prepare_accounts(accounts: pl.DataFrame, settings: MetricSettings) -> pl.Dat
     """Unique accounts sorted by id, with every dimension filled (missing = Unspecified).
 
     Columns beyond the canonical ones are custom attributes: numeric ones are kept as
-    Float64, any other as text filled like a dimension.
+    Float64, any other as text filled like a dimension. A numeric one banded in the
+    settings (``attribute_bands``) is followed by its bands, ``<attribute>_band``.
     """
     df = _with_columns(accounts, ("account_name", "size_band", "employees", *DIMENSIONS))
     df = df.with_columns(pl.col("employees").cast(pl.Int64, strict=False))
@@ -159,16 +177,24 @@ def prepare_accounts(accounts: pl.DataFrame, settings: MetricSettings) -> pl.Dat
         .with_columns(_size_band(settings).alias("size_band"))
         .with_columns(_filled(d) for d in DIMENSIONS)
     )
+    numeric = [c for c in custom if df.schema[c].is_numeric()]
+    # A banded numeric attribute adds its bands as a text attribute (a dimension); a
+    # column of the file already bearing that name keeps it.
+    bands = {
+        band_name(c): settings.attribute_bands[c]
+        for c in numeric
+        if c in settings.attribute_bands and band_name(c) not in df.columns
+    }
     return df.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("idx"),
         pl.col("account_id").cast(pl.String),
         pl.col("account_name").cast(pl.String),
         *DIMENSIONS,
         "employees",
-        *(
-            pl.col(c).cast(pl.Float64) if df.schema[c].is_numeric() else _filled(c)
-            for c in custom
-        ),
+        *(pl.col(c).cast(pl.Float64) if c in numeric else _filled(c) for c in custom),
+    ).with_columns(
+        banded(name.removesuffix(BAND_SUFFIX), bounds).alias(name)
+        for name, bounds in bands.items()
     )
 
 

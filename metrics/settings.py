@@ -7,12 +7,16 @@ to read. Unknown keys are ignored so an older or newer settings row still loads.
 
 from __future__ import annotations
 
+import math
+from itertools import pairwise
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Dimension = Literal["vertical", "sub_industry", "size_band", "region", "use_case", "lead_source"]
 CohortPeriod = Literal["month", "quarter", "year"]
+MAX_BOUNDS = 19
+"""Bounds of a numeric attribute's bands at most: 20 bands."""
 
 
 class MetricSettings(BaseModel):
@@ -54,6 +58,11 @@ class MetricSettings(BaseModel):
     declared_icp: dict[str, list[str]] = Field(
         default_factory=dict,
         description="The company's declared ICP: {dimension: [values]}.",
+    )
+    attribute_bands: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description="Bands of numeric custom attributes: {attribute: [ascending bounds]}; "
+        "a banded attribute is a segment dimension named '<attribute>_band'.",
     )
     cycle_increase: float = Field(
         0.20, ge=0, description="Drift: days to close up at least this fraction."
@@ -103,6 +112,18 @@ class MetricSettings(BaseModel):
         if isinstance(data, dict) and "significance" in data and "alpha" not in data:
             data = {**data, "alpha": data["significance"]}
         return data
+
+    @field_validator("attribute_bands")
+    @classmethod
+    def _bounds_ascend(cls, bands: dict[str, list[float]]) -> dict[str, list[float]]:
+        for name, bounds in bands.items():
+            if not 1 <= len(bounds) <= MAX_BOUNDS:
+                raise ValueError(f"{name}: give between 1 and {MAX_BOUNDS} bounds")
+            if not all(math.isfinite(b) for b in bounds):
+                raise ValueError(f"{name}: every bound must be a finite number")
+            if any(lo >= hi for lo, hi in pairwise(bounds)):
+                raise ValueError(f"{name}: bounds must be in ascending order, each once")
+        return bands
 
     @model_validator(mode="after")
     def _ordered(self) -> MetricSettings:

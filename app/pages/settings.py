@@ -14,7 +14,7 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import ALL, Input, Output, State, callback, dcc, html
 
 from app import auth
 from app.commands import CommandError
@@ -30,6 +30,8 @@ from app.components.widgets import (
 from app.views import MetricSettings
 from app.views import query as urlstate
 from app.views.context import warehouse_engine
+from app.views.query import dimension_label
+from metrics.attributes import band_labels, band_name, parse_bounds
 
 dash.register_page(
     __name__, path="/settings", name="Settings",
@@ -56,6 +58,14 @@ class ids:
     HORIZON = "st-horizon"
     SAVE_ECONOMICS = "st-save-economics"
     ECONOMICS_RESULT = "st-economics-result"
+    BAND = "st-band"
+    SAVE_BANDS = "st-save-bands"
+    BANDS_RESULT = "st-bands-result"
+
+    @staticmethod
+    def band(attribute: str) -> dict[str, str]:
+        """Id of the bounds field of a numeric attribute."""
+        return {"type": ids.BAND, "attr": attribute}
 
     @staticmethod
     def declared(dim: str) -> str:
@@ -154,6 +164,68 @@ def _icp_form(settings: MetricSettings) -> html.Div:
     )
 
 
+def _bounds_text(bounds: list[float]) -> str:
+    return ", ".join(f"{b:g}" if abs(b) < 1e15 else str(b) for b in bounds)
+
+
+def _bands_form(settings: MetricSettings) -> html.Div:
+    dataset = current().dataset
+    numeric = dataset.numeric_attributes if dataset is not None else ()
+    rows = [
+        dbc.Row(
+            [
+                dbc.Col(html.Label(f"{dimension_label(a)} ({a})"), md=3),
+                dbc.Col(
+                    dbc.Input(
+                        id=ids.band(a),
+                        type="text",
+                        value=_bounds_text(settings.attribute_bands.get(a, [])),
+                        placeholder="e.g. 10, 50, 200 (empty: not banded)",
+                    ),
+                    md=4,
+                ),
+                dbc.Col(
+                    html.Span(
+                        " · ".join(band_labels(settings.attribute_bands[a]))
+                        + f"  (segment by {band_name(a)})"
+                        if a in settings.attribute_bands
+                        else "not banded",
+                        className="hint",
+                    ),
+                    md=5,
+                ),
+            ],
+            className="g-2 mb-2 align-items-center",
+        )
+        for a in numeric
+    ]
+    body = (
+        [*rows, dbc.Button("Save bands", id=ids.SAVE_BANDS, color="primary")]
+        if rows
+        else [
+            html.P(
+                "No numeric custom attribute in the data. An extra column of numbers in "
+                "the accounts file (seats, employees at signup, ...) can be banded here.",
+                className="hint",
+            )
+        ]
+    )
+    return html.Div(
+        [
+            html.Div("Bands of numeric attributes", className="section-title"),
+            html.P(
+                "Bounds in ascending order, separated by commas: 10, 50 makes the bands "
+                "< 10, 10–50 and ≥ 50 (a band holds its lower bound). A banded attribute is "
+                "a segment dimension named <attribute>_band on every page.",
+                className="hint",
+            ),
+            *body,
+            html.Div(id=ids.BANDS_RESULT, className="mt-2"),
+        ],
+        className="panel",
+    )
+
+
 def _economics_form(settings: MetricSettings) -> html.Div:
     return html.Div(
         [
@@ -206,7 +278,7 @@ def layout(**_query: str) -> html.Div:
         return html.Div([header, dbc.Alert("Settings need the analyst or admin role.",
                                            color="warning")])
     settings = current().settings
-    forms = [_icp_form(settings)]
+    forms = [_icp_form(settings), _bands_form(settings)]
     if user.can("admin"):
         forms.append(_economics_form(settings))
     return html.Div([header, *forms])
@@ -226,6 +298,7 @@ LABELS = {
     "clv_horizon_months": "Simple CLV lifetime cap",
     "target_ltv_cac": "Target LTV:CAC",
     "gross_margin_overrides": "Gross margin per vertical",
+    "attribute_bands": "Bands of numeric attributes",
 }
 
 
@@ -314,3 +387,32 @@ def save_economics(
             "gross_margin_overrides": {**stored, "vertical": overrides},
         }
     )
+
+
+@callback(
+    Output(ids.BANDS_RESULT, "children"),
+    Input(ids.SAVE_BANDS, "n_clicks"),
+    State(ids.band(ALL), "value"),
+    State(ids.band(ALL), "id"),
+    prevent_initial_call=True,
+)
+@auth.require_role("analyst")
+def save_bands(_n: int, texts: list[str | None], fields: list[dict[str, str]]) -> dbc.Alert:
+    """Save the bounds of the numeric attributes on the form (an empty field: not banded);
+    bands of attributes the data no longer holds are kept."""
+    bands = dict(current().settings.attribute_bands)
+    problems = []
+    for text, field in zip(texts, fields, strict=True):
+        name = field["attr"]
+        try:
+            bounds = parse_bounds(text)
+        except ValueError as exc:
+            problems.append(f"{dimension_label(name)}: {exc}")
+            continue
+        if bounds:
+            bands[name] = bounds
+        else:
+            bands.pop(name, None)
+    if problems:
+        return dbc.Alert(f"Not saved: {'; '.join(problems)}", color="danger")
+    return _save({"attribute_bands": bands})

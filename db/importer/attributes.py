@@ -47,7 +47,7 @@ class Attribute:
         """The attribute in words, for the report: ``'Plan' as plan (3 values)``."""
         shown = self.header if self.header == self.name else f"{self.header} as {self.name}"
         if self.numeric:
-            return f"{shown} (a number)"
+            return f"{shown} (a number: band it in the settings to segment by it)"
         more = "" if self.dimension else f", more than {MAX_DIMENSION_VALUES}"
         return f"{shown} ({self.values:,} value{'s' if self.values != 1 else ''}{more})"
 

@@ -85,6 +85,7 @@ def test_a_viewer_calling_the_admin_callbacks_directly_gets_403(viewer_context) 
                                     "up-history.selectedRows": [{"batch_id": 1}]},
         "st-save-icp.n_clicks": {"st-save-icp.n_clicks": 1},
         "st-save-economics.n_clicks": {"st-save-economics.n_clicks": 1},
+        "st-save-bands.n_clicks": {"st-save-bands.n_clicks": 1},
     }
     for trigger, values in calls.items():
         response = request.post("/_dash-update-component", data=_payload(deps, trigger, values))

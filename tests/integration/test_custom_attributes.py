@@ -7,11 +7,14 @@ import json
 import uuid
 from pathlib import Path
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from app.cli.report import report_app
+from app.commands.settings import SaveSettings
+from app.errors import CommandError
 from app.views.context import Context, frame_context
 from app.views.params import from_query
 from app.views.query import BadParameter
@@ -111,7 +114,7 @@ def test_report_says_which_extras_became_dimensions() -> None:
     assert "custom attributes, dimensions: Plan as plan (2 values)" in report
     assert (
         "custom attributes kept, not segmentable: Contact as contact (51 values, more than 50), "
-        "Seats as seats (a number)"
+        "Seats as seats (a number: band it in the settings to segment by it)"
     ) in report
     assert plan.to_dict()["files"][0]["attributes"][1] == {
         "header": "Contact", "name": "contact", "numeric": False, "values": 51,
@@ -186,4 +189,48 @@ def test_a_custom_attribute_works_as_by_on_the_command_line(tmp_path: Path) -> N
     ]
     bad = CliRunner().invoke(report_app, [*args, "--by", "seats", "--data", str(folder)])
     assert bad.exit_code != 0
-    assert "seats is a numeric attribute: kept, not a dimension" in bad.output
+    assert "seats is a number: band it in the settings to segment by its bands, seats_band" in (
+        bad.output
+    )
+
+
+def test_a_numeric_attribute_banded_in_the_settings_is_a_dimension(db: sa.Engine) -> None:
+    run_import(
+        [
+            _file("accounts.csv", ACCOUNTS),
+            _file("subscriptions.csv", SUBSCRIPTIONS),
+            _file("opportunities.csv", OPPORTUNITIES),
+        ],
+        db,
+        user="tester",
+    )
+    ctx = _context(db)
+    assert ctx.dataset.numeric_attributes == ("seats",)
+    assert "seats_band" not in ctx.dimensions
+    with pytest.raises(MetricsError, match="band it in the settings to segment by its bands"):
+        ctx.dataset.check_dimensions(["seats"])
+
+    SaveSettings(db, {"attribute_bands": {"seats": [10, 12]}}, "tester").run()
+    ctx = _context(db)
+    assert ctx.dimensions[-1] == "seats_band"
+    assert ctx.dataset.numeric_attributes == ("seats",)
+    # Seats: A1 10 (a band holds its lower bound), A2 5.5, A3 12, P1 none (a prospect).
+    bands = dict(ctx.dataset.accounts.select("account_id", "seats_band").iter_rows())
+    assert bands == {"A1": "10–12", "A2": "< 10", "A3": "≥ 12", "P1": "Unspecified"}
+    p = from_query(ctx, {"by": "seats_band", "as_of": "2024-06", "window": "3"})
+    rows = {r["seats_band"]: r for r in scorecard(ctx, p).records()}
+    # From 2024-03: A1 130 -> 130, A2 50 -> 50, A3 40 -> churned.
+    assert (rows["10–12"]["accounts"], rows["10–12"]["nrr"]) == (1, 1.0)
+    assert (rows["< 10"]["accounts"], rows["< 10"]["nrr"]) == (1, 1.0)
+    assert (rows["≥ 12"]["accounts"], rows["≥ 12"]["nrr"]) == (1, 0.0)
+    # The raw numbers stay beside their bands, and the bands filter like any dimension.
+    assert ctx.dataset.accounts.schema["seats"] == pl.Float64
+    one = from_query(
+        ctx, {"by": "vertical", "seats_band": "< 10", "as_of": "2024-06", "window": "3"}
+    )
+    assert {r["vertical"]: r["accounts"] for r in scorecard(ctx, one).records()} == {"Banking": 1}
+
+    with pytest.raises(CommandError, match="Bands: .*seats: bounds must be in ascending order"):
+        bad = {"attribute_bands": {"seats": [12, 10]}}
+        SaveSettings(db, bad, "tester", {"attribute_bands": "Bands"}).run()
+    assert load_settings(db).attribute_bands == {"seats": [10.0, 12.0]}

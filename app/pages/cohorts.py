@@ -240,7 +240,7 @@ def _dim_value_controls(
 ) -> dbc.Col:
     dim = next(iter(chosen), "vertical")
     value = chosen.get(dim)
-    dims = [{"label": urlstate.DIMENSION_LABELS[d], "value": d} for d in urlstate.DIMENSION_LABELS]
+    dims = [{"label": urlstate.dimension_label(d), "value": d} for d in ctx.dimensions]
     return dbc.Col(
         [
             html.Label(label),

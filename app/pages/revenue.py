@@ -182,7 +182,7 @@ def _declared_panel(ctx: Context, p: ViewParams) -> html.Div:
             download_button(ids.DECLARED_BUTTON, ids.DECLARED_DOWNLOAD, class_name="mt-2"),
         ]
         described = "; ".join(
-            f"{urlstate.DIMENSION_LABELS.get(d, d)} in {', '.join(v)}" for d, v in declared.items()
+            f"{urlstate.dimension_label(d)} in {', '.join(v)}" for d, v in declared.items()
         )
     return html.Div(
         [

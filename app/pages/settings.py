@@ -28,7 +28,6 @@ from app.components.widgets import (
     value_options,
 )
 from app.views import MetricSettings
-from app.views import query as urlstate
 from app.views.context import warehouse_engine
 from app.views.query import dimension_label
 from metrics.attributes import band_labels, band_name, parse_bounds
@@ -67,10 +66,12 @@ class ids:
         """Id of the bounds field of a numeric attribute."""
         return {"type": ids.BAND, "attr": attribute}
 
+    DECLARED = "st-declared"
+
     @staticmethod
-    def declared(dim: str) -> str:
-        """Id of the declared-ICP dropdown of a dimension."""
-        return f"st-declared-{dim}"
+    def declared(dim: str) -> dict[str, str]:
+        """Id of the declared-ICP dropdown of a dimension (built-in or custom attribute)."""
+        return {"type": ids.DECLARED, "dim": dim}
 
 
 PERCENT_FIELDS = {
@@ -113,7 +114,7 @@ def _icp_form(settings: MetricSettings) -> html.Div:
     declared = [
         dbc.Col(
             [
-                html.Label(urlstate.DIMENSION_LABELS[d], htmlFor=ids.declared(d)),
+                html.Label(dimension_label(d)),
                 dcc.Dropdown(
                     id=ids.declared(d),
                     options=value_options(current().dimension_values(d)),
@@ -125,7 +126,7 @@ def _icp_form(settings: MetricSettings) -> html.Div:
             md=4,
             className="mb-2",
         )
-        for d in urlstate.DIMENSION_LABELS
+        for d in current().dimensions
     ]
     return html.Div(
         [
@@ -326,18 +327,21 @@ def _fraction(value: float | None) -> float | None:
     State(ids.WATCH_NRR, "value"),
     State(ids.MIN_ACCOUNTS, "value"),
     State(ids.WINDOW, "value"),
-    *[State(ids.declared(d), "value") for d in urlstate.DIMENSION_LABELS],
+    State(ids.declared(ALL), "value"),
+    State(ids.declared(ALL), "id"),
     prevent_initial_call=True,
 )
 @auth.require_role("analyst")
 def save_icp(
     _n: int, core_nrr: float | None, core_grr: float | None, healthy_nrr: float | None,
-    watch_nrr: float | None, min_accounts: int | None, window: int | None, *declared: list[str],
+    watch_nrr: float | None, min_accounts: int | None, window: int | None,
+    declared: list[list[str] | None], fields: list[dict[str, str]],
 ) -> dbc.Alert:
-    """Save the tier thresholds, min_accounts, the default window and the declared ICP."""
+    """Save the tier thresholds, min_accounts, the default window and the declared ICP
+    (one dropdown per dimension of the data, custom attributes included)."""
     ctx = current()
-    known = {d: [*ctx.dimension_values(d), *ctx.settings.declared_icp.get(d, [])]
-             for d in urlstate.DIMENSION_LABELS}
+    dims = [f["dim"] for f in fields]
+    known = {d: [*ctx.dimension_values(d), *ctx.settings.declared_icp.get(d, [])] for d in dims}
     return _save(
         {
             "core_nrr": _fraction(core_nrr),
@@ -348,7 +352,7 @@ def save_icp(
             "window_months": window,
             "declared_icp": {
                 d: [option_value(k, known[d]) for k in keys]
-                for d, keys in zip(urlstate.DIMENSION_LABELS, declared, strict=True) if keys
+                for d, keys in zip(dims, declared, strict=True) if keys
             },
         }
     )

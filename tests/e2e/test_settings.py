@@ -21,7 +21,8 @@ def test_declaring_an_icp_fills_the_revenue_diagnostic(page) -> None:
     inside_before = declared.locator("tbody tr").first.inner_text()
 
     open_page(page, "/settings")
-    page.locator("#st-declared-vertical").click()
+    # One dropdown per dimension of the data (pattern-matching ids: custom attributes too).
+    page.locator("""[id='{"dim":"vertical","type":"st-declared"}']""").click()
     page.get_by_role("option", name="Technology").click()
     page.keyboard.press("Escape")
     page.click("#st-save-icp")

@@ -181,52 +181,59 @@ def _stage(conn: sa.Connection, kind: str, frame: pl.DataFrame) -> str:
     return stage
 
 
-def _apply(conn: sa.Connection, kind: str, stage: str, batch_id: int) -> dict[int, tuple[int, int]]:
-    """Record and upsert one kind's new and changed rows; per file index (inserted, updated).
+def _diff(conn: sa.Connection, kind: str, stage: str) -> list[tuple[int, int, int]]:
+    """Find one kind's new and changed rows: (file index, inserted, updated) per file.
 
     One join of staging against the table finds the rows that are new or differ
-    (with the row as it was); only those are recorded and upserted, so an
-    unchanged row costs a lookup, never a write.
+    (with the row as it was) into ``diff_<kind>``; only those are recorded and
+    upserted, so an unchanged row costs a lookup, never a write.
     """
     k0 = key_columns(kind)[0]
     cols = COLUMNS[kind]
-    diff = f"diff_{kind}"
     conn.exec_driver_sql(
-        f"CREATE TEMP TABLE {diff} ON COMMIT DROP AS "
+        f"CREATE TEMP TABLE diff_{kind} ON COMMIT DROP AS "
         f"SELECT {', '.join('s.' + c for c in cols)}, s.__file, t.{k0} IS NULL AS is_new, "
         f"CASE WHEN t.{k0} IS NULL THEN NULL ELSE to_jsonb(t) END AS before "
         f"FROM {stage} s LEFT JOIN {kind} t ON {join_on(kind, 't', 's')} "
         f"WHERE t.{k0} IS NULL OR {differs(kind, 's', 't')}"
     )
-    counts = conn.execute(
-        sa.text(
-            f"SELECT __file, count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) "
-            f"FROM {diff} GROUP BY __file"
-        )
-    ).all()
-    changes = sum(ins + upd for _, ins, upd in counts)
-    rebuilt_changes = _suspend_indexes(conn, "import_changes", changes)
+    return [
+        tuple(row)
+        for row in conn.execute(
+            sa.text(
+                "SELECT __file, count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) "
+                f"FROM diff_{kind} GROUP BY __file"
+            )
+        ).all()
+    ]
+
+
+def _record(conn: sa.Connection, kind: str, batch_id: int) -> None:
+    """Record ``diff_<kind>``'s rows in ``import_changes`` (the row as it was, for rollback)."""
     conn.execute(
         sa.text(
             "INSERT INTO import_changes (batch_id, table_name, row_key, op, before) "
             f"SELECT :batch, :kind, {row_key(kind, 'd')}, "
             "CASE WHEN is_new THEN 'insert' ELSE 'update' END, before "
-            f"FROM {diff} d"
+            f"FROM diff_{kind} d"
         ),
         {"batch": batch_id, "kind": kind},
     )
-    for definition in rebuilt_changes:
-        conn.exec_driver_sql(definition)
+
+
+def _upsert(conn: sa.Connection, kind: str, batch_id: int, inserted: int) -> None:
+    """Insert or update ``diff_<kind>``'s rows in table ``kind`` (``inserted`` of them new)."""
+    cols = COLUMNS[kind]
     keys = ", ".join(key_columns(kind))
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c not in key_columns(kind))
-    rebuilt = _suspend_indexes(conn, kind, sum(ins for _, ins, _ in counts))
+    rebuilt = _suspend_indexes(conn, kind, inserted)
     # ON CONFLICT stays the arbiter: the advisory lock keeps other imports out,
     # but any other writer between the diff and here still gets upserted, not duplicated.
     # Key order keeps the primary key's inserts on neighbouring pages.
     conn.execute(
         sa.text(
             f"INSERT INTO {kind} ({', '.join(cols)}, batch_id) "
-            f"SELECT {', '.join(cols)}, :batch FROM {diff} ORDER BY {keys} "
+            f"SELECT {', '.join(cols)}, :batch FROM diff_{kind} ORDER BY {keys} "
             f"ON CONFLICT ({keys}) DO UPDATE SET {updates}, batch_id = EXCLUDED.batch_id "
             f"WHERE {differs(kind, kind, 'EXCLUDED')}"
         ),
@@ -234,7 +241,6 @@ def _apply(conn: sa.Connection, kind: str, stage: str, batch_id: int) -> dict[in
     )
     for definition in rebuilt:
         conn.exec_driver_sql(definition)
-    return {f: (ins, upd) for f, ins, upd in counts}
 
 
 def _replace_spend_months(conn: sa.Connection, stage: str, batch_id: int) -> int:
@@ -346,10 +352,21 @@ def load_plan(
     result = ImportResult(batch_id, plan, results)
     if replace_demo:
         result.demo_rows_removed = replace_demo_rows(conn, batch_id, stages)
-    for done, (kind, stage) in enumerate(stages.items()):
-        progress("load", done, len(stages), f"{kind}: {frames[kind].height:,} rows")
-        for index, (ins, upd) in _apply(conn, kind, stage, batch_id).items():
+    # Every kind's changes are found first, so that a large load rebuilds the change
+    # log's indexes once, not once per kind (each rebuild reads the whole log).
+    found = {kind: _diff(conn, kind, stage) for kind, stage in stages.items()}
+    for per_file in found.values():
+        for index, ins, upd in per_file:
             results[index].inserted, results[index].updated = ins, upd
+    changes = sum(ins + upd for per_file in found.values() for _, ins, upd in per_file)
+    rebuilt_changes = _suspend_indexes(conn, "import_changes", changes)
+    for kind in stages:
+        _record(conn, kind, batch_id)
+    for definition in rebuilt_changes:
+        conn.exec_driver_sql(definition)
+    for done, kind in enumerate(stages):
+        progress("load", done, len(stages), f"{kind}: {frames[kind].height:,} rows")
+        _upsert(conn, kind, batch_id, sum(ins for _, ins, _ in found[kind]))
     progress("load", len(stages), len(stages), "every kind written")
     if "spend" in stages:
         result.spend_rows_replaced = _replace_spend_months(conn, stages["spend"], batch_id)

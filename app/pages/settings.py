@@ -27,10 +27,9 @@ from app.components.widgets import (
     page_header,
     value_options,
 )
-from app.views import MetricSettings
+from app.views import MetricSettings, band_labels, band_name, parse_bounds
 from app.views.context import warehouse_engine
 from app.views.query import dimension_label
-from metrics.attributes import band_labels, band_name, parse_bounds
 
 dash.register_page(
     __name__, path="/settings", name="Settings",

@@ -235,19 +235,23 @@ def check_table(
     # Pass 1 (one plan): row numbers, trimmed cells, wholly empty rows dropped (blank
     # lines, trailing ",,,," rows of spreadsheet exports; rows keep their numbers, so
     # later problems still point at the right row), cleaned values of mapped columns.
+    # Each cell is trimmed once, into a column of its own: the filter is a barrier to
+    # common subexpressions, so trimming in both the filter and the cleaning ran twice.
     cells = list(raw.frame.columns)
-    stripped = {c: pl.col(c).str.strip_chars() for c in cells}
+    stripped = {c: pl.col(f"s_{c}") for c in cells}
     blank = pl.all_horizontal(pl.col(c).is_null() | (stripped[c] == "") for c in cells)
     frame = (
         raw.frame.lazy()
         .with_columns(
-            pl.int_range(raw.first_row, raw.first_row + pl.len(), dtype=pl.Int64).alias(ROW)
+            pl.int_range(raw.first_row, raw.first_row + pl.len(), dtype=pl.Int64).alias(ROW),
+            *(pl.col(c).str.strip_chars().alias(f"s_{c}") for c in cells),
         )
         .filter(~blank)
         .with_columns(cleaned(stripped[raw_col(c)]).alias(f"v_{c}") for c in source)
         .with_columns(
             cleaned(stripped[f"c{position[h]}"]).alias(f"a_{name}") for h, name in extras.items()
         )
+        .drop(f"s_{c}" for c in cells)
         .collect()
     )
     skipped = raw.frame.height - frame.height
@@ -285,7 +289,10 @@ def check_table(
             ),
             *(v(c).unique().implode().alias(f"{c}.distinct") for c in coded),
             *attribute_stats(cells_of_extras),
-            *(e.str.contains(NOT_PLAIN_ASCII).any().alias(f"{c}.unusual") for c, e in texts.items()),
+            *(
+                e.str.contains(NOT_PLAIN_ASCII).any().alias(f"{c}.unusual")
+                for c, e in texts.items()
+            ),
             *(e.str.len_bytes().max().alias(f"{c}.bytes") for c, e in texts.items()),
         ).row(0, named=True)
         if date_columns or money_columns or coded or texts
@@ -299,6 +306,7 @@ def check_table(
         if not stats[f"{c}.unusual"] and (stats[f"{c}.bytes"] or 0) <= limit:
             return pl.lit(None, pl.String)
         return text_problem(texts[c], limit, identifier=identifier)
+
     attributes, typed = typed_attributes(extras, cells_of_extras, stats)
     column_problems: list[dict[str, object]] = []
     orders = {c: slash_order(stats, c) for c in date_columns}
@@ -360,10 +368,7 @@ def check_table(
     parsed = frame.lazy().with_columns(
         *(e.alias(f"p_{c}") for c, e in values.items()),
         *(e.alias(f"e_{c}") for c, e in problems.items()),
-        *(
-            text_check(f"a.{name}", MAX_NAME_CHARS).alias(f"e_{name}")
-            for name in cells_of_extras
-        ),
+        *(text_check(f"a.{name}", MAX_NAME_CHARS).alias(f"e_{name}") for name in cells_of_extras),
     )
 
     def p(c: str) -> pl.Expr:

@@ -168,7 +168,7 @@ def parse_date(
     order = order or DateOrder(True, False, None)
     if order.plain_iso_only and not year_month:
         # Most exports write plain ISO dates: one strict parse instead of five.
-        parsed = value.str.to_date("%Y-%m-%d", strict=False)
+        parsed = value.str.to_date("%Y-%m-%d", strict=False, cache=False)
         problem = (
             pl.when(value.is_null())
             .then(None)
@@ -236,13 +236,14 @@ _SPACES = r"[\s\u00a0\u202f']"
 
 
 def _cents(int_part: pl.Expr, frac: pl.Expr) -> pl.Expr:
-    """Integer cents from digit strings, the third decimal rounding half up."""
-    frac = frac.fill_null("").str.pad_end(3, "0")
-    return (
-        int_part.cast(pl.Int64, strict=False) * 100
-        + frac.str.slice(0, 2).cast(pl.Int64, strict=False)
-        + (frac.str.slice(2, 1).cast(pl.Int64, strict=False) >= 5).cast(pl.Int64)
-    )
+    """Integer cents from digit strings, the third decimal rounding half up.
+
+    The first three decimals as one number (``"5"`` is 500, ``"12345"`` is 123) plus 5,
+    divided by 10: the cents, one more when the third decimal is 5 or above. One slice
+    and one cast of the decimals, where two of each took twice as long.
+    """
+    thousandths = (frac.fill_null("") + "000").str.slice(0, 3).cast(pl.Int64, strict=False)
+    return int_part.cast(pl.Int64, strict=False) * 100 + (thousandths + 5) // 10
 
 
 PLAIN_AMOUNT = r"^[0-9]{1,12}(\.[0-9]+)?$"

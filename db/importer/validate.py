@@ -25,12 +25,14 @@ from db.importer.values import (
     MAX_NAME_CHARS,
     MAX_TEXT_CHARS,
     PLAIN_AMOUNT,
+    SHORT_AMOUNT,
     cleaned,
     looks_like_formula,
     parse_count,
     parse_date,
     parse_flag,
     parse_money,
+    plain_iso_stat,
     slash_order,
     slash_stats,
     text_problem,
@@ -276,15 +278,15 @@ def check_table(
         and c != "employees"
         and c not in CODED_COLUMNS
     } | {f"a.{name}": cell for name, cell in cells_of_extras.items()}
-    # Pass 2 (one select): what decides how each column is parsed (date order, plain
-    # ISO dates, plain amounts), the distinct values of coded columns, and whether a
-    # text column holds anything but printable ASCII or a cell longer than the caps,
-    # every column measured at once.
+    # Pass 2 (one select): what decides how each column is parsed (plain ISO dates,
+    # plain amounts of at most three decimals), the distinct values of coded columns,
+    # and whether a text column holds anything but printable ASCII or a cell longer
+    # than the caps, every column measured at once.
     stats = (
         frame.select(
-            *(e for c in date_columns for e in slash_stats(v(c), c)),
+            *(plain_iso_stat(v(c), c) for c in date_columns),
             *(
-                (v(c).is_null() | v(c).str.contains(PLAIN_AMOUNT)).all().alias(f"{c}.plain")
+                (v(c).is_null() | v(c).str.contains(SHORT_AMOUNT)).all().alias(f"{c}.short")
                 for c in money_columns
             ),
             *(v(c).unique().implode().alias(f"{c}.distinct") for c in coded),
@@ -298,6 +300,18 @@ def check_table(
         if date_columns or money_columns or coded or texts
         else {}
     )
+    # Pass 2b, only for the columns pass 2 found irregular (most files have none): the
+    # day/month order of dates other than plain ISO, and whether longer amounts are plain.
+    slashed = [c for c in date_columns if not stats[f"{c}.plain_iso"]]
+    long_money = [c for c in money_columns if not stats[f"{c}.short"]]
+    if slashed or long_money:
+        stats |= frame.select(
+            *(e for c in slashed for e in slash_stats(v(c), c)),
+            *(
+                (v(c).is_null() | v(c).str.contains(PLAIN_AMOUNT)).all().alias(f"{c}.plain")
+                for c in long_money
+            ),
+        ).row(0, named=True)
 
     def text_check(c: str, limit: int, *, identifier: bool = False) -> pl.Expr:
         """``text_problem`` of text column ``c``; none at all for a column of printable
@@ -339,8 +353,12 @@ def check_table(
         if c in values or c not in source:
             continue
         if c in money_columns:
+            short = bool(stats[f"{c}.short"])
             values[c], problems[c] = parse_money(
-                v(c), decimal_comma=raw.decimal_comma, plain_only=bool(stats[f"{c}.plain"])
+                v(c),
+                decimal_comma=raw.decimal_comma,
+                plain_only=short or bool(stats[f"{c}.plain"]),
+                short_only=short,
             )
         elif c == "employees":
             values[c], problems[c] = parse_count(v(c))

@@ -333,6 +333,8 @@ def _cross_file_duplicates(files: list[FilePlan]) -> list[tuple[int, pl.DataFram
     for kind in KINDS:
         if kind == "spend":
             continue  # spend rows are numbered across the import's files (load_frames)
+        if sum(1 for f in files if f.kind == kind and f.frame is not None) < 2:
+            continue  # one file cannot clash with another: its keys need not be folded
         key = list(SPECS[kind].key)
         folded = [pl.col(key[0]).str.to_lowercase().alias("__folded")] if len(key) == 1 else []
         on = ["__folded"] if folded else key
@@ -380,7 +382,7 @@ def _unknown_accounts(
         f.frame.select("account_id") for f in files if f.kind == "accounts" and f.frame is not None
     ]
     known = (
-        pl.concat(in_files).drop_nulls().unique()
+        pl.concat(in_files)
         if in_files
         else pl.DataFrame({"account_id": []}, schema={"account_id": pl.String})
     )
@@ -389,8 +391,18 @@ def _unknown_accounts(
     ]
     if not referring:
         return []
-    wanted = pl.concat([f.frame.select("account_id") for _, f in referring]).drop_nulls().unique()
-    missing = wanted.join(known, on="account_id", how="anti")
+    # Each file's references not in the accounts files (usually none), then their distinct
+    # ids: half the work of first finding the distinct ids of every reference.
+    missing = (
+        pl.concat(
+            [
+                f.frame.select("account_id").join(known, on="account_id", how="anti")
+                for _, f in referring
+            ]
+        )
+        .drop_nulls()
+        .unique()
+    )
     if missing.height and engine is not None:
         import sqlalchemy as sa
 

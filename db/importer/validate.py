@@ -214,6 +214,15 @@ def _per_distinct(
 
 NOT_PLAIN_ASCII = r"[^\x20-\x7E]"
 """Any character but printable ASCII: every character ``text_problem`` refuses is one."""
+_ASCII_CONTROLS = [*map(chr, range(0x20)), "\x7f"]
+
+
+def _not_plain_ascii(value: pl.Expr) -> pl.Expr:
+    """``value.str.contains(NOT_PLAIN_ASCII)`` in two cheaper scans: a character beyond
+    ASCII takes more than one byte; the others outside printable ASCII are controls."""
+    return (value.str.len_chars() != value.str.len_bytes()) | value.str.contains_any(
+        _ASCII_CONTROLS
+    )
 
 
 def check_table(
@@ -291,10 +300,7 @@ def check_table(
             ),
             *(v(c).unique().implode().alias(f"{c}.distinct") for c in coded),
             *attribute_stats(cells_of_extras),
-            *(
-                e.str.contains(NOT_PLAIN_ASCII).any().alias(f"{c}.unusual")
-                for c, e in texts.items()
-            ),
+            *(_not_plain_ascii(e).any().alias(f"{c}.unusual") for c, e in texts.items()),
             *(e.str.len_bytes().max().alias(f"{c}.bytes") for c, e in texts.items()),
         ).row(0, named=True)
         if date_columns or money_columns or coded or texts

@@ -25,6 +25,7 @@ from db.importer.values import (
     MAX_NAME_CHARS,
     MAX_TEXT_CHARS,
     PLAIN_AMOUNT,
+    PLAIN_COUNT,
     SHORT_AMOUNT,
     cleaned,
     looks_like_formula,
@@ -288,9 +289,9 @@ def check_table(
         and c not in CODED_COLUMNS
     } | {f"a.{name}": cell for name, cell in cells_of_extras.items()}
     # Pass 2 (one select): what decides how each column is parsed (plain ISO dates,
-    # plain amounts of at most three decimals), the distinct values of coded columns,
-    # and whether a text column holds anything but printable ASCII or a cell longer
-    # than the caps, every column measured at once.
+    # plain amounts of at most three decimals, plain counts), the distinct values of
+    # coded columns, and whether a text column holds anything but printable ASCII or a
+    # cell longer than the caps, every column measured at once.
     stats = (
         frame.select(
             *(plain_iso_stat(v(c), c) for c in date_columns),
@@ -298,12 +299,17 @@ def check_table(
                 (v(c).is_null() | v(c).str.contains(SHORT_AMOUNT)).all().alias(f"{c}.short")
                 for c in money_columns
             ),
+            *(
+                (v(c).is_null() | v(c).str.contains(PLAIN_COUNT)).all().alias(f"{c}.plain")
+                for c in ("employees",)
+                if c in source
+            ),
             *(v(c).unique().implode().alias(f"{c}.distinct") for c in coded),
             *attribute_stats(cells_of_extras),
             *(_not_plain_ascii(e).any().alias(f"{c}.unusual") for c, e in texts.items()),
             *(e.str.len_bytes().max().alias(f"{c}.bytes") for c, e in texts.items()),
         ).row(0, named=True)
-        if date_columns or money_columns or coded or texts
+        if date_columns or money_columns or coded or texts or "employees" in source
         else {}
     )
     # Pass 2b, only for the columns pass 2 found irregular (most files have none): the
@@ -367,7 +373,7 @@ def check_table(
                 short_only=short,
             )
         elif c == "employees":
-            values[c], problems[c] = parse_count(v(c))
+            values[c], problems[c] = parse_count(v(c), plain_only=bool(stats[f"{c}.plain"]))
         elif c in CODED_COLUMNS:
             parse = CODED_COLUMNS[c]
             values[c], problems[c] = _per_distinct(

@@ -330,10 +330,19 @@ def parse_money(
     return pl.when(problem.is_null()).then(cents), problem
 
 
-def parse_count(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(whole number >= 0, problem), accepting thousands separators and a zero fraction."""
+PLAIN_COUNT = r"^[0-9]{1,9}$"
+
+
+def parse_count(value: pl.Expr, *, plain_only: bool = False) -> tuple[pl.Expr, pl.Expr]:
+    """(whole number >= 0, problem), accepting thousands separators and a zero fraction.
+
+    ``plain_only`` (every value matches PLAIN_COUNT, checked by the caller): each value
+    is its number, and none is a problem.
+    """
+    if plain_only:
+        return value.cast(pl.Int64, strict=False), pl.lit(None, pl.String)
     core = value.str.replace_all(r"[,\s\u00a0\u202f']", "").str.replace(r"\.0+$", "")
-    parsed = pl.when(core.str.contains(r"^[0-9]{1,9}$")).then(core.cast(pl.Int64, strict=False))
+    parsed = pl.when(core.str.contains(PLAIN_COUNT)).then(core.cast(pl.Int64, strict=False))
     problem = (
         pl.when(value.is_null())
         .then(None)

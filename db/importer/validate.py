@@ -216,6 +216,7 @@ def _per_distinct(
 NOT_PLAIN_ASCII = r"[^\x20-\x7E]"
 """Any character but printable ASCII: every character ``text_problem`` refuses is one."""
 _ASCII_CONTROLS = [*map(chr, range(0x20)), "\x7f"]
+_UPPER_ASCII = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
 
 
 def _not_plain_ascii(value: pl.Expr) -> pl.Expr:
@@ -288,6 +289,7 @@ def check_table(
         and c != "employees"
         and c not in CODED_COLUMNS
     } | {f"a.{name}": cell for name, cell in cells_of_extras.items()}
+    single_key = [spec.key[0]] if len(spec.key) == 1 and spec.key[0] in texts else []
     # Pass 2 (one select): what decides how each column is parsed (plain ISO dates,
     # plain amounts of at most three decimals, plain counts), the distinct values of
     # coded columns, and whether a text column holds anything but printable ASCII or a
@@ -307,6 +309,7 @@ def check_table(
             *(v(c).unique().implode().alias(f"{c}.distinct") for c in coded),
             *attribute_stats(cells_of_extras),
             *(_not_plain_ascii(e).any().alias(f"{c}.unusual") for c, e in texts.items()),
+            *(v(c).str.contains_any(_UPPER_ASCII).any().alias(f"{c}.upper") for c in single_key),
             *(e.str.len_bytes().max().alias(f"{c}.bytes") for c, e in texts.items()),
         ).row(0, named=True)
         if date_columns or money_columns or coded or texts or "employees" in source
@@ -324,6 +327,12 @@ def check_table(
                 for c in long_money
             ),
         ).row(0, named=True)
+
+    def folding_may_change(c: str) -> bool:
+        """False when case-folding changes no id of column ``c``: printable ASCII without
+        an upper-case letter (numbers, lower-case keys) holds no two ids differing only by
+        case, so ``case_variants`` need not fold a copy of every id to find none."""
+        return c not in single_key or bool(stats[f"{c}.unusual"] or stats[f"{c}.upper"])
 
     def text_check(c: str, limit: int, *, identifier: bool = False) -> pl.Expr:
         """``text_problem`` of text column ``c``; none at all for a column of printable
@@ -543,7 +552,7 @@ def check_table(
     )
     case_problems, case_count = (
         case_variants(canonical, spec.key[0], source[spec.key[0]])
-        if len(spec.key) == 1
+        if len(spec.key) == 1 and folding_may_change(spec.key[0])
         else (problem_frame(), 0)
     )
     collected = (

@@ -204,9 +204,16 @@ def _per_distinct(
 
     def lookup(name: str) -> pl.Expr:
         column = known.get_column(name)
-        mapped = value.replace_strict(
-            known.get_column("v"), column, default=None, return_dtype=column.dtype
-        )
+        # No lookup where it would change nothing: no value has a problem (the usual
+        # case), or every value is already as parsed (``won``, ``SMB``).
+        if column.null_count() == column.len():
+            mapped = pl.lit(None, column.dtype)
+        elif column.dtype == pl.String and column.equals(known.get_column("v")):
+            mapped = value
+        else:
+            mapped = value.replace_strict(
+                known.get_column("v"), column, default=None, return_dtype=column.dtype
+            )
         when_empty = empty.get_column(name)[0] if empty.height else None
         return pl.when(value.is_null()).then(pl.lit(when_empty, column.dtype)).otherwise(mapped)
 

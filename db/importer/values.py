@@ -9,6 +9,7 @@ turn into an empty value instead of a problem.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
@@ -26,6 +27,8 @@ YEAR_MONTH = r"^([0-9]{4})[-/]([0-9]{1,2})$"
 # Excel counts days from 1899-12-30 (its serial 60 is the nonexistent 1900-02-29).
 EXCEL_EPOCH_DAYS = -25569
 MIN_YEAR, MAX_YEAR = 1900, 2199
+_FIRST_DAY, _LAST_DAY = dt.date(MIN_YEAR, 1, 1), dt.date(MAX_YEAR, 12, 31)
+"""Dates of those years: compared as dates, not by extracting every date's year."""
 SERIAL_MIN, SERIAL_MAX = 18_264, 109_574
 """Excel serials accepted as dates: 1950-01-01 to 2199-12-31."""
 
@@ -185,15 +188,17 @@ def parse_date(
     if order.plain_iso_only and not year_month:
         # Most exports write plain ISO dates: one strict parse instead of five.
         parsed = value.str.to_date("%Y-%m-%d", strict=False, cache=False)
+        in_range = parsed.is_between(_FIRST_DAY, _LAST_DAY)
         problem = (
             pl.when(value.is_null())
             .then(None)
             .when(parsed.is_null())
             .then(pl.lit(DATE_EXPECTED))
-            .when(~parsed.dt.year().is_between(MIN_YEAR, MAX_YEAR))
+            .when(~in_range)
             .then(pl.lit(f"a date between {MIN_YEAR} and {MAX_YEAR}"))
         )
-        return pl.when(problem.is_null()).then(parsed), problem
+        # No problem exactly where the date parsed within range (null where it did not).
+        return pl.when(in_range).then(parsed), problem
     iso = value.str.extract_groups(ISO)
     slash = value.str.extract_groups(SLASH)
     dot = value.str.extract_groups(DOT)
@@ -220,7 +225,7 @@ def parse_date(
         else pl.lit(None, pl.Date),
         from_serial,
     )
-    in_range = parsed.dt.year().is_between(MIN_YEAR, MAX_YEAR)
+    in_range = parsed.is_between(_FIRST_DAY, _LAST_DAY)
     expected = "a month (YYYY-MM) or " + DATE_EXPECTED if year_month else DATE_EXPECTED
     other_order = (
         (month_part.cast(pl.Int32) > 12) & (day_part.cast(pl.Int32) <= 12)

@@ -134,18 +134,18 @@ def plain_iso_stat(value: pl.Expr, name: str) -> pl.Expr:
     ).alias(f"{name}.plain_iso")
 
 
-def slash_stats(value: pl.Expr, name: str) -> list[pl.Expr]:
+def slash_stats(value: pl.Expr, name: str, rows: pl.Expr, first: pl.Expr) -> list[pl.Expr]:
     """Aggregates deciding a column's d/d/yyyy order (``slash_order`` reads them with
-    ``plain_iso_stat``), named ``name`` + suffix, so every date column of a file is
-    measured in one pass."""
+    ``plain_iso_stat``), named ``name`` + suffix, over the column's distinct values:
+    ``rows`` holding each, ``first`` the number of the first of those rows."""
     # Only cells holding a slash can match; the others skip the regex.
     parts = pl.when(value.str.contains("/", literal=True)).then(value).str.extract_groups(SLASH)
     a = parts.struct.field("1").cast(pl.Int32)
     b = parts.struct.field("2").cast(pl.Int32)
     return [
-        ((a > 12) & (b <= 12)).sum().alias(f"{name}.day_first"),
-        ((b > 12) & (a <= 12)).sum().alias(f"{name}.month_first"),
-        pl.col("__row").filter((a != b) & (a <= 12) & (b <= 12)).first().alias(f"{name}.ambiguous"),
+        rows.filter((a > 12) & (b <= 12)).sum().alias(f"{name}.day_first"),
+        rows.filter((b > 12) & (a <= 12)).sum().alias(f"{name}.month_first"),
+        first.filter((a != b) & (a <= 12) & (b <= 12)).min().alias(f"{name}.ambiguous"),
     ]
 
 

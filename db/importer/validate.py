@@ -281,6 +281,13 @@ def check_table(
 
     values: dict[str, pl.Expr] = {}
     problems: dict[str, pl.Expr] = {}
+    staged: dict[str, pl.Expr] = {}
+
+    def stage(name: str, e: pl.Expr) -> pl.Expr:
+        """An intermediate result of a parse, computed first as column ``__name`` (pass 3)."""
+        staged[f"__{name}"] = e
+        return pl.col(f"__{name}")
+
     date_columns = [
         c for c in ("created_date", "start_date", "end_date", "close_date", "month") if c in source
     ]
@@ -402,6 +409,7 @@ def check_table(
                 decimal_comma=raw.decimal_comma,
                 plain_only=short or bool(stats[f"{c}.plain"]),
                 short_only=short,
+                stage=lambda name, e, c=c: stage(f"{c}.{name}", e),
             )
         elif c == "employees":
             values[c], problems[c] = parse_count(v(c), plain_only=bool(stats[f"{c}.plain"]))
@@ -426,7 +434,10 @@ def check_table(
 
     # Pass 3 (one lazy plan, collected below with the cross-column checks): common
     # subexpressions (each parse feeds both value and problem) run once.
-    parsed = frame.lazy().with_columns(
+    parsed = frame.lazy()
+    for name, e in staged.items():  # in order: each may read the ones before it
+        parsed = parsed.with_columns(e.alias(name))
+    parsed = parsed.with_columns(
         *(e.alias(f"p_{c}") for c, e in values.items()),
         *(e.alias(f"e_{c}") for c, e in problems.items()),
         *(text_check(f"a.{name}", MAX_NAME_CHARS).alias(f"e_{name}") for name in cells_of_extras),

@@ -10,6 +10,7 @@ turn into an empty value instead of a problem.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -272,8 +273,23 @@ SHORT_AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,3})?$"
 """A plain amount with at most three decimals: read exactly as a float (see ``parse_money``)."""
 
 
+Stage = Callable[[str, pl.Expr], pl.Expr]
+"""Names an intermediate result (``stage(name, expr)``) and returns the expression to read
+it with: a caller that computes it first, as a column, spares polars computing it once per
+use (it shares no subexpression nested in another shared one)."""
+
+
+def _unstaged(_name: str, expr: pl.Expr) -> pl.Expr:
+    return expr
+
+
 def parse_money(
-    value: pl.Expr, *, decimal_comma: bool, plain_only: bool = False, short_only: bool = False
+    value: pl.Expr,
+    *,
+    decimal_comma: bool,
+    plain_only: bool = False,
+    short_only: bool = False,
+    stage: Stage = _unstaged,
 ) -> tuple[pl.Expr, pl.Expr]:
     """(amount in integer cents, problem) for cleaned cell text ``value``.
 
@@ -283,7 +299,8 @@ def parse_money(
     thousands group. Negative amounts (``-5``, ``(5)``, ``5-``) are problems.
     ``plain_only`` (every value matches PLAIN_AMOUNT, checked by the caller)
     takes a fast path of two extractions; ``short_only`` (every value matches
-    SHORT_AMOUNT) a faster one of a cast.
+    SHORT_AMOUNT) a faster one of a cast. Other amounts take the general path, whose
+    intermediate results go through ``stage``.
     """
     if short_only:
         # Below 10^12 with at most three decimals, the amount in thousandths is below
@@ -299,9 +316,9 @@ def parse_money(
         cents = _cents(parts.struct.field("field_0"), parts.struct.field("field_1"))
         problem = pl.when(cents > MAX_CENTS).then(pl.lit(MONEY_TOO_LARGE))
         return pl.when(problem.is_null()).then(cents), problem
-    core = value.str.replace_all(_CURRENCY, "").str.replace_all(_SPACES, "")
+    core = stage("core", value.str.replace_all(_CURRENCY, "").str.replace_all(_SPACES, ""))
     negative = core.str.contains(r"^-|-$|^\(.*\)$")
-    unsigned = core.str.replace_all(r"^[-(]|[-)]$", "")
+    unsigned = stage("unsigned", core.str.replace_all(r"^[-(]|[-)]$", ""))
     dot_plain = unsigned.str.contains(r"^[0-9]+(\.[0-9]+)?$")
     us_groups = unsigned.str.contains(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
     eu_groups = unsigned.str.contains(r"^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$")
@@ -316,8 +333,9 @@ def parse_money(
         normal = (
             pl.when(dot_plain | us_groups).then(as_us).when(eu_groups | comma_decimal).then(as_eu)
         )
-    int_part = normal.str.extract(r"^([0-9]+)", 1)
-    cents = _cents(int_part, normal.str.extract(r"\.([0-9]+)$", 1))
+    normal = stage("normal", normal)
+    int_part = stage("int", normal.str.extract(r"^([0-9]+)", 1))
+    cents = stage("cents", _cents(int_part, normal.str.extract(r"\.([0-9]+)$", 1)))
     problem = (
         pl.when(value.is_null())
         .then(None)

@@ -102,3 +102,9 @@ def parse_bounds(text: str | None) -> list[float]:
             raise ValueError(f"{entry!r} is not a number") from None
         bounds.append(value)
     return bounds
+
+
+def bounds_text(bounds: Sequence[float]) -> str:
+    """Bounds as typed back into a field, every digit kept: ``parse_bounds`` reads them
+    again exactly (a form saved unchanged changes nothing)."""
+    return ", ".join(str(int(b)) if float(b).is_integer() else repr(float(b)) for b in bounds)

@@ -27,7 +27,7 @@ from app.components.widgets import (
     page_header,
     value_options,
 )
-from app.views import MetricSettings, band_labels, band_name, parse_bounds
+from app.views import MetricSettings, band_labels, band_name, bounds_text, parse_bounds
 from app.views.context import warehouse_engine
 from app.views.query import dimension_label
 
@@ -164,10 +164,6 @@ def _icp_form(settings: MetricSettings) -> html.Div:
     )
 
 
-def _bounds_text(bounds: list[float]) -> str:
-    return ", ".join(f"{b:g}" if abs(b) < 1e15 else str(b) for b in bounds)
-
-
 def _bands_form(settings: MetricSettings) -> html.Div:
     dataset = current().dataset
     numeric = dataset.numeric_attributes if dataset is not None else ()
@@ -179,7 +175,7 @@ def _bands_form(settings: MetricSettings) -> html.Div:
                     dbc.Input(
                         id=ids.band(a),
                         type="text",
-                        value=_bounds_text(settings.attribute_bands.get(a, [])),
+                        value=bounds_text(settings.attribute_bands.get(a, [])),
                         placeholder="e.g. 10, 50, 200 (empty: not banded)",
                     ),
                     md=4,

@@ -21,7 +21,7 @@ from app.views import (
 )
 from app.views.errors import ViewError
 from app.views.registry import VIEWS
-from metrics.attributes import band_labels, band_name, parse_bounds
+from metrics.attributes import band_labels, band_name, bounds_text, parse_bounds
 from metrics.errors import MetricsError
 from metrics.settings import MetricSettings
 
@@ -32,6 +32,7 @@ __all__ = [
     "MetricSettings",
     "band_labels",
     "band_name",
+    "bounds_text",
     "parse_bounds",
     "USER_ERRORS",
     "VIEWS",

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from metrics.attributes import UNSPECIFIED, band_labels, banded, parse_bounds
+from metrics.attributes import UNSPECIFIED, band_labels, banded, bounds_text, parse_bounds
 from metrics.model import prepare_accounts
 from metrics.settings import MetricSettings
 
@@ -58,6 +58,11 @@ def test_bounds_typed_in_a_field_are_read_or_named_when_wrong() -> None:
     assert parse_bounds("") == [] and parse_bounds(None) == []
     with pytest.raises(ValueError, match="'1O' is not a number"):
         parse_bounds("5, 1O")
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=19))
+def test_bounds_shown_in_their_field_read_back_exactly(bounds) -> None:
+    assert parse_bounds(bounds_text(bounds)) == [float(b) for b in bounds]
 
 
 def test_only_numeric_attributes_are_banded_and_a_column_of_the_name_is_kept() -> None:

@@ -233,12 +233,12 @@ def _newton_analytic(
         size = np.hypot(su, sv)
         length = np.where(concave, 1.0, 8.0)
         moving = np.zeros(act.size, dtype=bool)
-        todo = np.arange(act.size)
-        while todo.size:
-            rows = act[todo]
-            cu = np.clip(u[rows] + su[todo] * length[todo], _LOG_MIN, _LOG_MAX)
-            cv = np.clip(v[rows] + sv[todo] * length[todo], _LOG_MIN, _LOG_MAX)
-            whole = todo.size == act.size
+        pending = np.arange(act.size)
+        while pending.size:
+            rows = act[pending]
+            cu = np.clip(u[rows] + su[pending] * length[pending], _LOG_MIN, _LOG_MAX)
+            cv = np.clip(v[rows] + sv[pending] * length[pending], _LOG_MIN, _LOG_MAX)
+            whole = pending.size == act.size
             fc = _ll_columns(
                 cu, cv, wa if whole else w_a[:, rows], wb if whole else w_b[:, rows],
                 total[rows], i,
@@ -246,10 +246,10 @@ def _newton_analytic(
             better = fc > f[rows]
             took = rows[better]
             u[took], v[took], f[took] = cu[better], cv[better], fc[better]
-            moving[todo[better]] = size[todo[better]] > 1e-6
-            todo = todo[~better]
-            length[todo] /= 2.0
-            todo = todo[length[todo] >= 1.0 / 32]
+            moving[pending[better]] = size[pending[better]] > 1e-6
+            pending = pending[~better]
+            length[pending] /= 2.0
+            pending = pending[length[pending] >= 1.0 / 32]
         act = act[moving]
         if not act.size:
             break

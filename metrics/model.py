@@ -11,7 +11,6 @@ import numpy as np
 import polars as pl
 
 from metrics.attributes import (
-    BAND_SUFFIX,
     MAX_DIMENSION_VALUES,
     UNSPECIFIED,
     band_name,
@@ -181,7 +180,7 @@ def prepare_accounts(accounts: pl.DataFrame, settings: MetricSettings) -> pl.Dat
     # A banded numeric attribute adds its bands as a text attribute (a dimension); a
     # column of the file already bearing that name keeps it.
     bands = {
-        band_name(c): settings.attribute_bands[c]
+        c: settings.attribute_bands[c]
         for c in numeric
         if c in settings.attribute_bands and band_name(c) not in df.columns
     }
@@ -193,8 +192,7 @@ def prepare_accounts(accounts: pl.DataFrame, settings: MetricSettings) -> pl.Dat
         "employees",
         *(pl.col(c).cast(pl.Float64) if c in numeric else _filled(c) for c in custom),
     ).with_columns(
-        banded(name.removesuffix(BAND_SUFFIX), bounds).alias(name)
-        for name, bounds in bands.items()
+        banded(c, bounds).alias(band_name(c)) for c, bounds in bands.items()
     )
 
 

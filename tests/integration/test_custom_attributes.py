@@ -53,6 +53,13 @@ def _context(db: sa.Engine) -> Context:
     return frame_context(load_frames(db), load_settings(db), version=str(uuid.uuid4()))
 
 
+def _import_all(db: sa.Engine) -> None:
+    """Accounts, subscriptions and opportunities imported in one batch."""
+    files = [("accounts.csv", ACCOUNTS), ("subscriptions.csv", SUBSCRIPTIONS),
+             ("opportunities.csv", OPPORTUNITIES)]
+    run_import([_file(name, text) for name, text in files], db, user="tester")
+
+
 def _attributes(db: sa.Engine) -> dict[str, dict | None]:
     with db.connect() as conn:
         rows = conn.execute(sa.text("SELECT account_id, attributes FROM accounts ORDER BY 1"))
@@ -150,15 +157,7 @@ def test_an_attribute_of_51_values_is_kept_but_not_a_dimension(db: sa.Engine) ->
 
 
 def test_a_custom_attribute_in_the_url_segments_and_filters(db: sa.Engine) -> None:
-    run_import(
-        [
-            _file("accounts.csv", ACCOUNTS),
-            _file("subscriptions.csv", SUBSCRIPTIONS),
-            _file("opportunities.csv", OPPORTUNITIES),
-        ],
-        db,
-        user="tester",
-    )
+    _import_all(db)
     ctx = _context(db)
     p = from_query(ctx, {"by": "plan", "as_of": "2024-06", "window": "3"})
     rows = {r["plan"]: r for r in scorecard(ctx, p).records()}
@@ -195,15 +194,7 @@ def test_a_custom_attribute_works_as_by_on_the_command_line(tmp_path: Path) -> N
 
 
 def test_a_numeric_attribute_banded_in_the_settings_is_a_dimension(db: sa.Engine) -> None:
-    run_import(
-        [
-            _file("accounts.csv", ACCOUNTS),
-            _file("subscriptions.csv", SUBSCRIPTIONS),
-            _file("opportunities.csv", OPPORTUNITIES),
-        ],
-        db,
-        user="tester",
-    )
+    _import_all(db)
     ctx = _context(db)
     assert ctx.dataset.numeric_attributes == ("seats",)
     assert "seats_band" not in ctx.dimensions
